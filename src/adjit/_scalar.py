@@ -1,0 +1,97 @@
+"""Scalar helpers the generated kernels call (numba-compiled, lazily, cached on disk).
+
+Each has a NumPy twin in `ops.py`'s formula namespaces, so one formula string means the same
+in a numba kernel, on NumPy arrays and on Tensors.
+"""
+import math
+
+from numba import njit
+
+_jit = njit(cache=True, inline="always")
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+
+@_jit
+def sign(x):
+    return 1.0 if x > 0 else (-1.0 if x < 0 else (0.0 if x == 0 else x))
+
+
+@_jit
+def step(x):
+    return 1.0 if x > 0 else 0.0
+
+
+@_jit
+def where(c, a, b):
+    return a if c else b
+
+
+@_jit
+def sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@_jit
+def softplus(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+@_jit
+def relu(x):
+    return x if x > 0 else 0.0 * x
+
+
+@_jit
+def logpos(x):
+    # log for the exponent's derivative of a**b: 0 where a <= 0 (b's gradient is taken as 0 there)
+    return math.log(x) if x > 0 else 0.0
+
+
+@_jit
+def exp2(x):
+    return math.exp(x * LN2)
+
+
+@_jit
+def log2(x):
+    return math.log(x) / LN2
+
+
+@_jit
+def log10(x):
+    return math.log(x) / LN10
+
+
+@_jit
+def arcsin(x):
+    return math.asin(x)
+
+
+@_jit
+def arccos(x):
+    return math.acos(x)
+
+
+@_jit
+def arctan(x):
+    return math.atan(x)
+
+
+@_jit
+def square(x):
+    return x * x
+
+
+@_jit
+def absolute(x):
+    return abs(x)
+
+
+@_jit
+def erf_d(x):
+    return 1.1283791670955126 * math.exp(-x * x)

@@ -1,0 +1,160 @@
+"""Forward mode: dual numbers (primal + tangent) pushed through the registry's JVP rules.
+
+Internally a tangent carries its k directions on a *leading* axis (NumPy broadcasting then
+serves elementwise rules unchanged); the public `.tangent` shows them trailing, as API.md says.
+"""
+import numpy as np
+
+from .registry import USER_DUAL_LEVEL, Traced
+
+
+def _inner(v):
+    while isinstance(v, Traced):
+        v = v._raw()
+    return v
+
+
+def _shape(v):
+    return v.shape if isinstance(v, Traced) else np.shape(v)
+
+
+class Dual(Traced):
+    __slots__ = ("_p", "_t", "_level")
+    __array_priority__ = 1000
+
+    def __init__(self, primal, tangent, level=USER_DUAL_LEVEL):
+        p = primal if isinstance(primal, Traced) else np.asarray(primal)
+        if not isinstance(p, Traced) and p.dtype.kind not in "fc":
+            p = p.astype(np.float64)
+        t = tangent if isinstance(tangent, Traced) else np.asarray(tangent, dtype=float)
+        ps, ts = tuple(_shape(p)), tuple(_shape(t))
+        if ts == ps:
+            pass
+        elif len(ts) == len(ps) + 1 and ts[:-1] == ps:
+            t = np.moveaxis(t, -1, 0) if not isinstance(t, Traced) else _moveaxis_last(t)
+        else:
+            raise ValueError(f"adjit.dual: tangent of shape {ts} does not match primal of shape "
+                             f"{ps}; pass a tangent of shape {ps} (one direction) or "
+                             f"{ps + ('k',)} (k directions)")
+        self._p, self._t, self._level = p, t, level
+
+    @classmethod
+    def _make(cls, p, t, level):
+        d = cls.__new__(cls)
+        d._p, d._t, d._level = p, t, level
+        return d
+
+    def _raw(self):
+        return self._p
+
+    @property
+    def primal(self):
+        return self._p
+
+    @property
+    def tangent(self):
+        nb = len(_shape(self._t)) - len(_shape(self._p))
+        if nb == 0:
+            return self._t
+        if isinstance(self._t, Traced):
+            from .ops import transpose
+            nd = len(_shape(self._t))
+            return transpose(self._t, axes=tuple(range(1, nd)) + (0,))
+        return np.moveaxis(self._t, 0, -1)
+
+    @property
+    def shape(self):
+        return tuple(_shape(self._p))
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape))
+
+    @property
+    def dtype(self):
+        return np.asarray(_inner(self._p)).dtype
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d dual number")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        return bool(np.asarray(_inner(self._p)))
+
+    def __float__(self):
+        return float(np.asarray(_inner(self._p)))
+
+    def item(self):
+        return np.asarray(_inner(self._p)).item()
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("adjit: a dual number cannot be turned into a NumPy array (that would "
+                        "drop its tangent). Use ad.* ops instead of np.* inside differentiated "
+                        "code, or take .primal explicitly.")
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return f"Dual(primal={self._p!r}, tangent={self.tangent!r})"
+
+    # -- the forward-mode layer --------------------------------------------------------------
+    @staticmethod
+    def _apply(op, args, params, level):
+        prim, tans = [], []
+        any_t = False
+        for a in args:
+            if isinstance(a, Dual) and a._level == level:
+                prim.append(a._p)
+                tans.append(a._t)
+                any_t = True
+            else:
+                prim.append(a)
+                tans.append(None)
+        out = op(*prim, **params)
+        if op.nondiff or not any_t:
+            return out
+        i = next(i for i, t in enumerate(tans) if t is not None)
+        lead = tuple(_shape(tans[i]))[:len(_shape(tans[i])) - len(_shape(prim[i]))]
+        if op.broadcast:
+            ond = len(_shape(out))
+            tans = [t if t is None else _expand(t, p, ond) for t, p in zip(tans, prim)]
+        t = op.forward(tuple(tans), out, tuple(prim), params)
+        if t is None:
+            return out
+        want = lead + tuple(_shape(out))
+        if tuple(_shape(t)) != want:
+            from .ops import broadcast_to
+            t = broadcast_to(t, want)
+        return Dual._make(out, t, level)
+
+
+def _expand(t, p, ond):
+    """Insert unit axes after the batch axes so a tangent broadcasts like its primal."""
+    pnd = len(_shape(p))
+    if pnd == ond:
+        return t
+    from .ops import reshape
+    ts = tuple(_shape(t))
+    nb = len(ts) - pnd
+    return reshape(t, ts[:nb] + (1,) * (ond - pnd) + ts[nb:])
+
+
+def _moveaxis_last(t):
+    from .ops import transpose
+    nd = len(_shape(t))
+    return transpose(t, axes=(nd - 1,) + tuple(range(nd - 1)))
+
+
+def dual(primal, tangent):
+    """A dual number: `primal` with a tangent of the same shape, or of shape primal.shape + (k,)
+    to push k directions at once."""
+    return Dual(primal, tangent)

@@ -1,0 +1,65 @@
+"""Grad mode (per thread): whether eager tensor ops are recorded for reverse mode."""
+import functools
+import threading
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    return getattr(_state, "enabled", True)
+
+
+def _set(mode):
+    _state.enabled = bool(mode)
+
+
+class _Mode:
+    """Context manager and decorator; a fresh instance per `with` keeps re-entry safe."""
+    _mode = True
+
+    def __enter__(self):
+        self._prev = is_grad_enabled()
+        _set(self._mode)
+        return self
+
+    def __exit__(self, *exc):
+        _set(self._prev)
+        return False
+
+    def __call__(self, fn):
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            prev = is_grad_enabled()
+            _set(mode)
+            try:
+                return fn(*a, **k)
+            finally:
+                _set(prev)
+        return wrapper
+
+
+class no_grad(_Mode):
+    _mode = False
+
+
+class enable_grad(_Mode):
+    _mode = True
+
+
+class set_grad_enabled(_Mode):
+    """`set_grad_enabled(False)` switches the mode at once (plain call); as a context manager
+    or decorator it restores the previous mode on exit."""
+
+    def __init__(self, mode):
+        self._prev = is_grad_enabled()
+        self._mode = bool(mode)
+        _set(mode)
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        _set(self._prev)  # used as a decorator: the switch applies inside fn only
+        return super().__call__(fn)

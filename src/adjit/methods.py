@@ -1,0 +1,112 @@
+"""Operators and methods of Tensor and Dual, all routed through the op registry."""
+import numpy as np
+
+from . import ops
+from .dual import Dual
+from .tensor import Tensor, _norm_index
+
+
+def _rev(op):
+    return lambda self, other: op(other, self)
+
+
+_BINOPS = {
+    "add": ops.add, "sub": ops.sub, "mul": ops.mul, "truediv": ops.div, "pow": ops.pow,
+    "matmul": ops.matmul,
+}
+
+_CMP = {"gt": ops.greater, "ge": ops.greater_equal, "lt": ops.less, "le": ops.less_equal,
+        "eq": ops.equal, "ne": ops.not_equal}
+
+
+def _getitem(self, idx):
+    return ops.getitem(self, idx=_norm_index(idx))
+
+
+def _transpose(self, *axes):
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return ops.transpose(self, axes=axes or None)
+
+
+def _reshape(self, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return ops.reshape(self, shape=shape)
+
+
+_METHODS = {
+    "__neg__": lambda self: ops.mul(self, -1.0),
+    "__pos__": lambda self: self,
+    "__abs__": lambda self: ops.abs(self),
+    "__getitem__": _getitem,
+    "T": property(lambda self: ops.transpose(self)),
+    "mT": property(lambda self: ops.mT(self)),
+    "transpose": _transpose,
+    "permute": _transpose,
+    "reshape": _reshape,
+    "view": _reshape,
+    "flatten": lambda self: ops.reshape(self, shape=(-1,)),
+    "dot": lambda self, other: ops.dot(self, other),
+    "matmul": lambda self, other: ops.matmul(self, other),
+    "outer": lambda self, other: ops.outer(self, other),
+    "det": lambda self: ops.det(self),
+    "logdet": lambda self: ops.logdet(self),
+    "slogdet": lambda self: ops.slogdet(self),
+    "inverse": lambda self: ops.inv(self),
+    "trace": lambda self: ops.trace(self),
+    "cholesky": lambda self: ops.cholesky(self),
+    "pow": lambda self, e: ops.pow(self, e),
+    "clip": lambda self, *a, **k: ops.clip(self, *a, **k),
+    "clamp": lambda self, min=None, max=None: ops.clip(self, min, max),
+    "squeeze": lambda self, axis=None, dim=None: ops.squeeze(self, axis if dim is None else dim),
+    "unsqueeze": lambda self, dim: ops.expand_dims(self, dim),
+}
+for _name in ["sum", "mean", "prod", "max", "min", "norm", "var", "std", "logsumexp",
+              "softmax", "log_softmax", "cumsum"]:
+    _METHODS[_name] = (lambda f: lambda self, *a, **k: f(self, *a, **k))(getattr(ops, _name))
+for _name in ["sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "exp",
+              "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "square", "abs", "sign",
+              "sigmoid", "relu", "softplus", "erf"]:
+    _METHODS[_name] = (lambda f: lambda self: f(self))(getattr(ops, _name))
+_METHODS.update({"asin": _METHODS["arcsin"], "acos": _METHODS["arccos"],
+                 "atan": _METHODS["arctan"]})
+
+for cls in (Tensor, Dual):
+    for _name, _op in _BINOPS.items():
+        setattr(cls, f"__{_name}__", (lambda op: lambda self, other: op(self, other))(_op))
+        setattr(cls, f"__r{_name}__", _rev(_op))
+    for _name, _fn in _METHODS.items():
+        setattr(cls, _name, _fn)
+
+
+# Tensors compare to boolean tensors; duals compare their primals (control flow on duals).
+for _name, _op in _CMP.items():
+    setattr(Tensor, f"__{_name}__", (lambda op: lambda self, other: op(self, other))(_op))
+    setattr(Dual, f"__{_name}__", (lambda op: lambda self, other: op(self, other))(_op))
+Tensor.__hash__ = lambda self: id(self)
+Dual.__hash__ = lambda self: id(self)
+
+
+def _make_inplace(op):
+    def method(self, other):
+        return self._inplace(op, other)
+    return method
+
+
+Tensor.__iadd__ = _make_inplace(ops.add)
+Tensor.__isub__ = _make_inplace(ops.sub)
+Tensor.__imul__ = _make_inplace(ops.mul)
+Tensor.__itruediv__ = _make_inplace(ops.div)
+
+
+def _any(self):
+    return Tensor(np.any(np.asarray(self)))
+
+
+def _all(self):
+    return Tensor(np.all(np.asarray(self)))
+
+
+Tensor.any = _any
+Tensor.all = _all

@@ -1,0 +1,175 @@
+"""The op registry: one entry per op, consulted by every mode.
+
+An op is called the same way whatever its arguments are. Plain NumPy arrays and Python
+scalars go straight to the primal. Wrapped values (reverse-mode `Tensor`, forward-mode `Dual`,
+the `ad.jit` tracer) subclass `Traced` and carry a *level*; the wrapper with the highest level
+is peeled first, its layer computes the op on the unwrapped values (which may still hold
+lower-level wrappers, e.g. a Tensor whose data is a Dual for forward-over-reverse) and records
+or propagates derivatives. Levels are what keep nested derivatives apart (no perturbation
+confusion): every transform takes a fresh level from `new_level()`.
+
+Calling conventions (positional args are the differentiable inputs, keywords are static):
+    primal(*inputs, **params) -> output
+    vjp(g, out, *inputs, **params) -> tuple of cotangents (None for a zero)
+    jvp(tangents, out, *inputs, **params) -> tangent (tangents aligned with inputs, None = zero)
+Tangents may carry *leading* batch axes (k directions at once); rules are written with
+negative axes so they work on them unchanged.
+"""
+import itertools
+
+import numpy as np
+
+OPS = {}
+
+# Level 0: eager PyTorch-style tensors. Level 1: duals made by `ad.dual`. Transforms: fresh.
+EAGER_LEVEL = 0
+USER_DUAL_LEVEL = 1
+_levels = itertools.count(2)
+
+
+def new_level():
+    return next(_levels)
+
+
+class Traced:
+    """Base of every wrapper type the registry dispatches on."""
+    __slots__ = ()
+    _level = -1
+
+    @staticmethod
+    def _apply(op, args, params, level):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class Op:
+    """One registry entry.
+
+    broadcast: inputs broadcast against each other (reverse mode sums cotangents back).
+    nondiff:   output carries no derivative (comparisons, argmax ...).
+    saves_in / saves_out: which values the VJP reads, for the in-place version check.
+    """
+
+    def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
+                 saves_in=True, saves_out=False, backward_name=None):
+        self.name = name
+        self.primal = primal
+        self.vjp = vjp
+        self.jvp = jvp
+        self.broadcast = broadcast
+        self.nondiff = nondiff
+        self.saves_in = saves_in
+        self.saves_out = saves_out
+        self.backward_name = backward_name or _camel(name) + "Backward"
+
+    def __call__(self, *args, **params):
+        for a in args:
+            if isinstance(a, Traced):
+                return dispatch(self, args, params)
+        return self.primal(*args, **params)
+
+    # The layers call these; subclasses (elementwise formulas) specialise them.
+    def backward(self, g, out, inputs, params, needs):
+        if self.vjp is None:
+            raise RuntimeError(f"adjit: op '{self.name}' has no VJP rule, so it cannot be "
+                               "differentiated in reverse mode.")
+        return self.vjp(g, out, *inputs, **params)
+
+    def forward(self, tangents, out, inputs, params):
+        if self.jvp is None:
+            raise NotImplementedError(
+                f"adjit: op '{self.name}' has no JVP rule, so it cannot be used in forward mode "
+                "(ad.jvp, ad.jacfwd, ad.hessian, dual numbers). Register it with "
+                f"ad.custom_op('{self.name}', primal, vjp, jvp=...) to add one.")
+        return self.jvp(tangents, out, *inputs, **params)
+
+    def __repr__(self):
+        return f"<adjit op {self.name}>"
+
+
+def _camel(name):
+    return "".join(p[:1].upper() + p[1:] for p in name.strip("_").split("_"))
+
+
+def dispatch(op, args, params):
+    top = None
+    for a in args:
+        if isinstance(a, Traced) and (top is None or a._level > top._level):
+            top = a
+    return top._apply(op, args, params, top._level)
+
+
+def register(op):
+    if op.name in OPS:
+        raise ValueError(f"adjit: an op named '{op.name}' is already registered")
+    OPS[op.name] = op
+    return op
+
+
+def defop(name, primal, vjp=None, jvp=None, **flags):
+    return register(Op(name, primal, vjp, jvp, **flags))
+
+
+def custom_op(name, primal, vjp, jvp=None):
+    """Register a user op. The three functions must be numba-compilable (array in, array out);
+    they are compiled on first use. The returned callable works on arrays, Tensors and duals."""
+    import numba
+
+    if not isinstance(name, str) or not name:
+        raise TypeError("adjit.custom_op: name must be a non-empty string")
+    for what, fn in (("primal", primal), ("vjp", vjp)):
+        if not callable(fn):
+            raise TypeError(f"adjit.custom_op('{name}'): {what} must be a function")
+    cp, cv = _lazy_njit(numba, primal, name), _lazy_njit(numba, vjp, name)
+    cj = _lazy_njit(numba, jvp, name) if jvp is not None else None
+
+    def prim(*xs):
+        return cp(*[np.asarray(x, dtype=np.float64) for x in xs])
+
+    def vj(g, out, *xs):
+        if any(isinstance(v, Traced) for v in (g, out) + xs):
+            raise NotImplementedError(
+                f"adjit: custom op '{name}' has a compiled VJP, which cannot itself be "
+                "differentiated (create_graph=True, ad.hessian). Compose it from ad.* ops instead.")
+        res = cv(np.asarray(g, dtype=np.float64), np.asarray(out, dtype=np.float64),
+                 *[np.asarray(x, dtype=np.float64) for x in xs])
+        if not isinstance(res, tuple):
+            res = (res,)
+        if len(res) != len(xs):
+            raise ValueError(f"adjit: custom op '{name}': vjp returned {len(res)} cotangents "
+                             f"for {len(xs)} inputs; return one per input, as a tuple")
+        return res
+
+    def jv(tangents, out, *xs):
+        # Tangents may carry leading batch axes; the user's kernel sees one direction at a time.
+        ref = next(t for t, x in zip(tangents, xs) if t is not None)
+        nb = np.ndim(ref) - np.ndim(next(x for t, x in zip(tangents, xs) if t is not None))
+        xs = [np.asarray(x, dtype=np.float64) for x in xs]
+
+        def one(ts):
+            ts = tuple(np.zeros_like(x) if t is None else np.asarray(t, dtype=np.float64)
+                       for t, x in zip(ts, xs))
+            return cj(ts, np.asarray(out, dtype=np.float64), *xs)
+
+        if nb == 0:
+            return one(tangents)
+        k = np.shape(ref)[0]
+        return np.stack([one(tuple(None if t is None else t[j] for t in tangents))
+                         for j in range(k)])
+
+    return register(Op(name, prim, vj, jv if jvp is not None else None))
+
+
+def _lazy_njit(numba, fn, name):
+    compiled = []
+
+    def call(*a):
+        if not compiled:
+            compiled.append(numba.njit(fn))
+        try:
+            return compiled[0](*a)
+        except numba.core.errors.TypingError as e:
+            raise TypeError(f"adjit: custom op '{name}': numba could not compile "
+                            f"{getattr(fn, '__name__', fn)} for arguments "
+                            f"{[getattr(x, 'dtype', type(x).__name__) for x in a]}: "
+                            f"{str(e).splitlines()[0]}") from None
+    return call

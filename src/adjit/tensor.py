@@ -1,0 +1,400 @@
+"""Reverse mode: PyTorch-style tensors, the recorded graph (tape) and the backward engine.
+
+Each recorded op makes a `Node` holding the op, the values its VJP reads, and links to the
+nodes (or leaf tensors) that produced its inputs. Nodes do not point back at tensors, so
+dropping a result frees its graph, and a backward without retain_graph frees the saved values.
+"""
+import weakref
+
+import numpy as np
+
+from . import grad_mode
+from .registry import EAGER_LEVEL, Traced
+
+
+class Node:
+    __slots__ = ("op", "next", "raw", "out", "params", "saved", "pre_hooks", "retain", "level",
+                 "freed", "__weakref__")
+
+    def __init__(self, op, nxt, raw, out, params, saved, level):
+        self.op, self.next, self.raw, self.out = op, nxt, raw, out
+        self.params, self.saved, self.level = params, saved, level
+        self.pre_hooks = None
+        self.retain = None
+        self.freed = False
+
+    def name(self):
+        return self.op.backward_name
+
+    def __repr__(self):
+        return f"<{self.op.backward_name} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self):
+        return tuple((n if isinstance(n, Node) else None, 0) for n in self.next)
+
+    def _check(self):
+        if self.freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time.")
+        for box, version in self.saved:
+            if box[0] != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: the value saved by {self.op.backward_name} is at "
+                    f"version {box[0]}; expected version {version} instead. Hint: clone() the "
+                    "tensor before modifying it in place, or do the in-place change before "
+                    "using the tensor in the computation.")
+
+    def apply(self, g, create_graph):
+        self._check()
+        needs = tuple(n is not None for n in self.next)
+        if create_graph and self.level == EAGER_LEVEL:
+            inputs = tuple(_rebuild(r, n) for r, n in zip(self.raw, self.next))
+            out = Tensor._make(self.out, self.level, self)
+        else:
+            inputs, out = self.raw, self.out
+        cts = self.op.backward(g, out, inputs, self.params, needs)
+        if self.op.broadcast:
+            from .ops import unbroadcast
+            cts = tuple(None if c is None else unbroadcast(c, np.shape(_inner(r)))
+                        for c, r in zip(cts, self.raw))
+        return cts
+
+
+def _inner(v):
+    while isinstance(v, Traced):
+        v = v._raw()
+    return v
+
+
+def _rebuild(raw, nxt):
+    if nxt is None:
+        return raw
+    if isinstance(nxt, Tensor):
+        return nxt
+    return Tensor._make(raw, nxt.level, nxt)
+
+
+class RemovableHandle:
+    def __init__(self, lst, fn):
+        self._lst, self._fn = lst, fn
+
+    def remove(self):
+        try:
+            self._lst.remove(self._fn)
+        except ValueError:
+            pass
+
+
+def _as_array(data, dtype=None):
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, (list, tuple)):
+        data = [d._data if isinstance(d, Tensor) else d for d in data]
+    if isinstance(data, Traced):
+        raise TypeError("adjit.tensor: cannot make a tensor from a dual number or traced value; "
+                        "use the value directly")
+    try:
+        arr = np.array(data, dtype=dtype)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"adjit.tensor: could not convert {type(data).__name__} to a numeric "
+                        f"array: {e}") from None
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"adjit.tensor: expected numbers, got an array of dtype {arr.dtype} "
+                        f"(from {type(data).__name__}); adjit works on bool, int and float data")
+    return arr
+
+
+class Tensor(Traced):
+    __slots__ = ("_data", "_level", "_rg", "_grad_fn", "_grad", "_box", "_hooks", "__weakref__")
+    __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self._data = _as_array(data, dtype)
+        self._level = EAGER_LEVEL
+        self._grad_fn = None
+        self._grad = None
+        self._box = [0]
+        self._hooks = None
+        self._rg = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, data, level, node=None):
+        t = cls.__new__(cls)
+        t._data, t._level, t._grad_fn, t._grad = data, level, node, None
+        t._box, t._hooks, t._rg = [0], None, node is not None
+        return t
+
+    def _raw(self):
+        return self._data
+
+    # -- the reverse-mode layer --------------------------------------------------------------
+    @staticmethod
+    def _apply(op, args, params, level):
+        raw = []
+        rec = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if a._level == level:
+                    raw.append(a._data)
+                    rec = rec or a._rg
+                    continue
+                if not a._rg:
+                    raw.append(a._data)
+                    continue
+            raw.append(a)
+        out = op(*raw, **params)
+        if not rec or op.nondiff or (level == EAGER_LEVEL and not grad_mode.is_grad_enabled()):
+            return Tensor._make(out, level)
+        nxt, saved = [], []
+        for a in args:
+            if isinstance(a, Tensor) and a._level == level:
+                nxt.append((a._grad_fn or a) if a._rg else None)
+                if op.saves_in:
+                    saved.append((a._box, a._box[0]))
+            else:
+                nxt.append(None)
+        res = Tensor._make(out, level)
+        if op.saves_out:
+            saved.append((res._box, 0))
+        res._grad_fn = Node(op, tuple(nxt), tuple(raw), out, params, tuple(saved), level)
+        res._rg = True
+        return res
+
+    # -- attributes --------------------------------------------------------------------------
+    @property
+    def data(self):
+        return Tensor._make(self._data, self._level)
+
+    @property
+    def shape(self):
+        return tuple(np.shape(self._data))
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def dtype(self):
+        return _inner(self._data).dtype if hasattr(_inner(self._data), "dtype") else \
+            np.asarray(_inner(self._data)).dtype
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape))
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. This tensor is the "
+                f"result of {self._grad_fn.name()}; set requires_grad on the leaf inputs before "
+                "computing it, or use .detach() to get a new leaf.")
+        if flag and self.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only floating point tensors can require gradients (this one has dtype "
+                f"{self.dtype}); create it with a float dtype, e.g. ad.tensor([1., 2.]) or "
+                "dtype=np.float64")
+        self._rg = bool(flag)
+
+    def requires_grad_(self, flag=True):
+        self.requires_grad = flag
+        return self
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None and not isinstance(value, Tensor):
+            value = Tensor(value)
+        if value is not None and value.shape != self.shape:
+            raise RuntimeError(f"assigned grad has shape {value.shape}, but the tensor has "
+                               f"shape {self.shape}")
+        self._grad = value
+
+    def retain_grad(self):
+        if self._grad_fn is None:
+            return
+        self._grad_fn.retain = weakref.ref(self)
+
+    def register_hook(self, fn):
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            if self._grad_fn.pre_hooks is None:
+                self._grad_fn.pre_hooks = []
+            lst = self._grad_fn.pre_hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            lst = self._hooks
+        lst.append(fn)
+        return RemovableHandle(lst, fn)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+        backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
+                 inputs=inputs)
+
+    def detach(self):
+        return Tensor._make(self._data, self._level)
+
+    def detach_(self):
+        self._grad_fn, self._rg = None, False
+        return self
+
+    def clone(self):
+        from .ops import mul
+        if self._rg:
+            return mul(self, 1.0)
+        return Tensor._make(np.array(self._data, copy=True), self._level)
+
+    def item(self):
+        d = _inner(self._data)
+        if np.size(d) != 1:
+            raise ValueError(f"a Tensor with {np.size(d)} elements cannot be converted to "
+                             "Scalar; index it or reduce it first (e.g. .sum())")
+        return np.asarray(d).item()
+
+    def tolist(self):
+        return np.asarray(_inner(self._data)).tolist()
+
+    def numpy(self):
+        if self._rg:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return np.asarray(_inner(self._data))
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.asarray(_inner(self._data))
+        return a.astype(dtype) if dtype is not None else a
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    def __bool__(self):
+        d = _inner(self._data)
+        if np.size(d) != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {np.size(d)} elements is "
+                               "ambiguous; use .any() or .all()")
+        return bool(np.asarray(d).item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return _repr(self)
+
+    # -- in place ----------------------------------------------------------------------------
+    def _inplace(self, fn, *args):
+        """Rebind self to fn(self, *args). Under no_grad (or with nothing to record) only the
+        value changes; otherwise the op is recorded and self becomes its result. Either way the
+        version counter moves, so a backward that saved the old value raises."""
+        if self._grad_fn is None and self._rg and grad_mode.is_grad_enabled():
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation. "
+                "Wrap the update in `with ad.no_grad():` (as for `w -= lr * w.grad`).")
+        if not grad_mode.is_grad_enabled() or not (
+                self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
+            res = fn(Tensor._make(self._data, self._level), *args)
+            new = res._data if isinstance(res, Tensor) else res
+            self._data = np.asarray(new).astype(self.dtype, copy=False) \
+                if not isinstance(new, Traced) else new
+        else:
+            snap = Tensor._make(self._data, self._level, self._grad_fn)
+            snap._rg, snap._box = self._rg, [self._box[0]]
+            res = fn(snap, *args)
+            self._data, self._grad_fn, self._rg = res._data, res._grad_fn, res._rg
+        self._box[0] += 1
+        return self
+
+    def zero_(self):
+        return self._inplace(lambda t: np.zeros_like(np.asarray(_inner(t._data))))
+
+    def fill_(self, value):
+        return self._inplace(lambda t: np.full_like(np.asarray(_inner(t._data)), value))
+
+    def add_(self, other):
+        return self.__iadd__(other)
+
+    def sub_(self, other):
+        return self.__isub__(other)
+
+    def mul_(self, other):
+        return self.__imul__(other)
+
+    def div_(self, other):
+        return self.__itruediv__(other)
+
+    def __setitem__(self, idx, value):
+        from .ops import index_update
+        idx = _norm_index(idx)
+        self._inplace(lambda t, v: index_update(t, v, idx=idx), value)
+
+
+def _norm_index(idx):
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    for i in idx:
+        if isinstance(i, Traced):
+            i = np.asarray(_inner(i))
+        elif isinstance(i, list):
+            i = np.asarray([_inner(v) if isinstance(v, Traced) else v for v in i])
+        if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
+            i = int(i)
+        out.append(i)
+    return tuple(out)
+
+
+def _repr(t):
+    data = np.asarray(_inner(t._data))
+    # four significant decimals, as PyTorch prints
+    body = np.array2string(data, separator=", ", prefix="tensor(", precision=4)
+    extras = []
+    if data.dtype.kind == "f" and data.dtype != np.float64:
+        extras.append(f"dtype={data.dtype}")
+    if t._grad_fn is not None:
+        extras.append(f"grad_fn=<{t._grad_fn.name()}>")
+    elif t._rg:
+        extras.append("requires_grad=True")
+    inner = ", ".join([body] + extras)
+    return f"tensor({inner})"
