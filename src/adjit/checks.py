@@ -58,7 +58,7 @@ def forward_jacobian(fn, xs, i):
     if not isinstance(out, Dual):
         return np.zeros((_np(out).size, n))
     t = _np(out.tangent)
-    return t.reshape(-1, n)
+    return t.reshape(out.size, n)  # explicit rows: -1 is ambiguous for size-0 arrays
 
 
 def _compare(kind, i, a, b, atol, rtol):
