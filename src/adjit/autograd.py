@@ -39,10 +39,6 @@ def _unwrap_hook_result(r, level, create_graph):
     return r
 
 
-def _add(a, b):
-    return b if a is None else a + b
-
-
 def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     """Propagate `grads` (one per root tensor) backwards.
 
@@ -53,24 +49,31 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     eager = level == EAGER_LEVEL
     if not eager:
         create_graph = False  # functional levels differentiate through their raw values
-    node_g, leaf_g = {}, {}
+    node_g, leaf_g, root_nodes = {}, {}, []
     for t, g in zip(roots, grads):
-        key = t._grad_fn if t._grad_fn is not None else t
-        d = node_g if t._grad_fn is not None else leaf_g
-        d[id(key)] = (key, _add(d.get(id(key), (None, None))[1], g))
-    cap_nodes = {}
+        n = t._grad_fn
+        if n is None:
+            prev = leaf_g.get(id(t))
+            leaf_g[id(t)] = [t, g if prev is None else prev[1] + g]
+        else:
+            prev = node_g.get(id(n))
+            node_g[id(n)] = g if prev is None else prev + g
+            root_nodes.append(n)
+    cap_nodes = None
     if capture is not None:
+        cap_nodes = {}
         for i, t in enumerate(capture):
             if t._grad_fn is not None:
                 cap_nodes.setdefault(id(t._grad_fn), []).append(i)
         captured = [None] * len(capture)
-    order = _topo([n for n, _ in node_g.values()])
-    with grad_mode.set_grad_enabled(create_graph if eager else is_grad_enabled()):
+    order = _topo(root_nodes)
+    prev_mode = is_grad_enabled()
+    grad_mode._set(create_graph if eager else prev_mode)
+    try:
         for node in order:
-            entry = node_g.pop(id(node), None)
-            if entry is None:
+            g = node_g.pop(id(node), None)
+            if g is None:
                 continue
-            g = entry[1]
             if node.pre_hooks:
                 for h in list(node.pre_hooks):
                     r = h(_wrap(g, level))
@@ -80,7 +83,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 t = node.retain()
                 if t is not None:
                     _accumulate(t, g, create_graph, level)
-            if id(node) in cap_nodes:
+            if cap_nodes and id(node) in cap_nodes:
                 for i in cap_nodes[id(node)]:
                     captured[i] = g
             cts = node.apply(g, create_graph)
@@ -90,9 +93,16 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             for c, nx in zip(cts, node.next):
                 if c is None or nx is None:
                     continue
-                d = node_g if type(nx) is Node else leaf_g
-                prev = d.get(id(nx))
-                d[id(nx)] = (nx, c if prev is None else prev[1] + c)
+                k = id(nx)
+                if type(nx) is Node:
+                    prev = node_g.get(k)
+                    node_g[k] = c if prev is None else prev + c
+                else:
+                    prev = leaf_g.get(k)
+                    if prev is None:
+                        leaf_g[k] = [nx, c]
+                    else:
+                        prev[1] = prev[1] + c
         for leaf, g in leaf_g.values():
             if leaf._hooks:
                 for h in list(leaf._hooks):
@@ -105,6 +115,8 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 for i, t in enumerate(capture):
                     if t is leaf:
                         captured[i] = g
+    finally:
+        grad_mode._set(prev_mode)
     return captured if capture is not None else None
 
 

@@ -79,29 +79,36 @@ class Elementwise(Op):
             self._ad_d = [_fn(p, names, AD_NS) for p in self.partials]
         return self._ad_d[i]
 
-    def _term(self, i, g, out, inputs):
-        p = self.partials[i]
-        if p == "1":
-            return g
-        if p == "-1":
-            return -g
-        if p == "0":
-            return g * 0.0
-        if _plain(g, out, *inputs):
-            if kernels.fusable(out, *inputs) and type(g) is np.ndarray and g.size >= out.size:
-                return kernels.ufunc(f"{self.name}__d{i}")(g, *inputs, out)
-            return g * self._np_d[i](*inputs, out)
-        return g * self._ad(i)(*inputs, out)
+    def _terms(self, g, out, inputs, which):
+        """g * d y / d input_i for each i in `which` (None elsewhere)."""
+        plain = _plain(g, out, *inputs)
+        fused = plain and type(g) is np.ndarray and kernels.fusable(out, *inputs) \
+            and g.size >= out.size
+        res = [None] * len(inputs)
+        for i in which:
+            p = self.partials[i]
+            if p == "1":
+                res[i] = g
+            elif p == "-1":
+                res[i] = -g
+            elif p == "0":
+                res[i] = g * 0.0
+            elif fused:
+                res[i] = kernels.ufunc(f"{self.name}__d{i}")(g, *inputs, out)
+            elif plain:
+                res[i] = g * self._np_d[i](*inputs, out)
+            else:
+                res[i] = g * self._ad(i)(*inputs, out)
+        return res
 
     def backward(self, g, out, inputs, params, needs):
-        return tuple(self._term(i, g, out, inputs) if needs[i] else None
-                     for i in range(len(inputs)))
+        return self._terms(g, out, inputs, [i for i, n in enumerate(needs) if n])
 
     def forward(self, tangents, out, inputs, params):
         acc = None
         for i, t in enumerate(tangents):
             if t is not None:
-                c = self._term(i, t, out, inputs)
+                c = self._terms(t, out, inputs, (i,))[i]
                 acc = c if acc is None else acc + c
         return acc
 

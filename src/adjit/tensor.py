@@ -60,8 +60,8 @@ class Node:
         cts = self.op.backward(g, out, inputs, self.params, needs)
         if self.op.broadcast:
             from .ops import unbroadcast
-            cts = tuple(None if c is None else unbroadcast(c, np.shape(_inner(r)))
-                        for c, r in zip(cts, self.raw))
+            cts = tuple(c if c is None or np.shape(c) == np.shape(r)
+                        else unbroadcast(c, np.shape(_inner(r))) for c, r in zip(cts, self.raw))
         return cts
 
 
@@ -122,7 +122,9 @@ class Tensor(Traced):
         self._hooks = None
         self._rg = False
         if requires_grad:
-            self.requires_grad = True
+            if self._data.dtype.kind not in "fc":
+                self.requires_grad = True  # raises the explanatory error
+            self._rg = True
 
     @classmethod
     def _make(cls, data, level, node=None):
@@ -182,12 +184,12 @@ class Tensor(Traced):
 
     @property
     def dtype(self):
-        return _inner(self._data).dtype if hasattr(_inner(self._data), "dtype") else \
-            np.asarray(_inner(self._data)).dtype
+        d = _inner(self._data)
+        return d.dtype if hasattr(d, "dtype") else np.asarray(d).dtype
 
     @property
     def size(self):
-        return int(np.prod(self.shape))
+        return int(np.size(_inner(self._data)))
 
     def __len__(self):
         if not self.shape:
