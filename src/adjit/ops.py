@@ -5,6 +5,8 @@ output). The rest are written with ad ops so that each rule is itself differenti
 order through `create_graph`, forward-over-reverse Hessians). Tangents may carry leading
 batch axes (k directions), which is why JVP rules reduce over *negative* axes.
 """
+import builtins
+
 import numpy as np
 
 from .elementwise import AD_NS, Elementwise
@@ -190,8 +192,10 @@ def _scatter_primal(g, idx, shape):
 
 
 def _prefix(t, x, idx):
+    # batch axes of t stay in front (also with an Ellipsis in idx: x[0, ...] must not index
+    # the batch axis)
     nb = ndim(t) - ndim(x)
-    if nb == 0 or any(i is Ellipsis for i in idx):
+    if nb == 0:
         return idx
     return (slice(None),) * nb + idx
 
@@ -225,10 +229,20 @@ def _index_update_vjp(g, y, x, v, idx):
 
 def _index_update_jvp(ts, y, x, v, idx):
     tx, tv = ts
-    if tx is None:
-        tx = zeros_for(x, tv)
+    lead = batch(tx, x) if tx is not None else batch(tv, v)
     if tv is None:
-        return index_update(tx, np.zeros(()), idx=_prefix(tx, x, idx))
+        tv = np.zeros(())
+    else:
+        # v broadcasts into x[idx]: put unit axes between tv's batch axes and v's own axes
+        vb = batch(tv, v)
+        nsel = len(np.shape(np.asarray(primal_of(x))[idx]))
+        tv = reshape(tv, vb + (1,) * builtins.max(0, nsel - ndim(v)) + shape_of_raw(v))
+        if len(vb) > len(lead):
+            lead = vb
+    if tx is None:
+        tx = np.zeros(lead + shape_of_raw(x))
+    elif len(batch(tx, x)) < len(lead):
+        tx = broadcast_to(tx, lead + shape_of_raw(x))
     return index_update(tx, tv, idx=_prefix(tx, x, idx))
 
 
@@ -373,7 +387,8 @@ _prod = defop(
     lambda g, y, x, axis=None, keepdims=False:
         (expand(g, shape_of_raw(x), axis, keepdims) * _prod_d(x, y, axis, keepdims),),
     lambda ts, y, x, axis=None, keepdims=False:
-        _sum(ts[0] * _prod_d(x, y, axis, True), axis=neg_axes(axis, ndim(x)), keepdims=keepdims),
+        _sum(ts[0] * _prod_d(x, y, axis, keepdims), axis=neg_axes(axis, ndim(x)),
+             keepdims=keepdims),
     saves_out=True)
 
 
@@ -506,13 +521,38 @@ def _matmul_vjp(g, y, a, b):
 
 
 def _matmul_jvp(ts, y, a, b):
+    # In matrix form (a vector a as a row, a vector b as a column), with the tangent's batch
+    # axes in front and unit axes padding its matrix-batch axes to the output's, so that
+    # NumPy's broadcasting of the other (unbatched) factor lines up.
+    sa, sb = shape_of_raw(a), shape_of_raw(b)
+    am = sa if len(sa) > 1 else (1,) + sa
+    bm = sb if len(sb) > 1 else sb + (1,)
+    nd = builtins.max(len(am), len(bm))
+    ys = shape_of_raw(y)
     ta, tb = ts
-    out = None if ta is None else matmul(ta, b)
-    if tb is not None:
-        if ndim(b) == 1:
-            c = getitem(matmul(a, getitem(tb, idx=(Ellipsis, None))), idx=(Ellipsis, 0))
+    out = None
+    if ta is not None:
+        lead = batch(ta, a)
+        if len(sa) == 1 and len(sb) == 1:
+            out = matmul(ta, b)
+        elif len(sb) == 1 and len(am) >= nd:
+            out = matmul(ta, b)       # batch axes fit in front: (lead, ..., m, n) @ (n,)
         else:
-            c = matmul(a, tb)
+            t = reshape(ta, lead + (1,) * (nd - len(am)) + am)
+            out = reshape(matmul(t, b if len(sb) > 1 else reshape(b, bm)), lead + ys)
+    if tb is not None:
+        lead = batch(tb, b)
+        if len(sb) == 1:
+            if len(sa) == 1:
+                c = matmul(tb, a)
+            elif len(sa) == 2:
+                c = matmul(tb, mT(a))    # (lead, n) @ (n, m): one GEMM for k directions
+            else:
+                t = reshape(tb, lead + (1,) * (nd - len(bm)) + bm)
+                c = reshape(matmul(a, t), lead + ys)
+        else:
+            t = reshape(tb, lead + (1,) * (nd - len(bm)) + bm)
+            c = reshape(matmul(a if len(sa) > 1 else reshape(a, am), t), lead + ys)
         out = c if out is None else out + c
     return out
 
@@ -658,11 +698,11 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 
 def softmax(x, axis=-1, *, dim=None):
-    return _softmax(x, axis=_axis(axis, dim) if dim is not None else axis)
+    return _softmax(x, axis=_axis(None, dim) if dim is not None else axis)
 
 
 def log_softmax(x, axis=-1, *, dim=None):
-    return _log_softmax(x, axis=_axis(axis, dim) if dim is not None else axis)
+    return _log_softmax(x, axis=_axis(None, dim) if dim is not None else axis)
 
 
 def cumsum(x, axis=None, *, dim=None):
@@ -728,7 +768,7 @@ def concatenate(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("adjit.concatenate: expected a non-empty sequence of arrays")
-    return _concatenate(*tensors, axis=_axis(axis, dim) if dim is not None else axis)
+    return _concatenate(*tensors, axis=_axis(None, dim) if dim is not None else axis)
 
 
 cat = concatenate
@@ -738,7 +778,7 @@ def stack(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("adjit.stack: expected a non-empty sequence of arrays")
-    return _stack(*tensors, axis=_axis(axis, dim) if dim is not None else axis)
+    return _stack(*tensors, axis=_axis(None, dim) if dim is not None else axis)
 
 
 def logdet(x):
