@@ -503,21 +503,33 @@ _cumsum = defop("cumsum", lambda x, axis=None: np.cumsum(x, axis=axis), _cumsum_
 # linear algebra (last two axes are the matrix; rules never divide by det)
 
 
-def _matmul_vjp(g, y, a, b):
+def _matmul_vjp(g, y, a, b, _needs=(True, True)):
+    # _needs: skip the cotangent of a constant factor (for W @ x with a constant W, the outer
+    # product g x^T would cost more than the rest of the backward pass)
     na, nb_ = ndim(a), ndim(b)
+    ga = gb = None
     if na == 1 and nb_ == 1:
-        return g * b, g * a
+        return (g * b if _needs[0] else None), (g * a if _needs[1] else None)
     if nb_ == 1:
-        ga = getitem(g, idx=(Ellipsis, None)) * b
-        gb = getitem(matmul(getitem(g, idx=(Ellipsis, None, slice(None))), a),
-                     idx=(Ellipsis, 0, slice(None)))
+        if _needs[0]:
+            ga = getitem(g, idx=(Ellipsis, None)) * b
+        if _needs[1]:
+            gb = getitem(matmul(getitem(g, idx=(Ellipsis, None, slice(None))), a),
+                         idx=(Ellipsis, 0, slice(None)))
     elif na == 1:
-        ga = getitem(matmul(b, getitem(g, idx=(Ellipsis, slice(None), None))),
-                     idx=(Ellipsis, slice(None), 0))
-        gb = getitem(a, idx=(slice(None), None)) * getitem(g, idx=(Ellipsis, None, slice(None)))
+        if _needs[0]:
+            ga = getitem(matmul(b, getitem(g, idx=(Ellipsis, slice(None), None))),
+                         idx=(Ellipsis, slice(None), 0))
+        if _needs[1]:
+            gb = (getitem(a, idx=(slice(None), None)) *
+                  getitem(g, idx=(Ellipsis, None, slice(None))))
     else:
-        ga, gb = matmul(g, mT(b)), matmul(mT(a), g)
-    return unbroadcast(ga, shape_of_raw(a)), unbroadcast(gb, shape_of_raw(b))
+        if _needs[0]:
+            ga = matmul(g, mT(b))
+        if _needs[1]:
+            gb = matmul(mT(a), g)
+    return (None if ga is None else unbroadcast(ga, shape_of_raw(a)),
+            None if gb is None else unbroadcast(gb, shape_of_raw(b)))
 
 
 def _matmul_jvp(ts, y, a, b):
@@ -557,7 +569,8 @@ def _matmul_jvp(ts, y, a, b):
     return out
 
 
-matmul = defop("matmul", np.matmul, _matmul_vjp, _matmul_jvp, backward_name="MmBackward")
+matmul = defop("matmul", np.matmul, _matmul_vjp, _matmul_jvp, backward_name="MmBackward",
+               vjp_needs=True)
 
 
 def _diag_sum(m):

@@ -50,7 +50,7 @@ class Op:
     """
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
-                 saves_in=True, saves_out=False, backward_name=None):
+                 saves_in=True, saves_out=False, backward_name=None, vjp_needs=False):
         self.name = name
         self.primal = primal
         self.vjp = vjp
@@ -60,6 +60,8 @@ class Op:
         self.saves_in = saves_in
         self.saves_out = saves_out
         self.backward_name = backward_name or _camel(name) + "Backward"
+        # vjp_needs: the VJP takes `_needs` (which inputs want a cotangent) and skips the rest
+        self.vjp_needs = vjp_needs
 
     def __call__(self, *args, **params):
         for a in args:
@@ -72,6 +74,8 @@ class Op:
         if self.vjp is None:
             raise RuntimeError(f"adjit: op '{self.name}' has no VJP rule, so it cannot be "
                                "differentiated in reverse mode.")
+        if self.vjp_needs:
+            return self.vjp(g, out, *inputs, _needs=needs, **params)
         return self.vjp(g, out, *inputs, **params)
 
     def forward(self, tangents, out, inputs, params):
