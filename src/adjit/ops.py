@@ -210,8 +210,8 @@ getitem = defop(
 scatter_add = defop(
     "scatter_add", _scatter_primal,
     lambda g, y, x, idx, shape: (getitem(g, idx=idx),),
-    lambda ts, y, x, idx, shape: scatter_add(ts[0], idx=_prefix(ts[0], y, idx),
-                                             shape=batch(ts[0], y) + tuple(shape)),
+    lambda ts, y, x, idx, shape: scatter_add(ts[0], idx=_prefix(ts[0], x, idx),
+                                             shape=batch(ts[0], x) + tuple(shape)),
     saves_in=False, backward_name="IndexPutBackward")
 
 
@@ -623,8 +623,16 @@ def _solve_vjp(g, y, A, b):
     return unbroadcast(gA, shape_of_raw(A)), unbroadcast(gb, shape_of_raw(b))
 
 
+def _pad_batch(t, x, nd):
+    """Unit axes between tangent t's batch axes and x's own axes, so t lines up with nd-dim
+    values under NumPy broadcasting (x broadcast against a batched partner)."""
+    k = nd - ndim(x)
+    return t if t is None or k <= 0 else reshape(t, batch(t, x) + (1,) * k + shape_of_raw(x))
+
+
 def _solve_jvp(ts, y, A, b):
-    tA, tb = ts
+    nd = ndim(y)
+    tA, tb = _pad_batch(ts[0], A, nd), _pad_batch(ts[1], b, nd)
     r = tb
     if tA is not None:
         ty = (getitem(matmul(tA, getitem(y, idx=(Ellipsis, None))), idx=(Ellipsis, 0))
