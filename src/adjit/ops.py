@@ -375,11 +375,28 @@ def _prod_others(x, axis):
     return left * right
 
 
+def _prod_others_ad(x, axis):
+    """_prod_others with ad ops, so its own derivatives are exact where x has zeros (used when
+    the rule is differentiated: create_graph, forward-over-reverse). O(n^2) in the reduced
+    size: row i of an n x n matrix holds x with its i-th element replaced by 1."""
+    nd = ndim(x)
+    red = sorted(a % nd for a in neg_axes(axis, nd))
+    perm = tuple(i for i in range(nd) if i not in red) + tuple(red)
+    xt = transpose(x, axes=perm)
+    st = shape(xt)
+    n = int(np.prod(st[nd - len(red):]))
+    xf = reshape(xt, st[:nd - len(red)] + (1, n))
+    o = _prod(where(np.eye(n, dtype=bool), 1.0, xf), axis=-1)
+    return transpose(reshape(o, st), axes=tuple(np.argsort(perm)))
+
+
 def _prod_d(x, y, axis, keepdims):
     xr = primal_of(x)
     if np.all(xr != 0):
         return expand(y, shape_of_raw(x), axis, keepdims) / x
-    return _prod_others(xr, axis)  # with zeros: exact first derivative, constant beyond
+    if isinstance(x, Traced):
+        return _prod_others_ad(x, axis)
+    return _prod_others(xr, axis)
 
 
 _prod = defop(
