@@ -51,6 +51,46 @@ def _plain(*vals):
     return True
 
 
+# ---------------------------------------------------------------------------------------------
+# "Strong zero" products: every elementwise VJP/JVP term is g * d(x, y), and a zero cotangent
+# (or tangent) g gives 0 even where the partial d is inf or NaN. Without it the branch that
+# `where` does not select leaks NaN: where(x > 0, sqrt(x), 0) at x = 0 sends a zero cotangent
+# into sqrt, whose partial is inf, and 0 * inf = NaN (PyTorch and JAX give NaN there). A zero
+# g means "this output does not influence the result", so its contribution is 0 (Enzyme's
+# strong-zero option). The same fixes forward mode: a jacfwd column's zero tangent entries
+# no longer turn inf partials into NaN Jacobian entries. NaN or inf in g itself still
+# propagates. Cost on the eager path: one reduction of the product (~1 us), and only a product
+# that holds a NaN is re-masked.
+
+def strong_mul_np(g, d):
+    r = g * d
+    s = np.add.reduce(r, axis=None)
+    if s != s:  # a NaN somewhere (or inf - inf): zero the entries whose g is zero
+        r = np.where(np.asarray(g) == 0, 0.0, r)
+    return r
+
+
+def _strong_mul_vjp(g, y, a, b):
+    # a is the cotangent slot: its own zeros mask the b term
+    return strong_mul(g, b), strong_mul(a, g)
+
+
+def _strong_mul_jvp(ts, y, a, b):
+    ta, tb = ts
+    out = None if ta is None else strong_mul(ta, b)
+    if tb is not None:
+        c = strong_mul(a, tb)
+        out = c if out is None else out + c
+    return out
+
+
+# a * b with 0 wherever a == 0; the ad-level form, so create_graph and forward-over-reverse
+# differentiate elementwise rules with the same convention. An internal op: not in OPS (users
+# never call it), checked by tests/test_properties.py.
+strong_mul = Op("strong_mul", strong_mul_np, _strong_mul_vjp, _strong_mul_jvp, broadcast=True,
+                backward_name="MulBackward")
+
+
 class Elementwise(Op):
     """An op given by scalar formulas: `f` for the primal, `partials[i]` = d y / d input_i."""
 
@@ -64,7 +104,8 @@ class Elementwise(Op):
         kernels.declare(f"{name}__f", args, f)
         for i, p in enumerate(partials):
             if p not in ("0", "1", "-1"):
-                kernels.declare(f"{name}__d{i}", ("g",) + names, f"g * ({p})")
+                kernels.declare(f"{name}__d{i}", ("g",) + names,
+                                f"0.0 if g == 0.0 else g * ({p})")  # strong zero
         self._np_primal = numpy
         self._np_d = [_fn(p, names, NP_NS) for p in partials]
         self._ad_d = None
@@ -96,9 +137,9 @@ class Elementwise(Op):
             elif fused:
                 res[i] = kernels.ufunc(f"{self.name}__d{i}")(g, *inputs, out)
             elif plain:
-                res[i] = g * self._np_d[i](*inputs, out)
+                res[i] = strong_mul_np(g, self._np_d[i](*inputs, out))
             else:
-                res[i] = g * self._ad(i)(*inputs, out)
+                res[i] = strong_mul(g, self._ad(i)(*inputs, out))
         return res
 
     def backward(self, g, out, inputs, params, needs):
