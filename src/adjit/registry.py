@@ -67,7 +67,13 @@ class Op:
         for a in args:
             if isinstance(a, Traced):
                 return dispatch(self, args, params)
-        return self.primal(*args, **params)
+        try:
+            return self.primal(*args, **params)
+        except (ValueError, TypeError) as e:  # free unless raised: say which op and shapes
+            err = _input_error(self, args, params, e)
+            if err is None:
+                raise
+            raise err from None
 
     # The layers call these; subclasses (elementwise formulas) specialise them.
     def backward(self, g, out, inputs, params, needs):
@@ -88,6 +94,34 @@ class Op:
 
     def __repr__(self):
         return f"<adjit op {self.name}>"
+
+
+def _shapes(args, params):
+    parts = [str(tuple(np.shape(a))) for a in args]
+    desc = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    extra = [f"{k} of shape {np.shape(v)}" for k, v in params.items()
+             if isinstance(v, np.ndarray) and v.ndim and v.dtype.kind == "b"]
+    return desc + (f" (with {', '.join(extra)})" if extra else "")
+
+
+def _input_error(op, args, params, e):
+    """A clear error for bad inputs to an op's primal (numpy's or numba's text names neither
+    the adjit op nor, for ufuncs, the shapes), or None to re-raise the original."""
+    msg = str(e)
+    if isinstance(e, np.linalg.LinAlgError):
+        return None
+    if isinstance(e, ValueError) and "broadcast" in msg:
+        return ValueError(f"adjit.{op.name}: operands with shapes {_shapes(args, params)} "
+                          f"cannot be broadcast together ({msg.strip()})")
+    if isinstance(e, ValueError) and "core dimension" in msg:
+        return ValueError(f"adjit.{op.name}: operands with shapes {_shapes(args, params)} do "
+                          f"not have matching matrix dimensions ({msg.strip()})")
+    if isinstance(e, TypeError) and ("not supported for the input types" in msg
+                                     or "did not contain a loop" in msg):
+        kinds = ", ".join(str(getattr(a, "dtype", type(a).__name__)) for a in args)
+        return TypeError(f"adjit.{op.name}: unsupported input type(s) {kinds}; adjit ops take "
+                         "numbers and numeric arrays (float for differentiation)")
+    return None
 
 
 def _camel(name):
