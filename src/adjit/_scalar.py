@@ -95,3 +95,9 @@ def absolute(x):
 @_jit
 def erf_d(x):
     return 1.1283791670955126 * math.exp(-x * x)
+
+
+@_jit
+def smul(a, b):
+    # a * b, with a zero a giving 0 even where b is inf or NaN ("strong zero")
+    return 0.0 if a == 0 else a * b

@@ -89,6 +89,8 @@ def _strong_mul_jvp(ts, y, a, b):
 # never call it), checked by tests/test_properties.py.
 strong_mul = Op("strong_mul", strong_mul_np, _strong_mul_vjp, _strong_mul_jvp, broadcast=True,
                 backward_name="MulBackward")
+# formulas may use it as smul(a, b), e.g. pow's  b * a**(b - 1)  at b == 0
+NP_NS["smul"], AD_NS["smul"] = strong_mul_np, strong_mul
 
 
 class Elementwise(Op):

@@ -51,7 +51,7 @@ _HEADER = '''\
 from math import sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, exp, log, sqrt, pi
 from math import log1p, expm1, erf, inf
 from adjit._scalar import sign, step, sigmoid, softplus, where, logpos, exp2, log2, log10
-from adjit._scalar import arcsin, arccos, arctan, square, relu, erf_d, absolute as abs
+from adjit._scalar import arcsin, arccos, arctan, square, relu, erf_d, smul, absolute as abs
 '''
 
 

@@ -51,7 +51,8 @@ _BINARY = [
     ("sub", "a - b", "1", "-1", np.subtract),
     ("mul", "a * b", "b", "a", np.multiply),
     ("div", "a / b", "1.0 / b", "-y / b", np.true_divide),
-    ("pow", "a ** b", "b * a ** (b - 1.0)", "y * logpos(a)", np.power),
+    # smul: b == 0 gives d/da = 0 also at a == 0 (where 0 * 0**-1 would be NaN), as PyTorch
+    ("pow", "a ** b", "smul(b, a ** (b - 1.0))", "y * logpos(a)", np.power),
     # ties split the gradient evenly, as PyTorch does
     ("maximum", "max(a, b)", "where(a > b, 1.0, where(a == b, 0.5, 0.0))",
      "where(b > a, 1.0, where(a == b, 0.5, 0.0))", np.maximum),
@@ -509,7 +510,7 @@ def _cumsum_vjp(g, y, x, axis=None):
 def _cumsum_jvp(ts, y, x, axis=None):
     t = ts[0]
     if axis is None:
-        return _cumsum(reshape(t, batch(t, x) + (-1,)), axis=-1)
+        return _cumsum(reshape(t, batch(t, x) + (int(np.prod(shape_of_raw(x))),)), axis=-1)
     return _cumsum(t, axis=neg_axes(axis, ndim(x))[0])
 
 
@@ -772,8 +773,15 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correct
 
 def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
-    return sqrt(var(x, axis, keepdims, dim=dim, keepdim=keepdim, ddof=ddof,
-                    correction=correction, unbiased=unbiased))
+    """Standard deviation, as norm(x - mean) / sqrt(n - ddof): the norm's rule gives the
+    gradient 0 where the data are constant (std == 0), as PyTorch, instead of inf * 0 = NaN."""
+    axis, keepdims = _axis(axis, dim), bool(keepdims or keepdim)
+    if correction is not None:
+        ddof = correction
+    if unbiased is not None:
+        ddof = 1 if unbiased else 0
+    d = x - mean(x, axis=axis, keepdims=True)
+    return _norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(_count(x, axis) - ddof)
 
 
 def where(cond, a, b):
