@@ -389,8 +389,11 @@ def _norm_index(idx):
 
 def _repr(t):
     data = np.asarray(_inner(t._data))
-    # four significant decimals, as PyTorch prints
-    body = np.array2string(data, separator=", ", prefix="tensor(", precision=4)
+    # as PyTorch prints: integral floats as "4.", otherwise four fixed decimals
+    fixed = data.dtype.kind == "f" and data.size and not np.all(
+        np.equal(np.mod(data[np.isfinite(data)], 1), 0))
+    body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
+                           floatmode="fixed" if fixed else "maxprec")
     extras = []
     if data.dtype.kind == "f" and data.dtype != np.float64:
         extras.append(f"dtype={data.dtype}")
