@@ -830,6 +830,8 @@ def stack(tensors, axis=0, *, dim=None):
 def logdet(x):
     """log det x; NaN where det < 0 and -inf where det == 0, as PyTorch."""
     sgn = np.linalg.slogdet(primal_of(x))[0]
+    if np.all(sgn > 0):
+        return logabsdet(x)  # the usual case: one op, grad_fn LogdetBackward as in PyTorch
     with np.errstate(divide="ignore", invalid="ignore"):
         return logabsdet(x) + np.log(np.where(sgn < 0, np.nan, sgn))
 
