@@ -139,9 +139,17 @@ class Elementwise(Op):
             elif fused:
                 res[i] = kernels.ufunc(f"{self.name}__d{i}")(g, *inputs, out)
             elif plain:
-                res[i] = strong_mul_np(g, self._np_d[i](*inputs, out))
+                try:
+                    d = self._np_d[i](*inputs, out)
+                except ZeroDivisionError:  # a Python 0 in a denominator, e.g. div(x, 0.0)
+                    d = self._np_d[i](*_np_scalars(inputs), out)
+                res[i] = strong_mul_np(g, d)
             else:
-                res[i] = strong_mul(g, self._ad(i)(*inputs, out))
+                try:
+                    d = self._ad(i)(*inputs, out)
+                except ZeroDivisionError:
+                    d = self._ad(i)(*_np_scalars(inputs), out)
+                res[i] = strong_mul(g, d)
         return res
 
     def backward(self, g, out, inputs, params, needs):
@@ -154,6 +162,11 @@ class Elementwise(Op):
                 c = self._terms(t, out, inputs, (i,))[i]
                 acc = c if acc is None else acc + c
         return acc
+
+
+def _np_scalars(vals):
+    """Python numbers as NumPy scalars, which divide by zero as IEEE floats (inf, NaN)."""
+    return [np.float64(v) if type(v) in (int, float) else v for v in vals]
 
 
 def _mentions(text, name):
