@@ -563,10 +563,12 @@ def _matmul_jvp(ts, y, a, b):
     out = None
     if ta is not None:
         lead = batch(ta, a)
-        if len(sa) == 1 and len(sb) == 1:
-            out = matmul(ta, b)
-        elif len(sb) == 1 and len(am) >= nd:
+        if len(sb) == 1:
             out = matmul(ta, b)       # batch axes fit in front: (lead, ..., m, n) @ (n,)
+        elif len(sb) == 2:
+            # one matrix b: fold every other axis of ta into rows, one GEMM for k directions
+            rows = int(np.prod(shape(ta)[:-1]))
+            out = reshape(matmul(reshape(ta, (rows, sa[-1])), b), lead + ys)
         else:
             t = reshape(ta, lead + (1,) * (nd - len(am)) + am)
             out = reshape(matmul(t, b if len(sb) > 1 else reshape(b, bm)), lead + ys)

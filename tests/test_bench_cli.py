@@ -1,0 +1,249 @@
+"""`adjit bench` (issue 5): the command line, its JSON, the correctness checks before timing."""
+import importlib.util
+import json
+import math
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.optimize
+
+import adjit as ad
+from adjit import bench, cli
+
+
+def run_cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "adjit", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "quick.json"
+    p = run_cli("bench", "--quick", "--json", str(path))
+    assert p.returncode == 0, p.stderr
+    with open(path) as f:
+        return p, json.load(f)
+
+
+# -- the references the checks use are right (independently of adjit) ---------------------------
+
+def test_analytic_references_match_scipy_and_finite_differences():
+    x = np.random.default_rng(3).uniform(-2, 2, 17)
+    np.testing.assert_allclose(bench.rosen_np(x), scipy.optimize.rosen(x), rtol=1e-14)
+    np.testing.assert_allclose(bench.rosen_der(x), scipy.optimize.rosen_der(x), rtol=1e-13)
+    np.testing.assert_allclose(bench.rosen_hess(x), scipy.optimize.rosen_hess(x), rtol=1e-13)
+    W = np.random.default_rng(4).standard_normal((3, 5))
+    v = np.random.default_rng(5).standard_normal(5)
+    h = 1e-6
+    fd = np.stack([(np.tanh(W @ (v + h * e)) - np.tanh(W @ (v - h * e))) / (2 * h)
+                   for e in np.eye(5)], axis=1)
+    np.testing.assert_allclose(bench.tanh_jac(W, v), fd, rtol=1e-7, atol=1e-9)
+
+
+# -- `adjit bench --quick --json` ---------------------------------------------------------------
+
+def _timing_ok(rec):
+    assert rec["median_s"] > 0 and rec["first_call_s"] > 0
+    assert rec["min_s"] <= rec["median_s"] <= rec["max_s"]
+    assert rec["repeats"] == len(rec["samples_s"]) >= 1
+    assert rec["compile_s"] >= 0
+    c = rec["check"]
+    assert c["passed"] is True and c["reference"].startswith("analytic")
+    assert c["max_abs_err"] is not None and c["max_abs_err"] <= c["atol"] + c["rtol"] * \
+        c["max_abs_ref"]
+    assert c["t_checked"] <= rec["t_timing_start"], "checked after timing started"
+
+
+def test_json_top_level(quick):
+    _, d = quick
+    for key in ("schema_version", "machine", "settings", "timing_method", "jacobian",
+                "rosenbrock_grad", "hessian", "checks", "wall_s"):
+        assert key in d
+    assert d["settings"]["quick"] is True
+    assert d["machine"]["adjit"] == ad.__version__
+    assert d["checks"]["all_passed"] is True and d["checks"]["failed"] == []
+    assert d["checks"]["all_before_timing"] is True
+    # every figure has its check: 4 per Jacobian cell, 4 per Rosenbrock n (+ jit), 3 Hessian
+    cells = len(d["settings"]["sizes"]) ** 2
+    jit = 1 if hasattr(ad, "jit") else 0
+    assert d["checks"]["count"] >= 4 * cells + 3 * (4 + jit) + 3 + jit
+
+
+def test_json_jacobian_grid(quick):
+    _, d = quick
+    J = d["jacobian"]
+    sizes = J["sizes"]
+    assert sizes == d["settings"]["sizes"] and len(sizes) >= 3
+    assert {(c["n_in"], c["n_out"]) for c in J["cells"]} == {(a, b) for a in sizes for b in sizes}
+    for c in J["cells"]:
+        for mode in ("f", "forward", "reverse", "auto"):
+            _timing_ok(c[mode])
+        assert c["selected"] == ad.select_mode(c["n_in"], c["n_out"])
+        assert c["auto_mode"] == c["selected"]
+        faster = "forward" if c["forward"]["median_s"] <= c["reverse"]["median_s"] else "reverse"
+        assert c["faster"] == faster
+        assert c["selector_picked_faster"] == (c["selected"] == faster)
+        assert c["selector_slowdown"] >= 1.0
+    assert J["selector"]["cells"] == len(J["cells"])
+    assert isinstance(J["verdict"], str) and "n_in" in J["verdict"]
+    assert set(J["crossover_n_out_by_n_in"]) == {str(s) for s in sizes}
+
+
+def test_json_rosenbrock(quick):
+    _, d = quick
+    rows = d["rosenbrock_grad"]["rows"]
+    assert [r["n"] for r in rows] == [10, 1000, 100000]
+    for r in rows:
+        _timing_ok(r["f"])
+        for key in ("reverse", "forward", "fd"):
+            m = r["methods"][key]
+            _timing_ok(m)
+            assert m["ratio_to_f"] == pytest.approx(m["median_s"] / r["f"]["median_s"])
+        jit = r["methods"]["jit"]
+        if hasattr(ad, "jit") and "error" not in jit:
+            _timing_ok(jit)
+        elif not hasattr(ad, "jit"):
+            assert jit["available"] is False and "n/a" in jit["note"]
+    big = rows[-1]["methods"]
+    # n = 100,000: forward mode and finite differences are timed on part and extrapolated
+    for key in ("forward", "fd"):
+        m = big[key]
+        assert m["extrapolated"] is True and "EXTRAPOLATED" in m["note"]
+        assert m["median_s"] == pytest.approx(m["measured_median_s"] * m["extrapolation_factor"])
+        assert 0 < m["check"]["entries_checked"] < 100000
+    assert big["forward"]["passes"] == math.ceil(100000 / 64)
+    assert big["fd"]["evaluations"] == 200000
+    assert rows[0]["methods"]["reverse"]["extrapolated"] is False
+
+
+def test_json_hessian(quick):
+    _, d = quick
+    H = d["hessian"]
+    assert H["n"] == 100
+    _timing_ok(H["f"])
+    _timing_ok(H["methods"]["hessian"])
+    _timing_ok(H["methods"]["rev_rev"])
+
+
+def test_text_report_and_progress(quick):
+    p, d = quick
+    out = p.stdout
+    for text in ("[1] Jacobian", "[2] Gradient of the Rosenbrock", "[3] Hessian", "verdict:",
+                 "selector:", "EXTRAPOLATED", "all passed", "select_mode", "grad/f"):
+        assert text in out
+    assert "ad.jit" in out
+    # the table is aligned: every row of the Jacobian table is as long as its rule
+    lines = out.splitlines()
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("n_in"))
+    rule = lines[i + 1]
+    assert set(rule.replace(" ", "")) == {"-"}
+    for ln in lines[i + 2:i + 2 + len(d["jacobian"]["cells"])]:
+        assert len(ln) == len(rule.rstrip()) or len(ln) <= len(rule)
+    # progress went to stderr, not into the table
+    assert "jacobian n_in=" in p.stderr and "[" in p.stderr
+    assert "jacobian n_in=" not in out
+
+
+def test_console_script():
+    exe = shutil.which("adjit")
+    if exe is None:  # not on PATH here: the module entry point is the same main()
+        assert cli.main(["bench", "--quick", "--sizes", "2", "--repeat", "1",
+                         "--no-progress"]) == 0
+        return
+    p = subprocess.run([exe, "bench", "--quick", "--sizes", "1,3", "--repeat", "1",
+                        "--no-progress"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "[1] Jacobian" in p.stdout and "all passed" in p.stdout
+    assert p.stderr == ""
+
+
+# -- --plot -------------------------------------------------------------------------------------
+
+def test_plot(tmp_path):
+    png = tmp_path / "b.png"
+    if importlib.util.find_spec("matplotlib") is None:
+        p = run_cli("bench", "--quick", "--plot", str(png))
+        assert p.returncode == 2
+        assert 'pip install -e ".[plot]"' in p.stderr and "matplotlib" in p.stderr
+        assert p.stdout == "" and not png.exists()  # refused before running anything
+    else:
+        p = run_cli("bench", "--quick", "--sizes", "1,4,64", "--repeat", "1", "--no-progress",
+                    "--plot", str(png))
+        assert p.returncode == 0, p.stderr
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- bad arguments: clear argparse errors, nothing run --------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["bench", "--sizes", "1,x"], ["--sizes", "positive integers"]),
+    (["bench", "--sizes", "0,4"], ["--sizes", "positive integers"]),
+    (["bench", "--repeat", "0"], ["--repeat", "positive integer"]),
+    (["bench", "--repeat", "many"], ["--repeat", "positive integer"]),
+    (["bench", "--frobnicate"], ["unrecognized arguments", "--frobnicate"]),
+    (["bench", "--plot", "out.txt"], ["--plot", ".png"]),
+    (["benhc"], ["invalid choice", "bench"]),
+    ([], ["choose a command", "adjit bench"]),
+])
+def test_bad_arguments(args, words, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(args)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    for w in words:
+        assert w in err
+    assert "Traceback" not in err
+
+
+def test_bad_arguments_subprocess():
+    p = run_cli("bench", "--sizes", "4,,-1")
+    assert p.returncode == 2
+    assert "usage: adjit bench" in p.stderr and "--sizes" in p.stderr
+    assert "Traceback" not in p.stderr and p.stdout == ""
+
+
+# -- in-process: a wrong result is caught, crossover arithmetic -----------------------------------
+
+def _tiny():
+    s = bench.Settings(quick=True, sizes=[2, 3], repeat=1)
+    s.rosen_ns = [10]
+    s.hess_n = 5
+    return s
+
+
+def test_wrong_result_is_flagged(monkeypatch):
+    monkeypatch.setattr(bench, "rosen_der", lambda x: scipy.optimize.rosen_der(x) + 1e-3)
+    res = bench.run(_tiny(), progress_enabled=False)
+    assert res["checks"]["all_passed"] is False
+    failed = res["checks"]["failed"]
+    assert failed and all(f.startswith("rosenbrock_grad") for f in failed)
+    assert any("reverse" in f for f in failed) and any("forward" in f for f in failed)
+    assert "FAILED" in bench.report(res)
+
+
+def test_main_exit_status_on_failed_check(monkeypatch, capsys):
+    monkeypatch.setattr(bench, "rosen_hess", lambda x: scipy.optimize.rosen_hess(x) * 2)
+    assert cli.main(["bench", "--quick", "--sizes", "2", "--repeat", "1", "--no-progress"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_crossover_interpolation():
+    xs = [1, 10, 100, 1000]
+    # reverse grows linearly, forward is flat: they meet where t_rev = t_fwd = 50 -> x = 50
+    xo, kind = bench._crossover(xs, [50.0] * 4, [float(x) for x in xs])
+    assert kind == "forward-above" and xo == pytest.approx(50.0, rel=1e-12)
+    assert bench._crossover(xs, [1.0] * 4, [2.0] * 4) == (None, "forward-always")
+    assert bench._crossover(xs, [2.0] * 4, [1.0] * 4) == (None, "reverse-always")
+
+
+def test_peers_absent_are_skipped_with_a_note():
+    peers, notes = bench.load_peers()
+    assert set(notes) == {"jax", "torch", "autograd"}
+    for name, note in notes.items():
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            assert note["available"] is False and "skipped" in note["note"]
+        assert (name in [p.name for p in peers]) == note["available"]
