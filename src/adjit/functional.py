@@ -160,46 +160,249 @@ def grad(f, argnums=0):
     return g
 
 
+def _tracked(v, level):
+    return isinstance(v, Tensor) and v._level == level and v._rg
+
+
+def _size(shape):
+    return int(math.prod(shape))
+
+
+def _grads_tree(got, leaves, specs, level):
+    """Captured cotangents (None = unused, zero) back into the arguments' structures."""
+    res, i = [], 0
+    for ts, spec in zip(leaves, specs):
+        vals = []
+        for t in ts:
+            c = got[i]
+            i += 1
+            vals.append(_result(_zeros_like(t._data) if c is None else c, level))
+        res.append(tree_unflatten(spec, vals))
+    return res
+
+
 def vjp(f, *primals):
-    """(f(*primals), vjp_fn) with vjp_fn(g) -> tuple of cotangents, one per primal."""
+    """(f(*primals), vjp_fn) with vjp_fn(g) -> tuple of cotangents, one per primal. The output
+    and g may be pytrees (tuples, lists, dicts) of arrays, of the same structure."""
     nums = tuple(range(len(primals)))
     out, level, leaves, specs = _record(f, primals, nums)
+    outs, ospec = tree_flatten(out)
+    flat_in = [t for ts in leaves for t in ts]
 
     def vjp_fn(g):
-        gs = _shape(g)
-        if tuple(gs) != tuple(_shape(out)):
-            raise ValueError(f"adjit.vjp: cotangent has shape {tuple(gs)}, but the output has "
-                             f"shape {tuple(_shape(out))}")
-        return tuple(_pull(out, level, leaves, specs, _value(g), True))
-    return _result(out, level), vjp_fn
+        gl, gspec = tree_flatten(g)
+        if len(gl) != len(outs) or (ospec is not None and gspec != ospec):
+            raise ValueError(f"adjit.vjp: the cotangent's structure ({len(gl)} arrays) does not "
+                             f"match the output's ({len(outs)} arrays)")
+        for gi, o in zip(gl, outs):
+            if tuple(_shape(gi)) != tuple(_shape(o)):
+                raise ValueError(f"adjit.vjp: cotangent has shape {tuple(_shape(gi))}, but the "
+                                 f"output has shape {tuple(_shape(o))}")
+        roots, grads = [], []
+        for o, gi in zip(outs, gl):
+            if _tracked(o, level):
+                roots.append(o)
+                grads.append(_value(gi))
+        got = (run_backward(roots, grads, True, False, capture=flat_in) if roots
+               else [None] * len(flat_in))
+        return tuple(_grads_tree(got, leaves, specs, level))
+    return tree_unflatten(ospec, [_result(o, level) for o in outs]), vjp_fn
 
 
-def _flat_in(args, nums):
-    """The differentiated inputs as arrays (for sizes and seeds)."""
-    return [_value(args[i]) for i in nums]
+# ---------------------------------------------------------------------------------------------
+# Jacobians. Inputs: every array leaf of the differentiated arguments, flattened into one
+# vector of N entries; outputs: every leaf of f's result, flattened into M entries. Forward
+# mode pushes ceil(N / k) passes of k directions; reverse mode pulls ceil(M / k) passes of k
+# cotangent rows. The result has JAX's structure: the output's pytree, each leaf holding the
+# argument's pytree (a tuple over argnums when argnums is a tuple) of out.shape + in.shape
+# blocks.
+
+# Forward directions pushed per pass (jacfwd, hessian) and cotangent rows pulled per reverse
+# pass (jacrev) when the caller does not pass chunk=. Measured by benchmarks/calibrate.py: see
+# the notes above select_mode. A larger chunk means fewer passes but bigger tangent arrays
+# (k times the size of every intermediate); chunk=1 gives classic one-direction passes.
+DEFAULT_CHUNK = 64
+REV_CHUNK = 64
+# Up to this many output entries jacrev pulls plain one-row passes: a batched pass carries its
+# rows as the tangent of a dual cotangent, which costs about three plain passes of overhead.
+REV_PLAIN_MAX = 3
 
 
-def jacrev(f, argnums=0):
-    """Jacobian by reverse mode: one backward pass per output element (the recorded graph is
-    kept between passes). Shape out.shape + in.shape."""
+def _diff_leaves(args, nums):
+    """Leaves of the differentiated arguments as values, with their specs per argnum."""
+    flat, specs = [], []
+    for i in nums:
+        lv, spec = tree_flatten(args[i])
+        flat.append([_value(x) for x in lv])
+        specs.append(spec)
+    return flat, specs
+
+
+def _assemble(blocks_per_out, ospec, specs, single):
+    """blocks_per_out[j][i]: block for output leaf j, input leaf i (flat over argnums)."""
+    res = []
+    for blocks in blocks_per_out:
+        per_arg, i = [], 0
+        for spec in specs:
+            n = _count_leaves(spec)
+            per_arg.append(tree_unflatten(spec, blocks[i:i + n]))
+            i += n
+        res.append(per_arg[0] if single else tuple(per_arg))
+    return tree_unflatten(ospec, res)
+
+
+def _count_leaves(spec):
+    if spec is None:
+        return 1
+    kind, defs = spec
+    if kind is dict:
+        return _count_leaves(defs[1])
+    return sum(n for n, _ in defs)
+
+
+def _jacfwd_impl(f, args, nums, single, chunk):
+    xs, specs = _diff_leaves(args, nums)
+    flat = [x for lv in xs for x in lv]
+    xshapes = [tuple(_shape(x)) for x in flat]
+    sizes = [_size(s) for s in xshapes]
+    offs = np.cumsum([0] + sizes)
+    N = int(offs[-1])
+    k = max(1, min(N, chunk or DEFAULT_CHUNK))
+    chunks, oinfo = [], None
+    for s in range(0, N, k):
+        kk = min(k, N - s)
+        level = new_level()
+        a = list(args)
+        j = 0
+        for i, lv, spec in zip(nums, xs, specs):
+            vals = []
+            for x in lv:
+                lo, hi = int(offs[j]), int(offs[j + 1])
+                if hi <= s or lo >= s + kk:
+                    vals.append(x)            # no direction of this chunk: a constant
+                else:
+                    seed = np.zeros((kk, hi - lo))
+                    r = np.arange(max(lo, s), min(hi, s + kk))
+                    seed[r - s, r - lo] = 1.0
+                    vals.append(Dual._make(x, seed.reshape((kk,) + xshapes[j]), level))
+                j += 1
+            a[i] = tree_unflatten(spec, vals)
+        outs, ospec = tree_flatten(f(*a))
+        ts = []
+        for o in outs:
+            if isinstance(o, Dual) and o._level == level:
+                oshape = tuple(_shape(o._p))
+                t = o._t
+                if tuple(_shape(t)) != (kk,) + oshape:
+                    t = ops.broadcast_to(t, (kk,) + oshape)
+                ts.append(_result(t, level))
+            else:
+                oshape = tuple(_shape(o))
+                ts.append(np.zeros((kk,) + oshape))
+        oinfo = (ospec, [tuple(_shape(t))[1:] for t in ts])
+        chunks.append(ts)
+    if N == 0:
+        outs, ospec = tree_flatten(f(*args))
+        oinfo = (ospec, [tuple(_shape(o)) for o in outs])
+    ospec, oshapes = oinfo
+    per_out = []
+    for jo, oshape in enumerate(oshapes):
+        if N == 0:
+            per_out.append([np.zeros(oshape + xs_) for xs_ in xshapes])
+            continue
+        cols = [c[jo] for c in chunks]
+        T = cols[0] if len(cols) == 1 else ops.concatenate(cols, axis=0)   # (N,) + oshape
+        nd = len(oshape)
+        if nd:
+            T = ops.transpose(T, axes=tuple(range(1, nd + 1)) + (0,))      # oshape + (N,)
+        blocks = []
+        for j, xshape in enumerate(xshapes):
+            lo, hi = int(offs[j]), int(offs[j + 1])
+            b = T if (lo, hi) == (0, N) else ops.getitem(T, idx=(Ellipsis, slice(lo, hi)))
+            blocks.append(_result(ops.reshape(b, shape=oshape + xshape), None))
+        per_out.append(blocks)
+    return _assemble(per_out, ospec, specs, single)
+
+
+def _jacrev_impl(out, level, leaves, specs, single, chunk):
+    """Jacobian from a recorded f: ceil(M / k) reverse passes through the kept graph."""
+    outs, ospec = tree_flatten(out)
+    flat_in = [t for ts in leaves for t in ts]
+    xshapes = [tuple(_shape(t._data)) for t in flat_in]
+    oshapes = [tuple(_shape(o)) for o in outs]
+    sizes = [_size(s) for s in oshapes]
+    offs = np.cumsum([0] + sizes)
+    M = int(offs[-1])
+    k = max(1, min(M, chunk or REV_CHUNK))
+    pieces = [[] for _ in flat_in]
+    if k == 1 or M <= REV_PLAIN_MAX:
+        for jo, o in enumerate(outs):
+            for r in range(sizes[jo]):
+                got = None
+                if _tracked(o, level):
+                    e = np.zeros(sizes[jo])
+                    e[r] = 1.0
+                    got = run_backward([o], [e.reshape(oshapes[jo])], True, False,
+                                       capture=flat_in)
+                for i, xshape in enumerate(xshapes):
+                    c = None if got is None else got[i]
+                    pieces[i].append(np.zeros((1,) + xshape) if c is None else
+                                     ops.reshape(c, shape=(1,) + xshape))
+    else:
+        for s in range(0, M, k):
+            kk = min(k, M - s)
+            lv = new_level()
+            roots, grads = [], []
+            for jo, o in enumerate(outs):
+                lo, hi = int(offs[jo]), int(offs[jo + 1])
+                if hi <= s or lo >= s + kk or not _tracked(o, level):
+                    continue
+                seed = np.zeros((kk, hi - lo))
+                r = np.arange(max(lo, s), min(hi, s + kk))
+                seed[r - s, r - lo] = 1.0
+                # a dual cotangent: the VJP rules are linear in g and written with ad ops, so
+                # its tangent carries kk cotangent rows through one backward pass
+                roots.append(o)
+                grads.append(Dual._make(np.zeros(oshapes[jo]), seed.reshape((kk,) + oshapes[jo]),
+                                        lv))
+            got = (run_backward(roots, grads, True, False, capture=flat_in) if roots
+                   else [None] * len(flat_in))
+            for i, xshape in enumerate(xshapes):
+                c = got[i]
+                if isinstance(c, Dual) and c._level == lv:
+                    t = c._t
+                    if tuple(_shape(t)) != (kk,) + xshape:
+                        t = ops.broadcast_to(t, (kk,) + xshape)
+                    pieces[i].append(t)
+                else:   # the cotangent is linear in g: anything not carrying lv is zero
+                    pieces[i].append(np.zeros((kk,) + xshape))
+    per_in = []
+    for i in range(len(flat_in)):
+        p = pieces[i]
+        per_in.append(None if M == 0 else p[0] if len(p) == 1 else ops.concatenate(p, axis=0))
+    per_out = []
+    for jo, oshape in enumerate(oshapes):
+        lo, hi = int(offs[jo]), int(offs[jo + 1])
+        blocks = []
+        for i, xshape in enumerate(xshapes):
+            R = per_in[i]
+            if R is None or lo == hi:
+                blocks.append(np.zeros(oshape + xshape))
+                continue
+            b = R if (lo, hi) == (0, M) else ops.getitem(R, idx=(slice(lo, hi),))
+            blocks.append(_result(ops.reshape(b, shape=oshape + xshape), level))
+        per_out.append(blocks)
+    return _assemble(per_out, ospec, specs, single)
+
+
+def jacrev(f, argnums=0, chunk=None):
+    """Jacobian by reverse mode: f is recorded once, then ceil(M / chunk) backward passes
+    through the kept graph pull `chunk` cotangent rows each (M = output size; default
+    REV_CHUNK; plain one-row passes when M <= REV_PLAIN_MAX). Shape out.shape + in.shape."""
     def jac(*args):
         single, nums = _argnums(argnums, len(args))
         out, level, leaves, specs = _record(f, args, nums)
-        oshape = tuple(_shape(out))
-        m = int(np.prod(oshape))
-        rows = []
-        for k in range(m):
-            e = np.zeros(m)
-            e[k] = 1.0
-            rows.append(_pull(out, level, leaves, specs, e.reshape(oshape), True))
-        res = []
-        for j, i in enumerate(nums):
-            ishape = tuple(_shape(_value(args[i])))
-            if m == 0:
-                res.append(np.zeros(oshape + ishape))
-                continue
-            res.append(ops.reshape(ops.stack([r[j] for r in rows]), shape=oshape + ishape))
-        return res[0] if single else tuple(res)
+        return _jacrev_impl(out, level, leaves, specs, single, chunk)
     jac.__name__ = f"jacrev({getattr(f, '__name__', 'f')})"
     return jac
 
@@ -207,24 +410,30 @@ def jacrev(f, argnums=0):
 # ---------------------------------------------------------------------------------------------
 # forward mode
 
-# Directions pushed per forward pass when the caller does not say (see select_mode's notes).
-DEFAULT_CHUNK = 64
-
 
 def jvp(f, primals, tangents):
-    """(f(*primals), J @ tangents), like jax.jvp. A tangent may have a trailing axis of k
-    directions; the tangent out then has one too."""
+    """(f(*primals), J @ tangents), like jax.jvp: primals and tangents are tuples (of arrays or
+    pytrees) of the same structure; the output may be a pytree. A tangent may have a trailing
+    axis of k directions; the output tangents then have one too."""
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"adjit.jvp: got {len(primals)} primals but {len(tangents)} tangents")
+    pl, pspec = tree_flatten(primals)
+    tl, tspec = tree_flatten(tangents)
+    if len(pl) != len(tl):
+        raise ValueError(f"adjit.jvp: the tangents' structure ({len(tl)} arrays) does not match "
+                         f"the primals' ({len(pl)} arrays)")
     level = new_level()
     duals, k = [], None
-    for p, t in zip(primals, tangents):
+    for p, t in zip(pl, tl):
         p = _value(p)
-        ps, ts = tuple(_shape(p)), tuple(np.shape(t) if not isinstance(t, Traced) else t.shape)
+        ps, ts = tuple(_shape(p)), tuple(_shape(t))
         if ts == ps:
             tt = t if isinstance(t, Traced) else np.asarray(t, dtype=float)
-        elif len(ts) == len(ps) + 1 and ts[:-1] == ps:
+        elif len(ts) == len(ps) + 1 and ts[:-1] == ps and not isinstance(t, Traced):
+            if k is not None and ts[-1] != k:
+                raise ValueError(f"adjit.jvp: tangents carry different numbers of directions "
+                                 f"({k} and {ts[-1]})")
             k = ts[-1]
             tt = np.moveaxis(np.asarray(t, dtype=float), -1, 0)
         else:
@@ -235,13 +444,19 @@ def jvp(f, primals, tangents):
         duals = [d if len(_shape(d._t)) > len(_shape(d._p)) else
                  Dual._make(d._p, ops.broadcast_to(d._t, (k,) + tuple(_shape(d._p))), level)
                  for d in duals]
-    out = f(*duals)
-    return _split_dual(out, level, k)
+    out = f(*tree_unflatten(pspec, duals))
+    outs, ospec = tree_flatten(out)
+    split = [_split_dual(o, level, k) for o in outs]
+    return (tree_unflatten(ospec, [p for p, _ in split]),
+            tree_unflatten(ospec, [t for _, t in split]))
 
 
 def _split_dual(out, level, k):
     if isinstance(out, Dual) and out._level == level:
         t = out._t
+        want = ((k,) if k is not None else ()) + tuple(_shape(out._p))
+        if tuple(_shape(t)) != want:
+            t = ops.broadcast_to(t, want)
         if k is not None:
             nd = len(_shape(t))
             t = ops.transpose(t, axes=tuple(range(1, nd)) + (0,))
@@ -251,97 +466,103 @@ def _split_dual(out, level, k):
 
 
 def jacfwd(f, argnums=0, chunk=None):
-    """Jacobian by forward mode, ceil(n / chunk) passes of `chunk` directions each."""
+    """Jacobian by forward mode: ceil(N / chunk) passes pushing `chunk` directions each
+    (N = total input size, default DEFAULT_CHUNK). Shape out.shape + in.shape."""
     def jac(*args):
         single, nums = _argnums(argnums, len(args))
-        xs = _flat_in(args, nums)
-        res = []
-        for j, i in enumerate(nums):
-            x = xs[j]
-            xshape = tuple(_shape(x))
-            n = int(np.prod(xshape))
-            k = max(1, min(n, chunk or DEFAULT_CHUNK))
-            cols, oshape = [], None
-            for s in range(0, n, k):
-                kk = min(k, n - s)
-                seed = np.zeros((kk, n))
-                seed[np.arange(kk), s + np.arange(kk)] = 1.0
-                level = new_level()
-                a = list(args)
-                a[i] = Dual._make(x, seed.reshape((kk,) + xshape), level)
-                out = f(*a)
-                if isinstance(out, Dual) and out._level == level:
-                    oshape = tuple(_shape(out._p))
-                    cols.append(_result(out._t, level))
-                else:
-                    oshape = tuple(_shape(out))
-                    cols.append(np.zeros((kk,) + oshape))
-            if n == 0:
-                oshape = tuple(_shape(f(*args)))
-                res.append(np.zeros(oshape + xshape))
-                continue
-            t = cols[0] if len(cols) == 1 else ops.concatenate(cols, axis=0)
-            nd = len(oshape)
-            t = ops.transpose(t, axes=tuple(range(1, nd + 1)) + (0,))
-            res.append(ops.reshape(t, shape=oshape + xshape))
-        return res[0] if single else tuple(res)
+        return _jacfwd_impl(f, args, nums, single, chunk)
     jac.__name__ = f"jacfwd({getattr(f, '__name__', 'f')})"
     return jac
 
 
 # ---------------------------------------------------------------------------------------------
 # choosing the mode
+#
+# COST MODEL_PLACEHOLDER
 
-# Cost model, in units of one primal evaluation of f (measured by benchmarks/bench_selector.py):
-# a forward pass pushing k directions costs FWD_PASS + FWD_DIR * k, a reverse pass REV_PASS.
 FWD_PASS = 1.2
 FWD_DIR = 0.05
 REV_PASS = 3.0
 
 
-def select_mode(n_in, n_out, chunk=None):
-    """'forward' or 'reverse': whichever the cost model says needs less work for a Jacobian
-    with n_in inputs and n_out outputs."""
+def mode_costs(n_in, n_out, chunk=None):
+    """(forward, reverse) estimated cost of a Jacobian with n_in inputs and n_out outputs."""
     n_in, n_out = int(n_in), int(n_out)
-    k = max(1, min(n_in, chunk or DEFAULT_CHUNK))
-    fwd = math.ceil(n_in / k) * (FWD_PASS + FWD_DIR * k)
+    kf = max(1, min(n_in, chunk or DEFAULT_CHUNK))
+    fwd = math.ceil(n_in / kf) * (FWD_PASS + FWD_DIR * kf)
     rev = n_out * REV_PASS
+    return fwd, rev
+
+
+def select_mode(n_in, n_out, chunk=None):
+    """'forward' or 'reverse': whichever the cost model says needs less time for a Jacobian
+    with n_in inputs and n_out outputs (see the notes above)."""
+    fwd, rev = mode_costs(n_in, n_out, chunk)
     return "forward" if fwd <= rev else "reverse"
 
 
-def jacobian(f, argnums=0, mode="auto"):
-    """Jacobian in the given mode; "auto" asks select_mode. The mode used last is kept in the
-    returned function's `last_mode` attribute."""
+def _shape_key(args):
+    key = []
+    for a in args:
+        for v in tree_flatten(a)[0]:
+            try:
+                key.append(tuple(_shape(v)))
+            except Exception:  # noqa: BLE001 - anything unshaped keys by its type
+                key.append(type(v).__name__)
+    return tuple(key)
+
+
+def jacobian(f, argnums=0, mode="auto", chunk=None):
+    """Jacobian in the given mode; "auto" asks select_mode(n_in, n_out). The mode used by the
+    last call is kept in the returned function's `last_mode` attribute.
+
+    To learn n_out, "auto" records f once per new combination of argument shapes (the sizes
+    are cached on the returned function); when it then picks reverse mode that recording is
+    used, so the extra cost is one recorded evaluation of f on the first call only."""
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"adjit.jacobian: mode must be 'auto', 'forward' or 'reverse', "
                          f"got {mode!r}")
-    fwd, rev = jacfwd(f, argnums), jacrev(f, argnums)
+    n_out_cache = {}
 
     def jac(*args):
+        single, nums = _argnums(argnums, len(args))
         m = mode
         if m == "auto":
-            _, nums = _argnums(argnums, len(args))
-            n_in = sum(int(np.prod(_shape(_value(args[i])))) for i in nums)
-            n_out = int(np.prod(_shape(f(*args))))
-            m = select_mode(n_in, n_out)
+            n_in = sum(_size(_shape(x)) for lv in _diff_leaves(args, nums)[0]
+                                for x in lv)
+            key = (nums, _shape_key(args))
+            n_out = n_out_cache.get(key)
+            if n_out is None:
+                out, level, leaves, specs = _record(f, args, nums)
+                n_out = sum(_size(_shape(o)) for o in tree_flatten(out)[0])
+                if len(n_out_cache) < 64:
+                    n_out_cache[key] = n_out
+                m = select_mode(n_in, n_out, chunk)
+                jac.last_mode = m
+                if m == "reverse":
+                    return _jacrev_impl(out, level, leaves, specs, single, chunk)
+                return _jacfwd_impl(f, args, nums, single, chunk)
+            m = select_mode(n_in, n_out, chunk)
         jac.last_mode = m
-        return fwd(*args) if m == "forward" else rev(*args)
+        if m == "forward":
+            return _jacfwd_impl(f, args, nums, single, chunk)
+        out, level, leaves, specs = _record(f, args, nums)
+        return _jacrev_impl(out, level, leaves, specs, single, chunk)
     jac.last_mode = None
     jac.__name__ = f"jacobian({getattr(f, '__name__', 'f')})"
     return jac
 
 
-def hessian(f, argnums=0):
-    """Hessian as forward-over-reverse: jacfwd of grad, chunked."""
-    return jacfwd(grad(f, argnums), argnums)
+def hessian(f, argnums=0, chunk=None):
+    """Hessian as forward-over-reverse: jacfwd of grad, `chunk` directions per forward pass.
+    With argnums a tuple the result is nested like JAX's: H[i][j] = d2 f / d arg_i d arg_j."""
+    return jacfwd(grad(f, argnums), argnums, chunk)
 
 
 def hvp(f, primals, tangents):
-    """(grad f(primals), H @ tangents), like jax.jvp(jax.grad(f), primals, tangents)."""
+    """(grad f(primals), H @ tangents) by forward-over-reverse, like
+    jax.jvp(jax.grad(f, argnums), primals, tangents) with argnums covering every primal: one
+    primal gives two arrays, several primals give two tuples (one entry per primal)."""
     primals, tangents = tuple(primals), tuple(tangents)
-    nums = tuple(range(len(primals)))
-    g = grad(f, nums if len(primals) > 1 else 0)
-    if len(primals) == 1:
-        return jvp(g, primals, tangents)
-    return jvp(lambda *a: ops.concatenate([ops.reshape(v, shape=(-1,)) for v in g(*a)]),
-               primals, tangents)
+    nums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    return jvp(grad(f, nums), primals, tangents)
