@@ -11,6 +11,7 @@ from .creation import (arange, eye, full, linspace, manual_seed, ones, ones_like
 from .dual import Dual, dual
 from .functional import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, select_mode,
                          value_and_grad, vjp)
+from ._jit import jit
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import (abs, add, arccos, arcsin, arctan, cat, cholesky, clip, concatenate, cos, cosh,
                   cumsum, det, div, dot, erf, exp, exp2, expand_dims, expm1, inv, log, log1p,

@@ -1,0 +1,348 @@
+"""`ad.jit`: trace a function once per signature, compile it (derivatives included) into one
+numba kernel, cache the machine code on disk.
+
+    g = ad.jit(ad.grad(f))
+    g(x)          # first call for this shape/dtype: trace, generate, compile (or load from disk)
+    g(x2)         # later calls: one compiled kernel, no Python per op
+
+How it works (see trace.py and codegen.py): the function runs once on `Tracer`s, which record
+every registry op into a flat tape. Transforms inside it run their Tensor/Dual layers on the
+tracers, so the tape holds the forward and the backward (or tangent) computations as ordinary
+ops. Codegen fuses the tape into loops and writes a module under the adjit cache directory,
+compiled with `numba.njit(cache=True)`, so a new process loads it instead of compiling.
+
+Signature of a specialisation: the structure of the arguments (tuples, lists, dicts), the shape
+and dtype of every array, the type of every float, and the value of every int / bool / other
+static argument. Python control flow on traced values (`if`, `while`, `float(x)`) is recorded as
+guards that the kernel checks; when one fails, the function is traced again for that input and
+the new specialisation kept too (up to `max_specializations` per signature; past that, and for
+ops the compiler does not know, it runs eagerly with a one-time warning).
+"""
+import importlib.util
+import os
+import sys
+import threading
+import warnings
+
+import numpy as np
+
+from ..registry import Traced, new_level
+from .trace import Fallback, GuardFailure, Trace, Tracer
+
+__all__ = ["jit"]
+
+MAX_SPECIALIZATIONS = 8
+
+
+# ---------------------------------------------------------------------------------------------
+# pytrees with a hashable structure
+
+def _flatten(x, leaves):
+    if type(x) in (tuple, list):
+        return (type(x), tuple(_flatten(v, leaves) for v in x))
+    if type(x) is dict:
+        keys = tuple(sorted(x))
+        return (dict, keys, tuple(_flatten(x[k], leaves) for k in keys))
+    leaves.append(x)
+    return None
+
+
+def _unflatten(spec, it):
+    if spec is None:
+        return next(it)
+    if spec[0] is dict:
+        return {k: _unflatten(s, it) for k, s in zip(spec[1], spec[2])}
+    return spec[0](_unflatten(s, it) for s in spec[1])
+
+
+_DYN, _INT, _STATIC = 0, 1, 2
+
+
+def _classify(leaf):
+    """(kind, key part) of one argument leaf."""
+    t = type(leaf)
+    if t is np.ndarray:
+        if leaf.dtype.kind not in "biuf":
+            return _STATIC, None
+        return _DYN, (leaf.shape, leaf.dtype.str)
+    if t is float or isinstance(leaf, np.floating):
+        return _DYN, t
+    if t is bool or t is int or isinstance(leaf, (np.integer, np.bool_)):
+        return _INT, (t, leaf)
+    try:
+        hash(leaf)
+    except TypeError:
+        return _STATIC, None
+    return _STATIC, (t, leaf)
+
+
+# ---------------------------------------------------------------------------------------------
+
+class _Spec:
+    __slots__ = ("entry", "kernel", "path", "n_guards")
+
+
+class JitState:
+    """Per-function cache of specialisations (what `ad.jit` keeps between calls)."""
+
+    def __init__(self, f, max_specializations):
+        self.f = f
+        self.max_spec = max_specializations
+        self.cache = {}
+        self.fast = None
+        self.n_traces = 0
+        self.n_eager = 0
+        self.eager_keys = set()
+        self.warned = set()
+        self.lock = threading.RLock()
+
+    # -- slow path: signature lookup, retrace, fallback ------------------------------------
+    def call(self, args, kw):
+        leaves = []
+        spec = _flatten((args, kw), leaves)
+        parts, kparams = [], []
+        for lf in leaves:
+            if isinstance(lf, Traced):
+                return self.f(*args, **kw)   # called inside another transform: run inline
+            kind, part = _classify(lf)
+            if part is None:
+                return self.eager(args, kw, None, "an argument of type "
+                                  f"{type(lf).__name__} is neither an array nor hashable")
+            parts.append((kind, part))
+            if kind != _STATIC:
+                kparams.append(np.ascontiguousarray(lf) if type(lf) is np.ndarray else lf)
+        key = (spec, tuple(parts))
+        if key in self.eager_keys:
+            return self.eager(args, kw, key, None)
+        specs = self.cache.get(key)
+        if specs:
+            for s in specs:
+                try:
+                    r = s.entry(*kparams)
+                except GuardFailure:
+                    continue
+                except Exception:
+                    # run eagerly: a genuine error then names the user's line
+                    return self.eager(args, kw, None, None)
+                self._promote(key, s, leaves, kw, args)
+                return r
+        with self.lock:
+            specs = self.cache.setdefault(key, [])
+            if len(specs) >= self.max_spec:
+                self.eager_keys.add(key)
+                return self.eager(args, kw, key,
+                                  f"more than {self.max_spec} specialisations for one signature "
+                                  "(Python control flow on values took too many different "
+                                  "paths); running eagerly from now on for this signature")
+            try:
+                s = self.specialise(args, kw, leaves, spec, parts, kparams)
+            except Fallback as e:
+                self.eager_keys.add(key)
+                return self.eager(args, kw, key, f"{e}; running eagerly")
+            except _Unsupported as e:
+                self.eager_keys.add(key)
+                return self.eager(args, kw, key, f"op {e} is not supported by the compiler; "
+                                  "running eagerly")
+            except _CompileError as e:
+                self.eager_keys.add(key)
+                return self.eager(args, kw, key, f"internal error compiling {e}; running "
+                                  "eagerly (please report this)")
+            specs.append(s)
+        try:
+            r = s.entry(*kparams)
+        except GuardFailure:
+            specs.remove(s)
+            self.eager_keys.add(key)
+            return self.eager(args, kw, key, "a freshly traced kernel rejected its own input "
+                              f"(see {s.path}); running eagerly (please report this)")
+        except Exception:
+            return self.eager(args, kw, None, None)
+        self._promote(key, s, leaves, kw, args)
+        return r
+
+    def _promote(self, key, s, leaves, kw, args):
+        specs = self.cache[key]
+        if specs[0] is not s:
+            specs.remove(s)
+            specs.insert(0, s)
+        # the fast path calls the entry with the positional arguments as they are
+        flat_args = key[0][1][0] == (tuple, (None,) * len(args))
+        if not kw and flat_args and all(kind != _STATIC for kind, _ in key[1]):
+            self.fast = s.entry
+        else:
+            self.fast = None
+
+    def eager(self, args, kw, key, why):
+        if why is not None and why not in self.warned:
+            self.warned.add(why)
+            name = getattr(self.f, "__name__", "function")
+            warnings.warn(f"adjit.jit({name}): {why}", RuntimeWarning, stacklevel=4)
+        self.n_eager += 1
+        return self.f(*args, **kw)
+
+    # -- tracing and compiling ---------------------------------------------------------------
+    def specialise(self, args, kw, leaves, spec, parts, kparams):
+        from . import codegen
+        trace = Trace(new_level())
+        targs, kvars = [], []
+        for lf, (kind, _) in zip(leaves, parts):
+            if kind == _DYN:
+                t = trace.arg(lf, len(kvars))
+                kvars.append(t._id)
+                targs.append(t)
+            else:
+                if kind == _INT:
+                    kvars.append(None)
+                targs.append(lf)
+        a, k = _unflatten(spec, iter(targs))
+        self.n_traces += 1
+        out = self.f(*a, **k)
+        oleaves = []
+        ospec = _flatten(out, oleaves)
+        out_ids = []
+        for o in oleaves:
+            if type(o) is Tracer and o._trace is trace:
+                out_ids.append(o._id)
+            elif isinstance(o, Traced):
+                raise Fallback(f"the function returned a {type(o).__name__}, not an array")
+            else:
+                out_ids.append(None)
+        try:
+            gen = codegen.Gen(trace, kvars, out_ids)
+            prog, _ = gen.generate(kparams)
+        except codegen.Unsupported as e:
+            raise _Unsupported(str(e)) from None
+        kernel, path = _load(prog)
+        s = _Spec()
+        s.kernel, s.path, s.n_guards = kernel, path, len(trace.guards)
+        s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams))
+        return s
+
+
+class _Unsupported(Exception):
+    pass
+
+
+class _CompileError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# loading generated modules
+
+_modules = {}
+_load_lock = threading.Lock()
+
+
+def _load(prog):
+    from .. import kernels
+    with _load_lock:
+        hit = _modules.get(prog.digest)
+        if hit is not None:
+            return hit
+        d = kernels.cache_dir()
+        base = os.path.join(d, f"adjit_jit_{prog.digest}")
+        path = base + ".py"
+        if not os.path.exists(path):
+            if prog.consts:
+                tmp = f"{base}.{os.getpid()}.tmp.npz"
+                np.savez(tmp, **{f"c{k}": c for k, c in enumerate(prog.consts)})
+                os.replace(tmp, base + ".npz")
+            tmp = f"{base}.{os.getpid()}.tmp"
+            with open(tmp, "w") as f:
+                f.write(prog.source)
+            os.replace(tmp, path)   # numba's cache is keyed by the file: write it only once
+        modname = f"adjit_jit_{prog.digest}"
+        try:
+            spec = importlib.util.spec_from_file_location(modname, path)
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[modname] = mod
+            spec.loader.exec_module(mod)
+        except Exception as e:
+            sys.modules.pop(modname, None)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise _CompileError(f"{path}: {type(e).__name__}: {first}") from None
+        _modules[prog.digest] = (mod.kernel, path)
+        return mod.kernel, path
+
+
+def _make_entry(prog, kernel, ospec, oleaves, nparams):
+    """A small Python function (generated) that allocates the output arrays, calls the kernel
+    and rebuilds the output structure."""
+    ns = {"_kernel": kernel, "_empty": np.empty}
+    params = [f"a{k}" for k in range(nparams)]
+    lines = [f"def entry({', '.join(params)}):"]
+    outs = []
+    for j, (shape, dtype) in enumerate(prog.out_arrays):
+        ns[f"_dt{j}"] = dtype
+        lines.append(f"    o{j} = _empty({shape!r}, _dt{j})")
+        outs.append(f"o{j}")
+    nret = len({o[1] for o in prog.outputs if o[0] == "ret"})
+    call = f"_kernel({', '.join(params + outs)})"
+    if nret:
+        lines.append(f"    r = {call}")
+    else:
+        lines.append(f"    {call}")
+    exprs = []
+    for k, (kind, n) in enumerate(prog.outputs):
+        if kind == "ret":
+            exprs.append("r" if nret == 1 else f"r[{n}]")
+        elif kind == "out":
+            exprs.append(f"o{n}")
+        elif kind == "arg":
+            exprs.append(f"a{n}")
+        else:
+            v = oleaves[k]
+            if kind == "const":
+                v = v._val
+            ns[f"_k{k}"] = v
+            exprs.append(f"_k{k}.copy()" if isinstance(v, np.ndarray) else f"_k{k}")
+    lines.append(f"    return {_build(ospec, iter(exprs), ns)}")
+    exec("\n".join(lines), ns)  # noqa: S102 - our own generated source
+    return ns["entry"]
+
+
+def _build(spec, it, ns):
+    if spec is None:
+        return next(it)
+    if spec[0] is dict:
+        ns_key = f"_keys{len(ns)}"
+        ns[ns_key] = spec[1]
+        items = ", ".join(f"{ns_key}[{i}]: {_build(s, it, ns)}" for i, s in enumerate(spec[2]))
+        return "{" + items + "}"
+    inner = [_build(s, it, ns) for s in spec[1]]
+    if spec[0] is tuple:
+        return "(" + "".join(e + ", " for e in inner) + ")"
+    if spec[0] is list:
+        return "[" + ", ".join(inner) + "]"
+    ns_key = f"_type{len(ns)}"
+    ns[ns_key] = spec[0]
+    return f"{ns_key}([{', '.join(inner)}])"
+
+
+# ---------------------------------------------------------------------------------------------
+
+def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
+    """Compile f (which may be a transform such as `ad.grad(g)`) into one numba kernel per
+    signature; same results as calling f. See the module docstring for the details."""
+    if f is None:
+        return lambda g: jit(g, max_specializations=max_specializations)
+    if not callable(f):
+        raise TypeError(f"adjit.jit: expected a function, got {type(f).__name__}")
+    state = JitState(f, int(max_specializations))
+
+    def jitted(*args, **kw):
+        fast = state.fast
+        if fast is not None and not kw:
+            try:
+                return fast(*args)
+            except Exception:
+                pass
+        return state.call(args, kw)
+
+    jitted.__name__ = f"jit({getattr(f, '__name__', 'f')})"
+    jitted.__qualname__ = jitted.__name__
+    jitted.__doc__ = getattr(f, "__doc__", None)
+    jitted.__wrapped__ = f
+    jitted._jit = state
+    return jitted

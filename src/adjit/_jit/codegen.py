@@ -1,0 +1,901 @@
+"""Code generation for `ad.jit`: one numba function from a traced tape.
+
+The tape is a list of `Var`s (arguments, constants, op results), each with a static shape and
+dtype. Every op falls in one of a few classes, declared in one table (`OPS` below):
+
+- pointwise ("pw"): elementwise formulas (the registry's `Elementwise.f` strings), `where`,
+  comparisons, `clip`, `tril`, `strong_mul`;
+- index maps ("ix"): `getitem` (basic indices), `broadcast_to`, `reshape`, `transpose`,
+  `scatter_add` (basic indices): output element = input element at a mapped index (or 0);
+- reductions ("red"): `sum mean prod max min norm` over any axes;
+- `matmul` ("mm"), `concatenate` / `stack` ("cat"), `cumsum` ("scan"), `logsumexp softmax
+  log_softmax` ("axis"), linear algebra ("lib": numba's np.linalg on contiguous arrays).
+
+Fusion: a value is either *materialized* (an array written by one loop nest, or a scalar
+variable for 0-d values) or *inline*: computed where it is used, inside the consumer's loop
+body, at the index the consumer asks for (index maps only rewrite that index). A pointwise value
+is inlined when that does not make it evaluated noticeably more often than it has elements
+(one consumer of the same size, a reduction over it, a slice of it...), so chains of
+elementwise ops, slices, broadcasts and scatters become single loops without temporaries, in
+the forward and the backward pass alike.
+"""
+import hashlib
+
+import numpy as np
+
+from ..elementwise import Elementwise
+from .trace import Var
+
+
+class Unsupported(Exception):
+    """The tape holds an op (or a form of it) the compiler has no template for."""
+
+
+# ---------------------------------------------------------------------------------------------
+# the op table: op name -> class (Elementwise ops are "pw" through their formula)
+
+OPS = {
+    "strong_mul": "pw", "where": "pw", "clip": "pw", "tril": "pw",
+    "greater": "pw", "greater_equal": "pw", "less": "pw", "less_equal": "pw", "equal": "pw",
+    "not_equal": "pw",
+    "getitem": "ix", "broadcast_to": "ix", "reshape": "ix", "transpose": "ix",
+    "scatter_add": "ix",
+    "sum": "red", "mean": "red", "prod": "red", "max": "red", "min": "red", "norm": "red",
+    "matmul": "mm", "concatenate": "cat", "stack": "cat", "cumsum": "scan",
+    "logsumexp": "axis", "softmax": "axis", "log_softmax": "axis",
+    "det": "lib", "inv": "lib", "solve": "lib", "cholesky": "lib", "logabsdet": "lib",
+    "index_update": "lib",
+}
+
+_CMP = {"greater": ">", "greater_equal": ">=", "less": "<", "less_equal": "<=", "equal": "==",
+        "not_equal": "!="}
+
+_NB_TYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32",
+             "bool": "boolean", "int8": "int8", "int16": "int16", "uint8": "uint8"}
+
+# weight of an elementwise formula when deciding to recompute rather than store it
+_CHEAP = {"add", "sub", "mul", "neg", "strong_mul", "where", "greater", "greater_equal", "less",
+          "less_equal", "equal", "not_equal", "maximum", "minimum", "abs", "sign", "square",
+          "step", "relu"}
+
+
+def op_class(var):
+    op = var.op
+    if isinstance(op, Elementwise):
+        return "pw"
+    c = OPS.get(op.name)
+    if c is None:
+        raise Unsupported(op.name)
+    if op.name in ("getitem", "scatter_add") and not _is_basic(var.params["idx"]):
+        raise Unsupported(f"{op.name} with an integer-array index")
+    return c
+
+
+def _is_basic(idx):
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))
+               and not isinstance(i, (bool, np.bool_)) for i in idx)
+
+
+def nb_type(dtype):
+    t = _NB_TYPES.get(np.dtype(dtype).name)
+    if t is None:
+        raise Unsupported(f"dtype {np.dtype(dtype)}")
+    return t
+
+
+def lit(value, dtype=None):
+    """Source literal for a scalar constant."""
+    v = np.asarray(value).reshape(()).item()
+    if isinstance(v, bool):
+        return "True" if v else "False"
+    if isinstance(v, int):
+        return repr(v) if v >= 0 else f"({v})"
+    if isinstance(v, float):
+        if v != v:
+            return "nan"
+        if v in (float("inf"), float("-inf")):
+            return "inf" if v > 0 else "(-inf)"
+        s = repr(v)
+        s = s if v >= 0 else f"({s})"
+        if dtype is not None and np.dtype(dtype) == np.float32:
+            return f"np.float32({s})"
+        return s
+    raise Unsupported(f"constant of type {type(v).__name__}")
+
+
+def _prod(shape):
+    return int(np.prod(shape)) if shape else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# index expressions (strings)
+
+def _iadd(e, c):
+    if c == 0:
+        return e
+    if e.lstrip("-").isdigit():
+        return str(int(e) + c)
+    return f"{e} + {c}" if c > 0 else f"{e} - {-c}"
+
+
+def _imul(e, c):
+    if c == 1:
+        return e
+    if e.lstrip("-").isdigit():
+        return str(int(e) * c)
+    return f"{c} * ({e})" if (" " in e) else f"{c} * {e}"
+
+
+def _paren(e):
+    return e if e.replace("_", "").isalnum() else f"({e})"
+
+
+def bmap(idx, in_shape, out_shape):
+    """Index of a broadcast input for output index idx."""
+    off = len(out_shape) - len(in_shape)
+    return tuple("0" if in_shape[k] == 1 else idx[off + k] for k in range(len(in_shape)))
+
+
+def _expand_idx(idx, nd):
+    n_real = sum(1 for c in idx if c is not None and c is not Ellipsis)
+    fill = (slice(None),) * (nd - n_real)
+    for p, c in enumerate(idx):
+        if c is Ellipsis:
+            return tuple(idx[:p]) + fill + tuple(c2 for c2 in idx[p + 1:] if c2 is not Ellipsis)
+    return tuple(idx) + fill
+
+
+def getitem_map(idx, in_shape, out_idx):
+    idx = _expand_idx(idx, len(in_shape))
+    res, d, o = [], 0, 0
+    for c in idx:
+        if c is None:
+            o += 1
+        elif isinstance(c, slice):
+            start, _, step = c.indices(in_shape[d])
+            res.append(_iadd(_imul(out_idx[o], step), start))
+            d += 1
+            o += 1
+        else:
+            res.append(str(int(c) % in_shape[d]))
+            d += 1
+    return tuple(res)
+
+
+def scatter_map(idx, shape, g_shape, out_idx):
+    """(index into g, list of conditions) for scatter_add's output index out_idx."""
+    idx = _expand_idx(idx, len(shape))
+    gi, conds, t = [], [], 0
+    for c in idx:
+        if c is None:
+            gi.append("0")
+        elif isinstance(c, slice):
+            n = shape[t]
+            start, stop, step = c.indices(n)
+            L = len(range(start, stop, step))
+            i = out_idx[t]
+            if L == 0:
+                return None, None
+            if step == 1 and start == 0 and L == n:
+                gi.append(i)
+            elif step > 0:
+                last = start + (L - 1) * step
+                if start > 0:
+                    conds.append(f"{i} >= {start}")
+                if last < n - 1:
+                    conds.append(f"{i} <= {last}")
+                if step != 1:
+                    conds.append(f"({i} - {start}) % {step} == 0")
+                e = _iadd(i, -start) if step == 1 else f"({_iadd(i, -start)}) // {step}"
+                gi.append(f"min(max({e}, 0), {L - 1})" if conds else e)
+            else:
+                s = -step
+                last = start - (L - 1) * s
+                conds.append(f"{i} <= {start}")
+                conds.append(f"{i} >= {last}")
+                if s != 1:
+                    conds.append(f"({start} - {i}) % {s} == 0")
+                gi.append(f"min(max(({start} - {i}) // {s}, 0), {L - 1})")
+            t += 1
+        else:
+            conds.append(f"{out_idx[t]} == {int(c) % shape[t]}")
+            t += 1
+    return tuple(gi), conds
+
+
+def reshape_map(out_idx, in_shape, out_shape):
+    nz_in = [s for s in in_shape if s != 1]
+    nz_out = [s for s in out_shape if s != 1]
+    if nz_in == nz_out:
+        it = iter([out_idx[d] for d, s in enumerate(out_shape) if s != 1])
+        return tuple("0" if s == 1 else next(it) for s in in_shape)
+    flat = "0"
+    for e, s in zip(out_idx, out_shape):
+        flat = e if flat == "0" else f"({flat}) * {s} + {e}"
+    res, stride = [], 1
+    strides = []
+    for s in reversed(in_shape):
+        strides.append(stride)
+        stride *= s
+    strides.reverse()
+    for s, st in zip(in_shape, strides):
+        if s == 1:
+            res.append("0")
+            continue
+        q = flat if st == 1 else f"({flat}) // {st}"
+        res.append(q if st * s == stride else f"({q}) % {s}")
+    return tuple(res)
+
+
+# ---------------------------------------------------------------------------------------------
+# the generator
+
+class Program:
+    """What codegen hands back: module source, kernel signature and the entry's plan."""
+
+    def __init__(self, source, digest, consts, outputs, n_out_arrays, out_arrays, arg_kinds):
+        self.source, self.digest, self.consts = source, digest, consts
+        self.outputs = outputs          # per output leaf: ("ret", k) / ("out", j) / ("arg", i)
+        self.n_out_arrays = n_out_arrays
+        self.out_arrays = out_arrays    # [(shape, dtype)] of out-parameters
+        self.arg_kinds = arg_kinds
+
+
+class Gen:
+    def __init__(self, trace, arg_ids, out_ids):
+        self.vars = list(trace.vars)
+        self.guards = trace.guards
+        self.arg_ids = list(arg_ids)     # var id per kernel argument (dynamic leaf)
+        self.out_ids = out_ids           # var id per traced output leaf (None: not traced)
+        self.lines = []
+        self.ind = 1
+        self.memo = {}
+        self.ntemp = 0
+        self.nidx = 0
+        self.consts = []                 # arrays passed as module globals
+        self.name = {}
+        self.state = {}
+
+    # -- small helpers -----------------------------------------------------------------------
+    def emit(self, line):
+        self.lines.append("    " * self.ind + line)
+
+    def temp(self, expr):
+        t = f"t{self.ntemp}"
+        self.ntemp += 1
+        self.emit(f"{t} = {expr}")
+        return t
+
+    def new_index(self):
+        i = f"i{self.nidx}"
+        self.nidx += 1
+        return i
+
+    def add_const(self, value):
+        value = np.asarray(value)
+        v = Var(len(self.vars), "const", value.shape, value.dtype, value=value)
+        self.vars.append(v)
+        self._classify_const(v)
+        return v.id
+
+    def open_loops(self, shape):
+        """Start a loop nest over shape; returns the index expressions (unit dims are "0")."""
+        idx = []
+        for s in shape:
+            if s == 1:
+                idx.append("0")
+            else:
+                i = self.new_index()
+                self.emit(f"for {i} in range({s}):")
+                self.ind += 1
+                idx.append(i)
+        return tuple(idx)
+
+    def close_loops(self, idx, ind):
+        self.ind = ind
+
+    def scope(self):
+        saved = self.memo
+        self.memo = dict(saved)
+        return saved
+
+    # -- analysis ----------------------------------------------------------------------------
+    def _classify_const(self, v):
+        a = np.asarray(v.value)
+        if a.dtype.kind not in "biuf":
+            raise Unsupported(f"constant of dtype {a.dtype}")
+        if a.size == 0:
+            self.state[v.id] = "carray"
+        elif a.size == 1 or (a.dtype.kind != "f" or not np.isnan(a).any()) and \
+                np.all(a == a.flat[0]):
+            self.state[v.id] = "fill"
+            self.name[v.id] = lit(a.flat[0], a.dtype)
+            return
+        else:
+            self.state[v.id] = "carray"
+        self.name[v.id] = f"_c{len(self.consts)}"
+        self.consts.append(np.ascontiguousarray(a))
+
+    def analyse(self):
+        vs = self.vars
+        roots = [i for i in self.out_ids if i is not None] + [g[0] for g in self.guards]
+        live = set()
+        stack = list(roots)
+        while stack:
+            i = stack.pop()
+            if i in live:
+                continue
+            live.add(i)
+            v = vs[i]
+            stack.extend(v.inputs)
+            stack.extend(v.tparams.values())
+        self.live = live
+        self.cls = {}
+        for i in sorted(live):
+            v = vs[i]
+            if v.kind == "op":
+                self.cls[i] = op_class(v)
+                nb_type(v.dtype)
+        # static array params become constants the kernel reads
+        for i in sorted(live):
+            v = vs[i]
+            if v.kind != "op":
+                continue
+            if v.op.name == "where" and "cond" not in v.tparams:
+                v.tparams = dict(v.tparams, cond=self.add_const(np.asarray(v.params["cond"])))
+            if v.op.name == "clip":
+                for k in ("lo", "hi"):
+                    if v.params.get(k) is not None and np.ndim(v.params[k]) > 0:
+                        v.tparams = dict(v.tparams, **{k: self.add_const(v.params[k])})
+        self.consumers = {i: [] for i in range(len(vs))}
+        for i in sorted(live):
+            v = vs[i]
+            if v.kind == "op":
+                for j in list(v.inputs) + list(v.tparams.values()):
+                    self.consumers[j].append(i)
+        forced = set(self.out_ids[k] for k in range(len(self.out_ids))
+                     if self.out_ids[k] is not None)
+        forced |= {g[0] for g in self.guards}
+        # decide, consumers first
+        E = {}
+        for i in sorted(live, reverse=True):
+            v = vs[i]
+            if v.kind == "arg":
+                self.state[i] = "scalar" if v.shape == () else "array"
+                self.name[i] = f"a{self.arg_ids.index(i)}" if i in self.arg_ids else None
+                continue
+            if v.kind == "const":
+                self._classify_const(v)
+                continue
+            c = self.cls[i]
+            e = 0
+            must = i in forced or c not in ("pw", "ix")
+            for u in self.consumers[i]:
+                cu = self.cls[u]
+                vu = vs[u]
+                if cu == "lib" or cu == "axis" or cu == "scan":
+                    must = True
+                elif cu == "mm":
+                    a, b = vu.inputs
+                    k = vs[a].shape[-1] if vs[a].shape else 1
+                    e += _prod(vu.shape) * k
+                elif cu == "red" or cu == "cat":
+                    e += v.size
+                elif self.state.get(u) == "inline":
+                    e += E[u]
+                else:
+                    e += vu.size
+            E[i] = e
+            if v.shape == ():
+                self.state[i] = "scalar"
+                self.name[i] = f"v{i}"
+            elif must or (c == "pw" and e > 1.25 * v.size + 16):
+                self.state[i] = "array"
+                self.name[i] = f"v{i}"
+            else:
+                self.state[i] = "inline"
+
+    # -- values inside loop bodies -----------------------------------------------------------
+    def val(self, i, idx):
+        st = self.state[i]
+        if st in ("scalar", "fill"):
+            return self.name[i]
+        key = (i, idx)
+        r = self.memo.get(key)
+        if r is not None:
+            return r
+        if st in ("array", "carray"):
+            r = self.temp(f"{self.name[i]}[{', '.join(idx)}]" if idx else f"{self.name[i]}[()]")
+        else:
+            r = self.compute(i, idx)
+        self.memo[key] = r
+        return r
+
+    def compute(self, i, idx):
+        """Emit the statements for element idx of op var i; returns its expression."""
+        v = self.vars[i]
+        op = v.op
+        name = op.name
+        ins = v.inputs
+        vs = self.vars
+        if isinstance(op, Elementwise):
+            args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins]
+            expr = _subst(op.f, op.args, args)
+            return self.temp(_cast(expr, v.dtype))
+        if name == "strong_mul":
+            a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
+            return self.temp(f"0.0 if {a} == 0.0 else {a} * {b}")
+        if name in _CMP:
+            a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
+            return self.temp(f"{a} {_CMP[name]} {b}")
+        if name == "where":
+            a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
+            c = v.tparams["cond"]
+            cv = self.val(c, bmap(idx, vs[c].shape, v.shape))
+            return self.temp(_cast(f"{a} if {cv} else {b}", v.dtype))
+        if name == "clip":
+            x = self.val(ins[0], bmap(idx, vs[ins[0]].shape, v.shape))
+            e = x
+            for k, f in (("lo", "max"), ("hi", "min")):
+                if k in v.tparams:
+                    j = v.tparams[k]
+                    e = f"{f}({e}, {self.val(j, bmap(idx, vs[j].shape, v.shape))})"
+                elif v.params.get(k) is not None:
+                    e = f"{f}({e}, {lit(v.params[k])})"
+            return self.temp(_cast(e, v.dtype))
+        if name == "tril":
+            x = self.val(ins[0], idx)
+            k = int(v.params.get("k", 0))
+            return self.temp(f"{x} if {idx[-1]} - {idx[-2]} <= {k} else 0.0")
+        # index maps
+        x = ins[0]
+        xs = vs[x].shape
+        if name == "getitem":
+            return self.val(x, getitem_map(v.params["idx"], xs, idx))
+        if name == "broadcast_to":
+            return self.val(x, bmap(idx, xs, v.shape))
+        if name == "reshape":
+            return self.val(x, reshape_map(idx, xs, v.shape))
+        if name == "transpose":
+            axes = v.params.get("axes")
+            nd = len(xs)
+            axes = tuple(range(nd))[::-1] if axes is None else tuple(int(a) % nd for a in axes)
+            src = [None] * nd
+            for d, a in enumerate(axes):
+                src[a] = idx[d]
+            return self.val(x, tuple(src))
+        if name == "scatter_add":
+            gi, conds = scatter_map(v.params["idx"], v.shape, xs, idx)
+            if gi is None:
+                return "0.0"
+            t = self.val(x, gi)
+            if not conds:
+                return t
+            return self.temp(f"{t} if {' and '.join(conds)} else 0.0")
+        raise Unsupported(name)  # pragma: no cover - op_class screens
+
+    # -- materialized values -----------------------------------------------------------------
+    def alloc(self, i):
+        v = self.vars[i]
+        if self.name[i].startswith("o"):
+            return
+        self.emit(f"{self.name[i]} = np.empty({v.shape!r}, np.{v.dtype.name})")
+
+    def produce(self, i):
+        v = self.vars[i]
+        c = self.cls[i]
+        nm = self.name[i]
+        if c in ("pw", "ix"):
+            if v.shape == ():
+                self.emit(f"{nm} = {self.val_top(i)}")
+                return
+            self.alloc(i)
+            self.loop_store(i, nm)
+            return
+        getattr(self, "p_" + c)(i, v, nm)
+
+    def val_top(self, i):
+        saved = self.scope()
+        r = self.compute(i, ())
+        self.memo = saved
+        return r
+
+    def loop_store(self, i, nm):
+        v = self.vars[i]
+        if v.size == 0:
+            return
+        ind, saved = self.ind, self.scope()
+        idx = self.open_loops(v.shape)
+        r = self.compute(i, idx)
+        self.emit(f"{nm}[{', '.join(idx)}] = {r}")
+        self.ind, self.memo = ind, saved
+
+    def p_red(self, i, v, nm):
+        name = v.op.name
+        x = v.inputs[0]
+        xv = self.vars[x]
+        xs = xv.shape
+        nd = len(xs)
+        axis = v.params.get("axis")
+        keep = v.params.get("keepdims", False)
+        if axis is None:
+            axes = set(range(nd))
+        else:
+            axes = {int(a) % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)}
+        count = _prod([xs[a] for a in axes])
+        isf = v.dtype.kind == "f"
+        init = {"sum": "0.0" if isf else "0", "mean": "0.0", "norm": "0.0",
+                "prod": "1.0" if isf else "1", "max": "-inf" if isf else None,
+                "min": "inf" if isf else None}[name]
+        if init is None:
+            init = lit(np.iinfo(v.dtype).min if name == "max" else np.iinfo(v.dtype).max)
+        if xv.dtype.kind == "b" and name in ("sum", "prod"):
+            init = "0"
+
+        def acc(a, t):
+            if xv.dtype.kind == "b":
+                t = f"(1 if {t} else 0)"
+            if name in ("sum", "mean"):
+                return f"{a} + {t}"
+            if name == "norm":
+                return f"{a} + {t} * {t}"
+            if name == "prod":
+                return f"{a} * {t}"
+            if name == "max":
+                return f"{t} if ({t} > {a} or {t} != {t}) else {a}"
+            return f"{t} if ({t} < {a} or {t} != {t}) else {a}"
+
+        def post(a):
+            if name == "mean":
+                return f"{a} / {count}"
+            if name == "norm":
+                return f"sqrt({a})"
+            return a
+
+        outer = [d for d in range(nd) if d not in axes]
+        trailing = outer == list(range(len(outer)))
+        if v.shape != ():
+            self.alloc(i)
+        ind, saved = self.ind, self.scope()
+        if trailing:
+            oidx = self.open_loops(tuple(xs[d] for d in outer))
+            a = f"acc{i}"
+            self.emit(f"{a} = {init}")
+            inner = self.open_loops(tuple(xs[d] for d in range(len(outer), nd)))
+            t = self.val(x, oidx + inner)
+            self.emit(f"{a} = {acc(a, t)}")
+            self.ind = ind + len([s for s in oidx if s != "0"])
+            if v.shape == ():
+                self.emit(f"{nm} = {post(a)}")
+            else:
+                out_idx = self._red_out_idx(oidx, outer, axes, nd, keep, xs, full=False)
+                self.emit(f"{nm}[{', '.join(out_idx)}] = {post(a)}")
+            self.ind, self.memo = ind, saved
+            return
+        # general: accumulate into the output array in input order
+        self.emit(f"{nm}[:] = {init}")
+        idx = self.open_loops(xs)
+        t = self.val(x, idx)
+        oi = self._red_out_idx(idx, outer, axes, nd, keep, xs, full=True)
+        ref = f"{nm}[{', '.join(oi)}]"
+        self.emit(f"{ref} = {acc(ref, t)}")
+        self.ind, self.memo = ind, saved
+        if name in ("mean", "norm"):
+            saved = self.scope()
+            oidx = self.open_loops(v.shape)
+            ref = f"{nm}[{', '.join(oidx)}]"
+            self.emit(f"{ref} = {post(ref)}")
+            self.ind, self.memo = ind, saved
+
+    def _red_out_idx(self, idx, outer, axes, nd, keep, xs, full):
+        if full:
+            if keep:
+                return tuple("0" if d in axes else idx[d] for d in range(nd))
+            return tuple(idx[d] for d in outer)
+        # idx covers the outer dims only
+        if keep:
+            it = iter(idx)
+            return tuple("0" if d in axes else next(it) for d in range(nd))
+        return tuple(idx)
+
+    def p_mm(self, i, v, nm):
+        a, b = v.inputs
+        sa, sb, so = self.vars[a].shape, self.vars[b].shape, v.shape
+        K = sa[-1]
+        if v.shape != ():
+            self.alloc(i)
+        ind, saved = self.ind, self.scope()
+        oidx = self.open_loops(so)
+        if len(sa) == 1 and len(sb) == 1:
+            ai, bi, batch = (), (), ()
+        elif len(sa) == 1:
+            batch, ai, bi = oidx[:-1], (), (oidx[-1],)
+        elif len(sb) == 1:
+            batch, ai, bi = oidx[:-1], (oidx[-1],), ()
+        else:
+            batch, ai, bi = oidx[:-2], (oidx[-2],), (oidx[-1],)
+        ab = bmap(batch, sa[:-2], so[:len(batch)]) if len(sa) > 2 else ()
+        bb = bmap(batch, sb[:-2], so[:len(batch)]) if len(sb) > 2 else ()
+        acc = f"acc{i}"
+        self.emit(f"{acc} = 0.0")
+        k = self.new_index()
+        ind2, saved2 = self.ind, self.scope()
+        self.emit(f"for {k} in range({K}):")
+        self.ind += 1
+        if len(sa) == 1:
+            av = self.val(a, (k,))
+        else:
+            av = self.val(a, ab + ai + (k,))
+        if len(sb) == 1:
+            bv = self.val(b, (k,))
+        else:
+            bv = self.val(b, bb + (k,) + bi)
+        self.emit(f"{acc} += {av} * {bv}")
+        self.ind, self.memo = ind2, saved2
+        if v.shape == ():
+            self.emit(f"{nm} = {acc}")
+        else:
+            self.emit(f"{nm}[{', '.join(oidx)}] = {acc}")
+        self.ind, self.memo = ind, saved
+
+    def p_cat(self, i, v, nm):
+        axis = int(v.params.get("axis", 0))
+        nd = len(v.shape)
+        self.alloc(i)
+        off = 0
+        for j in v.inputs:
+            xs = self.vars[j].shape
+            ind, saved = self.ind, self.scope()
+            if v.op.name == "concatenate":
+                ax = axis % nd
+                idx = self.open_loops(xs)
+                oi = list(idx)
+                oi[ax] = _iadd(idx[ax], off)
+                off += xs[ax]
+            else:
+                ax = axis % nd
+                idx = self.open_loops(xs)
+                oi = list(idx)
+                oi.insert(ax, str(off))
+                off += 1
+            if _prod(xs) > 0:
+                t = self.val(j, idx)
+                self.emit(f"{nm}[{', '.join(oi)}] = {t}")
+            self.ind, self.memo = ind, saved
+
+    def p_scan(self, i, v, nm):
+        x = v.inputs[0]
+        xs = self.vars[x].shape
+        axis = v.params.get("axis")
+        self.alloc(i)
+        ind, saved = self.ind, self.scope()
+        if axis is None:
+            # over the flattened input: the output is 1-D
+            acc = f"acc{i}"
+            self.emit(f"{acc} = 0.0" if v.dtype.kind == "f" else f"{acc} = 0")
+            idx = self.open_loops(xs)
+            t = self.val(x, idx)
+            self.emit(f"{acc} += {t}")
+            flat = "0"
+            for e, s in zip(idx, xs):
+                flat = e if flat == "0" else f"({flat}) * {s} + {e}"
+            self.emit(f"{nm}[{flat}] = {acc}")
+        else:
+            nd = len(xs)
+            ax = int(axis) % nd
+            outer = tuple(xs[d] for d in range(nd) if d != ax)
+            oidx = self.open_loops(outer)
+            acc = f"acc{i}"
+            self.emit(f"{acc} = 0.0" if v.dtype.kind == "f" else f"{acc} = 0")
+            k = self.new_index()
+            self.emit(f"for {k} in range({xs[ax]}):")
+            self.ind += 1
+            full = list(oidx)
+            full.insert(ax, k)
+            t = self.val(x, tuple(full))
+            self.emit(f"{acc} += {t}")
+            self.emit(f"{nm}[{', '.join(full)}] = {acc}")
+        self.ind, self.memo = ind, saved
+
+    def p_axis(self, i, v, nm):
+        """logsumexp / softmax / log_softmax along axes: max, then sum of exp, per outer index."""
+        name = v.op.name
+        x = v.inputs[0]
+        xs = self.vars[x].shape
+        nd = len(xs)
+        axis = v.params.get("axis", -1 if name != "logsumexp" else None)
+        axes = set(range(nd)) if axis is None else \
+            {int(a) % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)}
+        outer = [d for d in range(nd) if d not in axes]
+        inner = [d for d in range(nd) if d in axes]
+        if v.shape != ():
+            self.alloc(i)
+        ind, saved = self.ind, self.scope()
+        oidx = self.open_loops(tuple(xs[d] for d in outer))
+
+        def full(iidx):
+            r, it, jt = [], iter(oidx), iter(iidx)
+            for d in range(nd):
+                r.append(next(jt) if d in axes else next(it))
+            return tuple(r)
+        m, s = f"m{i}", f"s{i}"
+        self.emit(f"{m} = -inf")
+        ind2, sv2 = self.ind, self.scope()
+        iidx = self.open_loops(tuple(xs[d] for d in inner))
+        t = self.val(x, full(iidx))
+        self.emit(f"{m} = {t} if {t} > {m} else {m}")
+        self.ind, self.memo = ind2, sv2
+        self.emit(f"if not ({m} > -inf and {m} < inf): {m} = 0.0")
+        self.emit(f"{s} = 0.0")
+        iidx = self.open_loops(tuple(xs[d] for d in inner))
+        t = self.val(x, full(iidx))
+        self.emit(f"{s} += exp({t} - {m})")
+        self.ind, self.memo = ind2, sv2
+        if name == "logsumexp":
+            r = f"log({s}) + {m}"
+            if v.shape == ():
+                self.emit(f"{nm} = {r}")
+            else:
+                keep = v.params.get("keepdims", False)
+                if keep:
+                    it = iter(oidx)
+                    oi = tuple("0" if d in axes else next(it) for d in range(nd))
+                else:
+                    oi = oidx
+                self.emit(f"{nm}[{', '.join(oi)}] = {r}")
+        else:
+            if name == "log_softmax":
+                self.emit(f"{s} = log({s}) + {m}")
+            iidx = self.open_loops(tuple(xs[d] for d in inner))
+            fi = full(iidx)
+            t = self.val(x, fi)
+            r = f"exp({t} - {m}) / {s}" if name == "softmax" else f"{t} - {s}"
+            self.emit(f"{nm}[{', '.join(fi)}] = {r}")
+        self.ind, self.memo = ind, saved
+
+    def arr(self, j):
+        """Name of an array holding var j (materialized, argument or constant)."""
+        st = self.state[j]
+        if st in ("array", "carray"):
+            return self.name[j]
+        raise Unsupported(f"an array input in state {st}")  # pragma: no cover
+
+    def p_lib(self, i, v, nm):
+        name = v.op.name
+        shapes = [self.vars[j].shape for j in v.inputs]
+        if name == "index_update":
+            x, val_ = v.inputs
+            self.alloc(i)
+            ind, saved = self.ind, self.scope()
+            idx = self.open_loops(v.shape)
+            self.emit(f"{nm}[{', '.join(idx)}] = {self.val(x, idx)}")
+            self.ind, self.memo = ind, saved
+            # then the region, as a getitem view of the output
+            region = np.empty(v.shape)[v.params["idx"]].shape
+            vs = self.vars[val_].shape
+            idx = self.open_loops(region)
+            tgt = getitem_map(v.params["idx"], v.shape, idx)
+            self.emit(f"{nm}[{', '.join(tgt)}] = {self.val(val_, bmap(idx, vs, region))}")
+            self.ind, self.memo = ind, saved
+            return
+        ins = [self.arr(j) for j in v.inputs]
+        s0 = shapes[0]
+        if name == "solve" and (len(s0) != 2 or len(shapes[1]) > 2):
+            raise Unsupported("solve with batched matrices")
+        if name != "solve" and len(s0) != 2:
+            raise Unsupported(f"{name} of a batch of matrices")
+        call = {"det": "np.linalg.det({0})", "inv": "np.linalg.inv({0})",
+                "cholesky": "np.linalg.cholesky({0})",
+                "logabsdet": "np.linalg.slogdet({0})[1]",
+                "solve": "np.linalg.solve({0}, {1})"}[name].format(*ins)
+        if v.shape == ():
+            self.emit(f"{nm} = {call}")
+        elif nm.startswith("o"):
+            self.emit(f"{nm}[...] = {call}")
+        else:
+            self.emit(f"{nm} = {call}")
+
+    # -- guards and the whole kernel ---------------------------------------------------------
+    def scalar_ref(self, i):
+        v = self.vars[i]
+        if v.shape == ():
+            return self.name[i]
+        return f"{self.name[i]}[{', '.join(['0'] * len(v.shape))}]"
+
+    def generate(self, arg_vals):
+        self.analyse()
+        vs = self.vars
+        # outputs: 0-d values are returned, arrays written into out-parameters
+        outputs, rets, outs = [], [], []
+        for k, i in enumerate(self.out_ids):
+            if i is None:
+                outputs.append(("py", k))
+                continue
+            v = vs[i]
+            if v.kind == "arg":
+                outputs.append(("arg", self.arg_ids.index(i)))
+            elif v.kind == "const":
+                outputs.append(("const", k))
+            elif v.shape == ():
+                if i not in rets:
+                    rets.append(i)
+                outputs.append(("ret", rets.index(i)))
+            else:
+                if (i, "o") not in [(o, "o") for o in outs]:
+                    outs.append(i)
+                    self.name[i] = f"o{outs.index(i)}"
+                outputs.append(("out", outs.index(i)))
+        # header: shapes and static values are guarded
+        params = [f"a{k}" for k in range(len(self.arg_ids))] + [f"o{j}" for j in range(len(outs))]
+        for k, i in enumerate(self.arg_ids):
+            v = vs[i]
+            a = arg_vals[k]
+            if isinstance(a, np.ndarray):
+                if v.shape == ():
+                    self.emit(f"v{i} = a{k}[()]")
+                    self.state[i], self.name[i] = "scalar", f"v{i}"
+                else:
+                    cond = " or ".join(f"a{k}.shape[{d}] != {s}" for d, s in enumerate(v.shape))
+                    self.emit(f"if {cond}: raise GuardFailure")
+            elif isinstance(a, (bool, np.bool_, int, np.integer)):
+                self.emit(f"if a{k} != {lit(a)}: raise GuardFailure")
+        guards = {}
+        for gi, (i, kind, expected) in enumerate(self.guards):
+            guards.setdefault(i, []).append((kind, expected))
+        for i in sorted(self.live):
+            v = vs[i]
+            if v.kind == "op" and self.state[i] != "inline":
+                self.produce(i)
+            for kind, expected in guards.get(i, ()):
+                ref = self.scalar_ref(i)
+                if kind == "bool":
+                    self.emit(f"if ({ref} != 0) != {bool(expected)}: raise GuardFailure")
+                else:
+                    self.emit(f"if {ref} != {lit(expected)}: raise GuardFailure")
+        if rets:
+            self.emit("return " + ", ".join(self.name[i] for i in rets))
+        # signature
+        sig_args = []
+        for k, i in enumerate(self.arg_ids):
+            a = arg_vals[k]
+            v = vs[i]
+            if isinstance(a, np.ndarray):
+                sig_args.append(f"Array({nb_type(v.dtype)}, {len(v.shape)}, 'C')")
+            else:
+                sig_args.append(nb_type(v.dtype))
+        for i in outs:
+            sig_args.append(f"Array({nb_type(vs[i].dtype)}, {len(vs[i].shape)}, 'C')")
+        if len(rets) == 1:
+            ret = nb_type(vs[rets[0]].dtype)
+        elif rets:
+            ret = f"Tuple(({', '.join(nb_type(vs[i].dtype) for i in rets)}))"
+        else:
+            ret = "none"
+        sig = f"{ret}({', '.join(sig_args)})"
+        body = "\n".join(self.lines) if self.lines else "    pass"
+        consts_src = "".join(f"_c{k} = _CONSTS[{k}]\n" for k in range(len(self.consts)))
+        src = (f"@njit({sig!r}, cache=True, error_model='numpy', nogil=True)\n"
+               f"def kernel({', '.join(params)}):\n{body}\n")
+        h = hashlib.sha1(src.encode())
+        for c in self.consts:
+            h.update(str((c.shape, c.dtype.str)).encode())
+            h.update(c.tobytes())
+        digest = h.hexdigest()[:16]
+        full = ("# Generated by adjit.jit. Do not edit.\n"
+                "from adjit._jit.rt import *\n"
+                "from adjit._jit.rt import _load_consts\n"
+                f"_CONSTS = _load_consts(__file__)\n{consts_src}\n{src}")
+        return Program(full, digest, self.consts, outputs, len(outs),
+                       [(vs[i].shape, vs[i].dtype) for i in outs], None), rets
+
+
+def _subst(formula, names, args):
+    import re
+    m = dict(zip(names, args))
+    return re.sub(r"\b(" + "|".join(names) + r")\b", lambda mo: _paren(m[mo.group(1)]), formula)
+
+
+def _cast(expr, dtype):
+    if dtype == np.float32:
+        return f"np.float32({expr})"
+    return expr

@@ -1,0 +1,254 @@
+"""Tracing for `ad.jit`: run the user's function once on `Tracer`s and record a flat tape.
+
+A `Tracer` is one more wrapper type of the registry (a `Traced` at a fresh level, below every
+transform the traced function starts, so it is always peeled last). It holds the concrete value
+it stands for, so the function runs exactly as in eager mode while every registry op applied to
+a tracer is recorded (op, static params, input refs). Transforms inside the traced function
+(`ad.grad`, `ad.jacfwd`, `ad.hessian` ...) run their Tensor / Dual layers on top of the tracers,
+so their forward and backward computations land on the same tape as ordinary ops.
+
+Python control flow reads a tracer through `bool()`, `float()`, `int()`, `.item()`: each such
+read is recorded as a guard (the value it had); the compiled kernel re-checks its guards and a
+mismatch makes `ad.jit` trace again for that input.
+"""
+import numpy as np
+
+from ..registry import Traced
+
+
+class GuardFailure(Exception):
+    """Raised by a compiled kernel when its input does not match what it was traced for
+    (shapes, a branch taken by Python control flow, a value read with float()/int())."""
+
+
+class Fallback(Exception):
+    """Tracing cannot continue (something the compiler cannot express): run eagerly."""
+
+
+class Var:
+    """One value of a trace: a function argument, a constant or an op's result."""
+    __slots__ = ("id", "kind", "op", "inputs", "params", "tparams", "shape", "dtype", "value",
+                 "pos")
+
+    def __init__(self, id, kind, shape, dtype, value=None, op=None, inputs=(), params=None,
+                 tparams=None, pos=None):
+        self.id, self.kind, self.shape, self.dtype = id, kind, tuple(shape), np.dtype(dtype)
+        self.value, self.op, self.inputs = value, op, tuple(inputs)
+        self.params = params or {}
+        self.tparams = tparams or {}   # param name -> var id, for params holding traced values
+        self.pos = pos                 # argument position (kind == "arg")
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape)) if self.shape else 1
+
+    def __repr__(self):
+        what = self.op.name if self.op is not None else self.kind
+        return f"v{self.id}:{what}{list(self.inputs)}{self.shape}"
+
+
+class Trace:
+    def __init__(self, level):
+        self.level = level
+        self.vars = []
+        self.guards = []          # (var id, kind "bool" | "eq", expected value)
+        self._const_ids = {}      # id(python object) -> var id (object kept alive in Var.value)
+
+    def _new(self, kind, value, **kw):
+        v = Var(len(self.vars), kind, np.shape(value), _dtype_of(value), value=value, **kw)
+        self.vars.append(v)
+        return v
+
+    def arg(self, value, pos):
+        if isinstance(value, np.ndarray):
+            value = value.copy()  # the trace must not see later in-place changes
+        v = self._new("arg", value, pos=pos)
+        return Tracer(self, v.id, value)
+
+    def const(self, value):
+        key = id(value)
+        vid = self._const_ids.get(key)
+        if vid is not None and self.vars[vid].value is value:
+            return vid
+        if isinstance(value, (list, tuple)):
+            value = np.asarray(value)
+        v = self._new("const", value)
+        self._const_ids[key] = v.id
+        return v.id
+
+    def record(self, op, in_ids, params, tparams, out):
+        if isinstance(out, Traced):
+            raise Fallback(f"op '{op.name}' returned a wrapped value on traced inputs")
+        v = self._new("op", out, op=op, inputs=in_ids, params=params, tparams=tparams)
+        v.value = None  # concrete values live in the tracers only
+        return Tracer(self, v.id, out)
+
+    def guard(self, vid, kind, expected):
+        self.guards.append((vid, kind, expected))
+
+
+def _dtype_of(value):
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype
+    if isinstance(value, bool):
+        return np.dtype(bool)
+    if isinstance(value, int):
+        return np.dtype(np.int64)
+    if isinstance(value, float):
+        return np.dtype(np.float64)
+    if isinstance(value, complex):
+        return np.dtype(np.complex128)
+    return np.asarray(value).dtype
+
+
+def _inner(v):
+    while isinstance(v, Traced):
+        v = v._raw()
+    return v
+
+
+class Tracer(Traced):
+    """A value inside a function being traced by `ad.jit`."""
+    __slots__ = ("_trace", "_id", "_val", "_level")
+    __array_priority__ = 2000  # ndarray <op> tracer defers to the tracer's reflected operators
+
+    def __init__(self, trace, vid, value):
+        self._trace, self._id, self._val, self._level = trace, vid, value, trace.level
+
+    def _raw(self):
+        # Rules of the op table read primal values (masks, shapes) through here: they see the
+        # concrete value of this trace.
+        return self._val
+
+    # -- the tracing layer -------------------------------------------------------------------
+    @staticmethod
+    def _apply(op, args, params, level):
+        trace = None
+        for a in args:
+            if type(a) is Tracer and a._level == level:
+                trace = a._trace
+                break
+        if trace is None:   # only a param is traced (e.g. where's condition)
+            for p in params.values():
+                if type(p) is Tracer and p._level == level:
+                    trace = p._trace
+                    break
+        vals, ins = [], []
+        for a in args:
+            if type(a) is Tracer:
+                if a._level != level:
+                    raise Fallback("a traced value escaped the ad.jit call that made it")
+                vals.append(a._val)
+                ins.append(a._id)
+            elif isinstance(a, Traced):
+                raise Fallback(f"op '{op.name}' mixes a traced value with a {type(a).__name__} "
+                               "created outside the jitted function")
+            else:
+                vals.append(a)
+                ins.append(trace.const(a))
+        tparams = {}
+        if params:
+            pv = {}
+            for k, p in params.items():
+                if type(p) is Tracer:
+                    if p._level != level:
+                        raise Fallback("a traced value escaped the ad.jit call that made it")
+                    tparams[k] = p._id
+                    pv[k] = p._val
+                elif isinstance(p, Traced):
+                    raise Fallback(f"op '{op.name}' got a {type(p).__name__} parameter")
+                else:
+                    pv[k] = p
+            out = op(*vals, **pv)
+            params = {k: v for k, v in params.items() if k not in tparams}
+        else:
+            out = op(*vals)
+        return trace.record(op, tuple(ins), params, tparams, out)
+
+    # -- attributes --------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(np.shape(self._val))
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.size(self._val))
+
+    @property
+    def dtype(self):
+        return _dtype_of(self._val)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d traced value")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d traced value")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return f"Tracer(shape={self.shape}, dtype={self.dtype}, value={self._val!r})"
+
+    # -- reading the value: guards -----------------------------------------------------------
+    def _one(self, what):
+        if np.size(self._val) != 1:
+            raise RuntimeError(f"{what} of a traced value with {np.size(self._val)} elements is "
+                               "ambiguous; use .any() or .all(), or reduce it first")
+        return np.asarray(self._val).reshape(()).item()
+
+    def __bool__(self):
+        r = bool(self._one("Boolean value"))
+        self._trace.guard(self._id, "bool", r)
+        return r
+
+    def item(self):
+        r = self._one("item()")
+        self._trace.guard(self._id, "eq", r)
+        return r
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iub":
+            raise TypeError("only integer traced values of one element can be used as an index")
+        return int(self.item())
+
+    def tolist(self):
+        raise Fallback(".tolist() of a traced value")
+
+    def __array__(self, dtype=None, copy=None):
+        raise Fallback("a NumPy function (np.asarray, np.sin, ...) was applied to a traced "
+                       "value; use ad.* ops inside jitted functions")
+
+    def numpy(self):
+        raise Fallback(".numpy() of a traced value")
+
+
+def _attach_methods():
+    from .. import methods, ops
+    for name, op in methods._BINOPS.items():
+        setattr(Tracer, f"__{name}__", (lambda op: lambda self, other: op(self, other))(op))
+        setattr(Tracer, f"__r{name}__", methods._rev(op))
+    for name, fn in methods._METHODS.items():
+        setattr(Tracer, name, fn)
+    for name, op in methods._CMP.items():
+        setattr(Tracer, f"__{name}__", (lambda op: lambda self, other: op(self, other))(op))
+    Tracer.__hash__ = lambda self: id(self)
+    Tracer.any = lambda self: ops.max(ops.not_equal(self, 0))
+    Tracer.all = lambda self: ops.min(ops.not_equal(self, 0))
+
+
+_attach_methods()
