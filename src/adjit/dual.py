@@ -87,12 +87,18 @@ class Dual(Traced):
         return (self[i] for i in range(len(self)))
 
     def __bool__(self):
+        if isinstance(self._p, Traced):
+            return bool(self._p)  # a traced value underneath (ad.jit) records the branch
         return bool(np.asarray(_inner(self._p)))
 
     def __float__(self):
+        if isinstance(self._p, Traced):
+            return float(self._p)
         return float(np.asarray(_inner(self._p)))
 
     def item(self):
+        if isinstance(self._p, Traced):
+            return self._p.item()
         return np.asarray(_inner(self._p)).item()
 
     def __array__(self, dtype=None, copy=None):

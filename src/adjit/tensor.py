@@ -286,6 +286,8 @@ class Tensor(Traced):
         if np.size(d) != 1:
             raise ValueError(f"a Tensor with {np.size(d)} elements cannot be converted to "
                              "Scalar; index it or reduce it first (e.g. .sum())")
+        if isinstance(self._data, Traced):
+            return self._data.item()  # a traced value underneath (ad.jit) records the read
         return np.asarray(d).item()
 
     def tolist(self):
@@ -317,6 +319,8 @@ class Tensor(Traced):
         if np.size(d) != 1:
             raise RuntimeError(f"Boolean value of Tensor with {np.size(d)} elements is "
                                "ambiguous; use .any() or .all()")
+        if isinstance(self._data, Traced):
+            return bool(self._data)  # a traced value underneath (ad.jit) records the branch
         return bool(np.asarray(d).item())
 
     def __hash__(self):
