@@ -47,5 +47,6 @@ for name, (n_in, n_out) in cases.items():
     tr = best_time(ad.jacrev(f), x)
     auto = ad.jacobian(f)  # mode="auto"
     auto(x)
-    print(f"{name:28s} {tf * 1e3:8.2f}ms {tr * 1e3:8.2f}ms {'forward' if tf < tr else 'reverse':>8s} "
+    faster = "forward" if tf < tr else "reverse"
+    print(f"{name:28s} {tf * 1e3:8.2f}ms {tr * 1e3:8.2f}ms {faster:>8s} "
           f"{ad.select_mode(n_in, n_out):>12s}   (auto used: {auto.last_mode})")

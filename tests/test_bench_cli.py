@@ -2,6 +2,7 @@
 import importlib.util
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,12 @@ def test_json_top_level(quick):
     assert d["machine"]["adjit"] == ad.__version__
     assert d["checks"]["all_passed"] is True and d["checks"]["failed"] == []
     assert d["checks"]["all_before_timing"] is True
+    # BLAS runs single-threaded unless the environment already says otherwise
+    env = {k: os.environ.get(k) for k in cli.BLAS_ENV}
+    if any(env.values()):
+        assert d["machine"]["blas_thread_env"] == env
+    else:
+        assert d["machine"]["blas_thread_env"] == {k: "1" for k in cli.BLAS_ENV}
     # every figure has its check: 4 per Jacobian cell, 4 per Rosenbrock n (+ jit), 3 Hessian
     cells = len(d["settings"]["sizes"]) ** 2
     jit = 1 if hasattr(ad, "jit") else 0
@@ -114,7 +121,7 @@ def test_json_rosenbrock(quick):
         assert m["extrapolated"] is True and "EXTRAPOLATED" in m["note"]
         assert m["median_s"] == pytest.approx(m["measured_median_s"] * m["extrapolation_factor"])
         assert 0 < m["check"]["entries_checked"] < 100000
-    assert big["forward"]["passes"] == math.ceil(100000 / 64)
+    assert big["forward"]["passes"] == math.ceil(100000 / bench.CHUNK)
     assert big["fd"]["evaluations"] == 200000
     assert rows[0]["methods"]["reverse"]["extrapolated"] is False
 
@@ -247,3 +254,37 @@ def test_peers_absent_are_skipped_with_a_note():
         if spec is None:
             assert note["available"] is False and "skipped" in note["note"]
         assert (name in [p.name for p in peers]) == note["available"]
+
+
+# -- the ad.jit rows (ad.jit is guarded: n/a when absent, an error is reported, not fatal) ------
+
+def test_jit_rows_when_jit_exists(monkeypatch):
+    calls = []
+
+    def fake_jit(f):
+        calls.append(f.__name__)
+        return f
+    monkeypatch.setattr(ad, "jit", fake_jit, raising=False)
+    res = bench.run(_tiny(), progress_enabled=False)
+    assert res["checks"]["all_passed"]
+    m = res["rosenbrock_grad"]["rows"][0]["methods"]["jit"]
+    _timing_ok(m)
+    assert m["ratio_to_f"] > 0
+    _timing_ok(res["hessian"]["methods"]["jit"])
+    assert "grad(rosen)" in calls
+    assert "ad.jit(ad.grad)" in bench.report(res)
+
+
+def test_jit_failure_is_reported_not_fatal(monkeypatch):
+    def broken_jit(f):
+        def g(*a):
+            raise NotImplementedError("cannot compile this")
+        return g
+    monkeypatch.setattr(ad, "jit", broken_jit, raising=False)
+    res = bench.run(_tiny(), progress_enabled=False)
+    m = res["rosenbrock_grad"]["rows"][0]["methods"]
+    assert "cannot compile this" in m["jit"]["error"]
+    _timing_ok(m["reverse"])
+    assert "cannot compile this" in res["hessian"]["methods"]["jit"]["error"]
+    assert res["checks"]["all_passed"]
+    assert "NotImplementedError" in bench.report(res)

@@ -8,9 +8,9 @@ Three sections, each result checked against an analytic value *before* it is tim
    the crossover lies.
 2. The gradient of the Rosenbrock function at n = 10, 1,000 and 100,000 in reverse mode,
    forward mode, central finite differences and `ad.jit(ad.grad(f))` (when `ad.jit` exists),
-   with grad/f time ratios. Methods whose full cost would take minutes (forward mode needs
-   n/64 passes, finite differences 2n evaluations) are timed on a fixed number of passes and
-   extrapolated, and say so.
+   with grad/f time ratios. Methods whose full cost would take minutes (forward mode needs a
+   pass per chunk of directions, finite differences 2n evaluations) are timed on a fixed
+   number of passes and extrapolated, and say so.
 3. The Hessian of Rosenbrock at n = 100.
 
 Timing: the checked call is the warm-up (its time, which includes numba compilation or cache
@@ -30,7 +30,7 @@ import numpy as np
 import adjit as ad
 
 SCHEMA_VERSION = 1
-CHUNK = 64  # directions per forward pass (adjit.functional.DEFAULT_CHUNK)
+CHUNK = getattr(ad.functional, "DEFAULT_CHUNK", 64)  # directions per forward pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ class Settings:
         self.sizes = list(sizes) if sizes else ([1, 8, 64] if quick else
                                                  [1, 4, 16, 64, 256, 1024])
         self.repeat = repeat or (5 if quick else 7)
-        self.min_sample = 0.004 if quick else 0.02    # seconds per timed sample (loops inside)
+        self.min_sample = 0.004 if quick else 0.03    # seconds per timed sample (loops inside)
         self.max_time = 0.3 if quick else 1.5         # per measurement; at least 3 samples kept
         self.rosen_ns = [10, 1000, 100000]
         self.hess_n = 100
@@ -677,7 +677,8 @@ BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 def machine_info():
     import numba
     return {"load_average_at_start": _load(),
-            "blas_thread_env": {k: os.environ.get(k) for k in BLAS_ENV}, "platform": platform.platform(), "machine": platform.machine(),
+            "blas_thread_env": {k: os.environ.get(k) for k in BLAS_ENV},
+            "platform": platform.platform(), "machine": platform.machine(),
             "processor": platform.processor(), "cpu_count": os.cpu_count(),
             "python": platform.python_version(), "numpy": np.__version__,
             "numba": numba.__version__, "adjit": ad.__version__}
@@ -800,9 +801,14 @@ def report(res):
                "(numba compile / cache load) is reported separately.")
     blas = {k: v for k, v in m["blas_thread_env"].items() if v}
     if blas:
-        out.append("BLAS threads: " + ", ".join(f"{k}={v}" for k, v in blas.items()))
+        same = len(set(blas.values())) == 1 and len(blas) == len(m["blas_thread_env"])
+        out.append("BLAS threads: " + (next(iter(blas.values())) if same else
+                                       ", ".join(f"{k}={v}" for k, v in blas.items()))
+                   + " (--blas-threads N to change)")
+    else:
+        out.append("BLAS threads: the library default")
     busy = m.get("other_processes_cpus")
-    if busy is not None and busy > 0.25 and blas:
+    if busy is not None and busy > 0.25 and blas and all(v == "1" for v in blas.values()):
         out.append(f"note: other processes kept ~{busy:.1f} of {m['cpu_count']} CPUs busy "
                    "during the run.")
     elif busy is not None and busy > 0.25:
@@ -833,7 +839,8 @@ def report(res):
         if c["selector_picked_faster"]:
             pick = "ok"
         else:
-            pick = f"{'tie' if c['selector_slowdown'] < 1.1 else 'MISS'} x{c['selector_slowdown']:.2f}"
+            word = "tie" if c["selector_slowdown"] < 1.1 else "MISS"
+            pick = f"{word} x{c['selector_slowdown']:.2f}"
         checks = [c[k]["check"] for k in ("f", "forward", "reverse", "auto")]
         chk = ("ok" if all(x["passed"] for x in checks) else "FAILED") + \
             f" {max(x['max_abs_err'] or 0 for x in checks):.0e}"
@@ -865,7 +872,8 @@ def report(res):
         hdr.append(f"{n}/adjit")
     rows = []
     for row in R["rows"]:
-        rows.append([row["n"], "f itself", T(row["f"]["median_s"]), "1", T(row["f"]["first_call_s"]),
+        rows.append([row["n"], "f itself", T(row["f"]["median_s"]), "1",
+                     T(row["f"]["first_call_s"]),
                      _chk(row["f"]), ""] + [""] * len(live))
         for key in ("reverse", "forward", "fd", "jit"):
             mm = row["methods"][key]
@@ -908,8 +916,9 @@ def report(res):
 
     c = res["checks"]
     out.append("")
+    verdict = "all passed" if c["all_passed"] else "FAILED: " + ", ".join(c["failed"])
     out.append(f"correctness: {c['count']} results checked against analytic values before "
-               f"timing: {'all passed' if c['all_passed'] else 'FAILED: ' + ', '.join(c['failed'])}")
+               f"timing: {verdict}")
     out.append(f"total wall time: {res['wall_s']:.1f} s")
     return "\n".join(out)
 

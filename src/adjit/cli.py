@@ -58,9 +58,10 @@ def build_parser():
     b.add_argument("--peers", action="store_true",
                    help="also time JAX, PyTorch and HIPS autograd when importable")
     b.add_argument("--blas-threads", type=_positive, metavar="N",
-                   help="run with N BLAS threads (sets OPENBLAS_NUM_THREADS, OMP_NUM_THREADS "
-                        "and MKL_NUM_THREADS and restarts); 1 gives steadier numbers on a busy "
-                        "machine")
+                   help="BLAS threads for the run (default 1, for steady numbers: a "
+                        "multi-threaded BLAS call stalls when another process holds a core; "
+                        "an OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS already "
+                        "set in the environment is kept)")
     b.add_argument("--seed", type=int, default=0, help="random seed for the inputs (default 0)")
     b.add_argument("--no-progress", action="store_true",
                    help="do not show progress on stderr")
@@ -73,14 +74,20 @@ def main(argv=None):
     if args.command != "bench":
         parser.print_help(sys.stderr)
         parser.exit(2, "\nadjit: choose a command, e.g. `adjit bench`\n")
-    if args.blas_threads and any(os.environ.get(k) != str(args.blas_threads)
-                                 for k in BLAS_ENV):
-        # BLAS reads its thread count when NumPy loads, which has happened: restart.
-        env = dict(os.environ, **{k: str(args.blas_threads) for k in BLAS_ENV})
-        argv = sys.argv[1:] if argv is None else list(argv)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execve(sys.executable, [sys.executable, "-m", "adjit"] + argv, env)
+    want = args.blas_threads
+    if want is None and not any(os.environ.get(k) for k in BLAS_ENV):
+        want = 1
+    if want is not None and any(os.environ.get(k) != str(want) for k in BLAS_ENV):
+        if argv is None and os.name == "posix":
+            # BLAS reads its thread count when NumPy loads, which has happened: restart
+            # this command with the variables set (once: they match afterwards).
+            env = dict(os.environ, **{k: str(want) for k in BLAS_ENV})
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.execve(sys.executable, [sys.executable, "-m", "adjit"] + sys.argv[1:], env)
+        elif args.blas_threads is not None:
+            print("adjit bench: --blas-threads applies only when run as a command (it "
+                  "restarts the process); BLAS threads left as they are", file=sys.stderr)
     from . import bench
     if args.plot:
         if not args.plot.lower().endswith((".png", ".pdf", ".svg")):
