@@ -76,6 +76,15 @@ def primal_of(v):
     return v
 
 
+def cond_of(v):
+    """The innermost value for a mask or condition: like primal_of, but it stops at an ad.jit
+    tracer, so comparisons on it are recorded and the mask is recomputed by the compiled kernel
+    instead of being frozen at its traced value."""
+    while isinstance(v, Traced) and not v._symbolic:
+        v = v._raw()
+    return v
+
+
 def shape(v):
     return np.shape(v) if not isinstance(v, Traced) else v.shape
 
@@ -302,7 +311,11 @@ _where = defop("where", lambda a, b, cond: np.where(cond, a, b), _where_vjp, _wh
 
 
 def _clip_mask(x, lo, hi):
-    x = primal_of(x)
+    x = cond_of(x)
+    if isinstance(x, Traced):  # ad.jit: the mask is part of the traced computation
+        ml = None if lo is None else x >= lo
+        mh = None if hi is None else x <= hi
+        return mh if ml is None else ml if mh is None else where(ml, mh, False)
     m = np.ones(np.shape(x), dtype=bool)
     if lo is not None:
         m &= x >= lo
@@ -393,7 +406,9 @@ def _prod_others_ad(x, axis):
 
 def _prod_d(x, y, axis, keepdims):
     xr = primal_of(x)
-    if np.all(xr != 0):
+    xc = cond_of(x)
+    nz = bool(_min(xc != 0)) if isinstance(xc, Traced) else np.all(xr != 0)  # ad.jit: a guard
+    if nz:
         return expand(y, shape_of_raw(x), axis, keepdims) / x
     if isinstance(x, Traced):
         return _prod_others_ad(x, axis)
@@ -412,8 +427,11 @@ _prod = defop(
 
 def _extreme(npf):
     def mask(x, y, axis, keepdims):
-        xr = primal_of(x)
-        m = xr == np.reshape(primal_of(y), keep_shape(np.shape(xr), axis))
+        xr, yr = cond_of(x), cond_of(y)
+        if isinstance(xr, Traced):  # ad.jit: the mask is part of the traced computation
+            m = xr == reshape(yr, keep_shape(shape(xr), axis))
+            return m, _sum(m, axis=axis, keepdims=True)
+        m = xr == np.reshape(yr, keep_shape(np.shape(xr), axis))
         return m, np.sum(m, axis=axis, keepdims=True)
 
     def vjp(g, y, x, axis=None, keepdims=False):
@@ -437,7 +455,7 @@ def _norm_primal(x, axis=None, keepdims=False):
 
 def _safe_recip(y):
     # 1/y, with 0 where y == 0: the norm's subgradient at the zero vector is 0, as in PyTorch
-    return 1.0 / where(primal_of(y) == 0, np.inf, y)
+    return 1.0 / where(cond_of(y) == 0, np.inf, y)
 
 
 _norm2 = defop(
@@ -787,7 +805,12 @@ def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correct
 
 
 def where(cond, a, b):
-    return _where(a, b, cond=np.asarray(primal_of(cond), dtype=bool))
+    c = cond_of(cond)
+    if isinstance(c, Traced):  # ad.jit: the condition is traced (a param holding a tracer)
+        if not (isinstance(a, Traced) or isinstance(b, Traced)):
+            return type(c)._apply(_where, (a, b), {"cond": c}, c._level)
+        return _where(a, b, cond=c)
+    return _where(a, b, cond=np.asarray(c, dtype=bool))
 
 
 def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002

@@ -35,6 +35,8 @@ class Traced:
     """Base of every wrapper type the registry dispatches on."""
     __slots__ = ()
     _level = -1
+    # True for ad.jit's tracer: masks and conditions computed from it stay traced (`cond_of`)
+    _symbolic = False
 
     @staticmethod
     def _apply(op, args, params, level):  # pragma: no cover - overridden
