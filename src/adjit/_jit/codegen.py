@@ -527,13 +527,15 @@ class Gen:
         init = {"sum": "0.0" if isf else "0", "mean": "0.0", "norm": "0.0",
                 "prod": "1.0" if isf else "1", "max": "-inf" if isf else None,
                 "min": "inf" if isf else None}[name]
-        if init is None:
+        if v.dtype.kind == "b":
+            init = "False" if name == "max" else "True"
+        elif init is None:
             init = lit(np.iinfo(v.dtype).min if name == "max" else np.iinfo(v.dtype).max)
         if xv.dtype.kind == "b" and name in ("sum", "prod"):
             init = "0"
 
         def acc(a, t):
-            if xv.dtype.kind == "b":
+            if xv.dtype.kind == "b" and name not in ("max", "min"):
                 t = f"(1 if {t} else 0)"
             if name in ("sum", "mean"):
                 return f"{a} + {t}"

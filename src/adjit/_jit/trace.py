@@ -111,6 +111,7 @@ class Tracer(Traced):
     """A value inside a function being traced by `ad.jit`."""
     __slots__ = ("_trace", "_id", "_val", "_level")
     __array_priority__ = 2000  # ndarray <op> tracer defers to the tracer's reflected operators
+    _symbolic = True
 
     def __init__(self, trace, vid, value):
         self._trace, self._id, self._val, self._level = trace, vid, value, trace.level
