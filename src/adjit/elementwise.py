@@ -64,6 +64,8 @@ def _plain(*vals):
 
 def strong_mul_np(g, d):
     r = g * d
+    if type(r) is not np.ndarray:  # scalars (the small eager case) need no reduction
+        return type(r)(0.0) if r != r and g == 0 else r
     s = np.add.reduce(r, axis=None)
     if s != s:  # a NaN somewhere (or inf - inf): zero the entries whose g is zero
         r = np.where(np.asarray(g) == 0, 0.0, r)
