@@ -24,7 +24,6 @@ import hashlib
 import numpy as np
 
 from ..elementwise import Elementwise
-from .trace import Var
 
 
 class Unsupported(Exception):
@@ -273,6 +272,7 @@ class Gen:
 
     def add_const(self, value):
         value = np.asarray(value)
+        from .trace import Var
         v = Var(len(self.vars), "const", value.shape, value.dtype, value=value)
         self.vars.append(v)
         self._classify_const(v)
@@ -830,8 +830,11 @@ class Gen:
         # header: shapes and static values are guarded
         params = [f"a{k}" for k in range(len(self.arg_ids))] + [f"o{j}" for j in range(len(outs))]
         for k, i in enumerate(self.arg_ids):
-            v = vs[i]
             a = arg_vals[k]
+            if i is None:   # a static int / bool: part of the signature, checked by value
+                self.emit(f"if a{k} != {lit(a)}: raise GuardFailure")
+                continue
+            v = vs[i]
             if isinstance(a, np.ndarray):
                 if v.shape == ():
                     self.emit(f"v{i} = a{k}[()]")
@@ -839,8 +842,6 @@ class Gen:
                 else:
                     cond = " or ".join(f"a{k}.shape[{d}] != {s}" for d, s in enumerate(v.shape))
                     self.emit(f"if {cond}: raise GuardFailure")
-            elif isinstance(a, (bool, np.bool_, int, np.integer)):
-                self.emit(f"if a{k} != {lit(a)}: raise GuardFailure")
         guards = {}
         for gi, (i, kind, expected) in enumerate(self.guards):
             guards.setdefault(i, []).append((kind, expected))
@@ -860,6 +861,10 @@ class Gen:
         sig_args = []
         for k, i in enumerate(self.arg_ids):
             a = arg_vals[k]
+            if i is None:
+                sig_args.append("boolean" if isinstance(a, (bool, np.bool_)) else
+                                nb_type(np.asarray(a).dtype))
+                continue
             v = vs[i]
             if isinstance(a, np.ndarray):
                 sig_args.append(f"Array({nb_type(v.dtype)}, {len(v.shape)}, 'C')")

@@ -13,7 +13,9 @@ mismatch makes `ad.jit` trace again for that input.
 """
 import numpy as np
 
+from ..elementwise import Elementwise
 from ..registry import Traced
+from .codegen import OPS as _SUPPORTED
 
 
 class GuardFailure(Exception):
@@ -124,6 +126,8 @@ class Tracer(Traced):
     # -- the tracing layer -------------------------------------------------------------------
     @staticmethod
     def _apply(op, args, params, level):
+        if op.name not in _SUPPORTED and not isinstance(op, Elementwise):
+            raise Fallback(f"op {op.name} is not supported by the compiler")
         trace = None
         for a in args:
             if type(a) is Tracer and a._level == level:
