@@ -69,6 +69,9 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     order = _topo(root_nodes)
     prev_mode = is_grad_enabled()
     grad_mode._set(create_graph if eager else prev_mode)
+    # inf partials at domain edges (sqrt'(0), log'(0)) are expected values of a backward
+    # pass, as in PyTorch; NumPy's warnings about them would only be noise
+    errs = np.seterr(divide="ignore", invalid="ignore")
     try:
         for node in order:
             g = node_g.pop(id(node), None)
@@ -117,6 +120,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         captured[i] = g
     finally:
         grad_mode._set(prev_mode)
+        np.seterr(**errs)
     return captured if capture is not None else None
 
 
