@@ -242,6 +242,9 @@ def test_crossover_interpolation():
     # reverse grows linearly, forward is flat: they meet where t_rev = t_fwd = 50 -> x = 50
     xo, kind = bench._crossover(xs, [50.0] * 4, [float(x) for x in xs])
     assert kind == "forward-above" and xo == pytest.approx(50.0, rel=1e-12)
+    # noise flipping the winner at small sizes: the crossover is the last change
+    xo, kind = bench._crossover(xs, [1.0, 1.0, 1.0, 1.0], [1.1, 0.9, 0.5, 2.0])
+    assert kind == "forward-above" and 100 < xo < 1000
     assert bench._crossover(xs, [1.0] * 4, [2.0] * 4) == (None, "forward-always")
     assert bench._crossover(xs, [2.0] * 4, [1.0] * 4) == (None, "reverse-always")
 

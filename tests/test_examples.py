@@ -99,3 +99,34 @@ def test_forward_vs_reverse(tmp_path):
     # columns: forward time, reverse time, faster, select_mode, (auto used: ...)
     assert re.search(r"ms +reverse +reverse +\(auto used: reverse\)", wide), wide
     assert re.search(r"ms +forward +forward +\(auto used: forward\)", tall), tall
+
+
+# -- the README's tour and set-up commands ------------------------------------------------------
+
+README = os.path.join(os.path.dirname(EXAMPLES), "README.md")
+
+
+def test_readme_tour_runs_and_prints_what_its_comments_say(tmp_path):
+    text = open(README).read()
+    code = re.search(r"## A 15-line tour\n\n```python\n(.*?)```", text, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 16
+    p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.splitlines()
+    assert out[0] == "tensor([ 0.,  4.,  8., 12.])"
+    g = np.array([1.0, 2.0])
+    exact = np.sin(g) + g * np.cos(g)
+    np.testing.assert_allclose(np.array(out[1].strip("[]").split(), dtype=float), exact,
+                               rtol=1e-7)
+    assert "(2, 500) reverse" in out
+    assert out.count(out[1]) == 2  # ad.jit(ad.grad(f)) gives the same gradient
+    assert any(ln.startswith("2.71828182845") for ln in out)
+
+
+def test_readme_keeps_setup_commands_and_placeholders():
+    text = open(README).read()
+    assert "\n    pip install -e . && adjit bench\n" in text
+    assert '\n    pip install -e ".[test]" && pytest\n' in text
+    assert "## Error catalogue\n\n<!-- errors: filled by the reliability work -->" in text
+    assert "## Edge values\n\n<!-- edge values -->" in text

@@ -213,12 +213,13 @@ class Progress:
 # section 1: Jacobians of tanh(W x)
 
 def _crossover(xs, t_fwd, t_rev):
-    """Where forward and reverse times cross along xs (log-log interpolation at the first
-    sign change of log(t_rev / t_fwd)). Returns (x or None, kind): kind is 'forward-above'
-    (forward faster beyond x, the expected case as outputs grow), 'reverse-above',
-    'forward-always' or 'reverse-always'."""
+    """Where forward and reverse times cross along xs (log-log interpolation at the last
+    sign change of log(t_rev / t_fwd), after which the winner stays the same; near-equal times
+    at small sizes can flip back and forth). Returns (x or None, kind): kind is
+    'forward-above' (forward faster beyond x, the expected case as outputs grow),
+    'reverse-above', 'forward-always' or 'reverse-always'."""
     r = [math.log(tr / tf) for tf, tr in zip(t_fwd, t_rev)]
-    for i in range(len(xs) - 1):
+    for i in reversed(range(len(xs) - 1)):
         a, b = r[i], r[i + 1]
         if (a < 0) != (b < 0):
             la, lb = math.log(xs[i]), math.log(xs[i + 1])
@@ -296,10 +297,14 @@ def _verdict(res):
     fwd = [int(k) for k, c in rows.items() if c["kind"] == "forward-always"]
     rev = [int(k) for k, c in rows.items() if c["kind"] == "reverse-always"]
     out = []
-    if cross:
-        ratio = statistics.median(v / k for k, v in cross.items())
-        out.append(f"reverse wins while n_out < ~{ratio:.2g} x n_in, forward above "
-                   f"(crossovers {', '.join(parts)})")
+    # Within one chunk both modes make a single pass and their times are close, so the
+    # break-even ratio n_out / n_in comes from the rows where forward needs several passes.
+    big = [v / k for k, v in cross.items() if k > CHUNK]
+    if big:
+        out.append(f"reverse wins while n_out < ~{statistics.median(big):.2g} x n_in, forward "
+                   f"above (crossovers {', '.join(parts)})")
+    elif cross:
+        out.append(f"crossovers {', '.join(parts)}")
     if fwd:
         out.append(f"forward won at every n_out for n_in in {{{', '.join(map(str, fwd))}}}")
     if rev:

@@ -46,11 +46,11 @@ def build_parser():
     b.add_argument("--quick", action="store_true",
                    help="small grid and few repeats: a few seconds")
     b.add_argument("--sizes", type=_sizes, metavar="N,N,...",
-                   help="input/output sizes of the Jacobian grid (default 1,4,16,64,256; "
+                   help="input/output sizes of the Jacobian grid (default 1,4,16,64,256,1024; "
                         "--quick: 1,8,64)")
     b.add_argument("--repeat", type=_positive, metavar="N",
                    help="timed samples per measurement; the median is reported "
-                        "(default 7; --quick: 3)")
+                        "(default 7; --quick: 5)")
     b.add_argument("--json", metavar="FILE", help="write every figure to FILE as JSON")
     b.add_argument("--plot", metavar="FILE.png",
                    help="draw time against size for both modes with the crossover marked "
