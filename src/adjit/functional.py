@@ -217,14 +217,20 @@ def vjp(f, *primals):
 # argument's pytree (a tuple over argnums when argnums is a tuple) of out.shape + in.shape
 # blocks.
 
-# Forward directions pushed per pass (jacfwd, hessian) and cotangent rows pulled per reverse
-# pass (jacrev) when the caller does not pass chunk=. Measured by benchmarks/calibrate.py: see
-# the notes above select_mode. A larger chunk means fewer passes but bigger tangent arrays
-# (k times the size of every intermediate); chunk=1 gives classic one-direction passes.
-DEFAULT_CHUNK = 64
-REV_CHUNK = 64
-# Up to this many output entries jacrev pulls plain one-row passes: a batched pass carries its
-# rows as the tangent of a dual cotangent, which costs about three plain passes of overhead.
+# Forward directions pushed per pass (jacfwd, jacobian, hessian) and cotangent rows pulled per
+# reverse pass (jacrev, jacobian) when the caller does not pass chunk=. Chosen 2026-11-22 by
+# `python benchmarks/calibrate.py`: whole-Jacobian time for k in 8..256 at (n_in, n_out) =
+# (1024, 16), (1024, 256) forward and (16, 1024), (256, 1024) reverse; k = 128 was best or
+# within ~10% of the best for both benchmark functions in both modes (k = 64 was 15-50%
+# slower, k = 256 sometimes best, sometimes 20% slower). Every intermediate array of f is
+# carried k times per pass, so for large intermediates a smaller chunk saves memory: pass
+# e.g. ad.jacfwd(f, chunk=16), ad.jacrev(f, chunk=16), ad.jacobian(f, chunk=16),
+# ad.hessian(f, chunk=16); chunk=1 gives classic one-direction passes.
+DEFAULT_CHUNK = 128
+REV_CHUNK = 128
+# Up to this many output entries jacrev pulls plain one-row passes instead: a batched pass
+# carries its rows as the tangent of a dual-number cotangent and costs about as much as three
+# plain passes (calibrate.py: plain wins for n_out <= 3 on both functions).
 REV_PLAIN_MAX = 3
 
 
@@ -478,25 +484,59 @@ def jacfwd(f, argnums=0, chunk=None):
 # ---------------------------------------------------------------------------------------------
 # choosing the mode
 #
-# COST MODEL_PLACEHOLDER
-
-FWD_PASS = 1.2
-FWD_DIR = 0.05
-REV_PASS = 3.0
+# Cost model of one Jacobian with n_in inputs and n_out outputs, in units of one one-pass
+# forward Jacobian of a small f (so f's own size cancels), with k = min(n_in, chunk) forward
+# directions and k' = min(n_out, chunk) reverse rows per pass, s = n_in * n_out / SIZE_REF:
+#
+#   forward = FWD_BASE + ceil(n_in / k) * FWD_PASS + n_in * s * FWD_DIR
+#   reverse = REV_BASE + n_out * REV_PLAIN                  (n_out <= REV_PLAIN_MAX: plain rows)
+#                      + ceil(n_out / k') * REV_PASS        (otherwise: batched rows)
+#                      + (n_out + 1) * s * REV_ROW          (the recording counts as one row)
+#
+# The *_PASS / *_PLAIN / *_BASE terms are the fixed Python cost of a pass (dispatch per op,
+# seeds, assembling the result), the *_DIR / *_ROW terms the work each direction or row adds;
+# s stands for that work, taken to grow like a dense layer's (n_in * n_out).
+#
+# Measured 2026-11-22 by `python benchmarks/calibrate.py` (2 shared cores, NumPy on
+# single-threaded OpenBLAS): whole-Jacobian times of jacfwd and jacrev for f(x) = tanh(W x)
+# and the nonlinearity-heavy function of benchmarks/bench_selector.py at 26 calibration shapes
+# between (1, 8) and (512, 512) (not the benchmark grid), a non-negative least-squares fit of
+# the constants on relative error per function (each function picks the faster mode at 26/26
+# of its shapes with its own fit), and the medians over the two functions below. A batched
+# reverse pass costs about 1.7 forward passes: the rows ride as the tangent of a dual-number
+# cotangent, so every VJP op is also a JVP op. Checked on the benchmark grid
+# (python benchmarks/bench_selector.py, 72 points): the faster mode picked at 67/72 (the five
+# misses are ties within 3.3%), time(auto) <= 1.10 x the faster mode.
+FWD_BASE = 0.0
+FWD_PASS = 1.04
+FWD_DIR = 0.0705
+REV_BASE = 0.367
+REV_PLAIN = 0.54
+REV_PASS = 1.72
+REV_ROW = 0.0791
+SIZE_REF = 65536
 
 
 def mode_costs(n_in, n_out, chunk=None):
-    """(forward, reverse) estimated cost of a Jacobian with n_in inputs and n_out outputs."""
+    """(forward, reverse): the cost model's estimate for a Jacobian with n_in inputs and n_out
+    outputs, in units of one small one-pass forward Jacobian (see the notes above)."""
     n_in, n_out = int(n_in), int(n_out)
+    s = n_in * n_out / SIZE_REF
     kf = max(1, min(n_in, chunk or DEFAULT_CHUNK))
-    fwd = math.ceil(n_in / kf) * (FWD_PASS + FWD_DIR * kf)
-    rev = n_out * REV_PASS
+    fwd = FWD_BASE + math.ceil(n_in / kf) * FWD_PASS + n_in * s * FWD_DIR
+    kr = max(1, min(n_out, chunk or REV_CHUNK))
+    if kr == 1 or n_out <= REV_PLAIN_MAX:
+        passes = n_out * REV_PLAIN
+    else:
+        passes = math.ceil(n_out / kr) * REV_PASS
+    rev = REV_BASE + passes + (n_out + 1) * s * REV_ROW
     return fwd, rev
 
 
 def select_mode(n_in, n_out, chunk=None):
-    """'forward' or 'reverse': whichever the cost model says needs less time for a Jacobian
-    with n_in inputs and n_out outputs (see the notes above)."""
+    """'forward' or 'reverse': whichever the cost model (mode_costs, notes above) says takes
+    less time for a Jacobian with n_in inputs and n_out outputs; ties go to forward mode.
+    ad.jacobian(f, mode="auto") uses it; the mode it chose is `jac.last_mode`."""
     fwd, rev = mode_costs(n_in, n_out, chunk)
     return "forward" if fwd <= rev else "reverse"
 
@@ -504,11 +544,16 @@ def select_mode(n_in, n_out, chunk=None):
 def _shape_key(args):
     key = []
     for a in args:
-        for v in tree_flatten(a)[0]:
-            try:
-                key.append(tuple(_shape(v)))
-            except Exception:  # noqa: BLE001 - anything unshaped keys by its type
-                key.append(type(v).__name__)
+        if type(a) is np.ndarray:
+            key.append(a.shape)
+        elif isinstance(a, (float, int)):
+            key.append(())
+        else:
+            for v in tree_flatten(a)[0]:
+                try:
+                    key.append(tuple(_shape(v)))
+                except Exception:  # noqa: BLE001 - anything unshaped keys by its type
+                    key.append(type(v).__name__)
     return tuple(key)
 
 
@@ -516,33 +561,32 @@ def jacobian(f, argnums=0, mode="auto", chunk=None):
     """Jacobian in the given mode; "auto" asks select_mode(n_in, n_out). The mode used by the
     last call is kept in the returned function's `last_mode` attribute.
 
-    To learn n_out, "auto" records f once per new combination of argument shapes (the sizes
-    are cached on the returned function); when it then picks reverse mode that recording is
+    To learn n_out, "auto" records f once per new combination of argument shapes (the choice
+    is cached on the returned function); when it then picks reverse mode that recording is
     used, so the extra cost is one recorded evaluation of f on the first call only."""
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"adjit.jacobian: mode must be 'auto', 'forward' or 'reverse', "
                          f"got {mode!r}")
-    n_out_cache = {}
+    mode_cache = {}
 
     def jac(*args):
         single, nums = _argnums(argnums, len(args))
         m = mode
         if m == "auto":
-            n_in = sum(_size(_shape(x)) for lv in _diff_leaves(args, nums)[0]
-                                for x in lv)
             key = (nums, _shape_key(args))
-            n_out = n_out_cache.get(key)
-            if n_out is None:
+            m = mode_cache.get(key)
+            if m is None:
+                # first call with these shapes: record f to learn n_out, keep the recording
+                n_in = sum(_size(_shape(x)) for lv in _diff_leaves(args, nums)[0] for x in lv)
                 out, level, leaves, specs = _record(f, args, nums)
                 n_out = sum(_size(_shape(o)) for o in tree_flatten(out)[0])
-                if len(n_out_cache) < 64:
-                    n_out_cache[key] = n_out
                 m = select_mode(n_in, n_out, chunk)
+                if len(mode_cache) < 64:
+                    mode_cache[key] = m
                 jac.last_mode = m
                 if m == "reverse":
                     return _jacrev_impl(out, level, leaves, specs, single, chunk)
                 return _jacfwd_impl(f, args, nums, single, chunk)
-            m = select_mode(n_in, n_out, chunk)
         jac.last_mode = m
         if m == "forward":
             return _jacfwd_impl(f, args, nums, single, chunk)
