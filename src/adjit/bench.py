@@ -420,6 +420,7 @@ def bench_rosen(settings, clock, progress, peers):
                 raise
             # ad.jit failed at call time: report it and time the others
             del specs["jit"]
+            jit_info.pop("note", None)
             jit_info.update(available=True, error=f"{type(e).__name__}: {e}")
             got = check_and_time_group(specs, settings, clock)
         row = {"n": n, "f": got.pop("f"), "methods": {}}
@@ -884,7 +885,7 @@ def report(res):
             mm = row["methods"][key]
             if "median_s" not in mm:
                 rows.append([row["n"], mm["label"], "n/a", "", "", "",
-                             mm.get("note") or mm.get("error", "")] + [""] * len(live))
+                             ("ERROR: " + mm["error"]) if "error" in mm else mm.get("note", "")] + [""] * len(live))
                 continue
             t = ("~" if mm.get("extrapolated") else "") + T(mm["median_s"])
             r = [row["n"], mm["label"], t, f"{mm['ratio_to_f']:.3g}", T(mm["first_call_s"]),
@@ -907,7 +908,7 @@ def report(res):
     rows = []
     for key, mm in H["methods"].items():
         if "median_s" not in mm:
-            rows.append([mm["label"], "n/a", "", "", "", mm.get("note") or mm.get("error", "")]
+            rows.append([mm["label"], "n/a", "", "", "", ("ERROR: " + mm["error"]) if "error" in mm else mm.get("note", "")]
                         + [""] * len(live))
             continue
         r = [mm["label"], T(mm["median_s"]), f"{mm['ratio_to_f']:.3g}", T(mm["first_call_s"]),
