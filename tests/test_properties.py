@@ -46,7 +46,8 @@ def shapes(min_dims=0, max_dims=3, min_side=0, max_side=3):
 
 
 def arrays(shape, elements=None, unique=False):
-    return hnp.arrays(np.float64, shape, elements=floats(-2, 2) if elements is None else elements, unique=unique)
+    elements = floats(-2, 2) if elements is None else elements
+    return hnp.arrays(np.float64, shape, elements=elements, unique=unique)
 
 
 @st.composite
