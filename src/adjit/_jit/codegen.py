@@ -109,20 +109,48 @@ def _prod(shape):
 # ---------------------------------------------------------------------------------------------
 # index expressions (strings)
 
+_AFF = None
+
+
+def affine(e):
+    """(a, var, b) for an index expression a * var + b (var None for a constant), else None."""
+    global _AFF
+    if _AFF is None:
+        import re
+        _AFF = re.compile(r"^(?:(-?\d+) \* )?(i\d+)(?: ([+-]) (\d+))?$")
+    if e.lstrip("-").isdigit():
+        return 0, None, int(e)
+    m = _AFF.match(e)
+    if m is None:
+        return None
+    a = int(m.group(1)) if m.group(1) else 1
+    b = int(m.group(4)) if m.group(4) else 0
+    return a, m.group(2), (-b if m.group(3) == "-" else b)
+
+
+def render(a, var, b):
+    if var is None or a == 0:
+        return str(b)
+    e = var if a == 1 else f"{a} * {var}"
+    return e if b == 0 else (f"{e} + {b}" if b > 0 else f"{e} - {-b}")
+
+
 def _iadd(e, c):
     if c == 0:
         return e
-    if e.lstrip("-").isdigit():
-        return str(int(e) + c)
+    p = affine(e)
+    if p is not None:
+        return render(p[0], p[1], p[2] + c)
     return f"{e} + {c}" if c > 0 else f"{e} - {-c}"
 
 
 def _imul(e, c):
     if c == 1:
         return e
-    if e.lstrip("-").isdigit():
-        return str(int(e) * c)
-    return f"{c} * ({e})" if (" " in e) else f"{c} * {e}"
+    p = affine(e)
+    if p is not None:
+        return render(p[0] * c, p[1], p[2] * c)
+    return f"{c} * ({e})"
 
 
 def _paren(e):
@@ -161,45 +189,62 @@ def getitem_map(idx, in_shape, out_idx):
     return tuple(res)
 
 
-def scatter_map(idx, shape, g_shape, out_idx):
-    """(index into g, list of conditions) for scatter_add's output index out_idx."""
+def scatter_map(idx, shape, out_idx):
+    """Where scatter_add's output element out_idx comes from: (index into g without clamping,
+    the same clamped into g's bounds, conditions) or None when the scatter is empty. Conditions
+    are (expr, op, value) with op ">=", "<=", "==" or "%" (value (start, step)); the element is
+    g[index] where all hold and 0 elsewhere."""
     idx = _expand_idx(idx, len(shape))
-    gi, conds, t = [], [], 0
+    raw, clamped, conds, t = [], [], [], 0
     for c in idx:
         if c is None:
-            gi.append("0")
+            raw.append("0")
+            clamped.append("0")
         elif isinstance(c, slice):
             n = shape[t]
             start, stop, step = c.indices(n)
             L = len(range(start, stop, step))
             i = out_idx[t]
             if L == 0:
-                return None, None
+                return None
             if step == 1 and start == 0 and L == n:
-                gi.append(i)
+                raw.append(i)
+                clamped.append(i)
             elif step > 0:
                 last = start + (L - 1) * step
                 if start > 0:
-                    conds.append(f"{i} >= {start}")
+                    conds.append((i, ">=", start))
                 if last < n - 1:
-                    conds.append(f"{i} <= {last}")
+                    conds.append((i, "<=", last))
                 if step != 1:
-                    conds.append(f"({i} - {start}) % {step} == 0")
+                    conds.append((i, "%", (start, step)))
                 e = _iadd(i, -start) if step == 1 else f"({_iadd(i, -start)}) // {step}"
-                gi.append(f"min(max({e}, 0), {L - 1})" if conds else e)
+                raw.append(e)
+                clamped.append(f"min(max({e}, 0), {L - 1})")
             else:
                 s = -step
                 last = start - (L - 1) * s
-                conds.append(f"{i} <= {start}")
-                conds.append(f"{i} >= {last}")
+                if start < n - 1:
+                    conds.append((i, "<=", start))
+                if last > 0:
+                    conds.append((i, ">=", last))
                 if s != 1:
-                    conds.append(f"({start} - {i}) % {s} == 0")
-                gi.append(f"min(max(({start} - {i}) // {s}, 0), {L - 1})")
+                    conds.append((i, "%", (last, s)))
+                e = _iadd(_imul(i, -1), start) if s == 1 else f"({start} - {i}) // {s}"
+                raw.append(e)
+                clamped.append(f"min(max({e}, 0), {L - 1})")
             t += 1
         else:
-            conds.append(f"{out_idx[t]} == {int(c) % shape[t]}")
+            conds.append((out_idx[t], "==", int(c) % shape[t]))
             t += 1
-    return tuple(gi), conds
+    return tuple(raw), tuple(clamped), conds
+
+
+def cond_src(c):
+    e, op, v = c
+    if op == "%":
+        return f"({_paren(e)} - {v[0]}) % {v[1]} == 0"
+    return f"{e} {op} {v}"
 
 
 def reshape_map(out_idx, in_shape, out_shape):
@@ -254,6 +299,9 @@ class Gen:
         self.consts = []                 # arrays passed as module globals
         self.name = {}
         self.state = {}
+        self.ranges = {}                 # loop variable -> (lo, hi) of the loop being emitted
+        self.splits = {}                 # loop variable -> indices where a condition flips
+        self.split_ok = True
 
     # -- small helpers -----------------------------------------------------------------------
     def emit(self, line):
@@ -278,28 +326,104 @@ class Gen:
         self._classify_const(v)
         return v.id
 
-    def open_loops(self, shape):
-        """Start a loop nest over shape; returns the index expressions (unit dims are "0")."""
-        idx = []
-        for s in shape:
-            if s == 1:
-                idx.append("0")
-            else:
-                i = self.new_index()
-                self.emit(f"for {i} in range({s}):")
-                self.ind += 1
-                idx.append(i)
-        return tuple(idx)
-
-    def close_loops(self, idx, ind):
-        self.ind = ind
-
     def scope(self):
         saved = self.memo
         self.memo = dict(saved)
         return saved
 
-    # -- analysis ----------------------------------------------------------------------------
+    # -- loops -------------------------------------------------------------------------------
+    def loop_nest(self, shape, body):
+        """Emit loops over shape with body(idx) innermost (unit dims get index "0"). A loop is
+        split where a scatter's condition on its index changes value (found by a dry run), so
+        each piece runs without per-element tests or clamped indices, and can vectorize."""
+        names = [None if n == 1 else self.new_index() for n in shape]
+        segs = {}
+        if any(n is not None for n in names) and self.split_ok:
+            for n, m in zip(names, shape):
+                if n is not None:
+                    self.ranges[n] = (0, m)
+            mark, saved, ind = len(self.lines), self.memo, self.ind
+            self.memo = dict(saved)
+            self._nest(names, shape, 0, (), body, {})
+            del self.lines[mark:]
+            self.memo, self.ind = saved, ind
+            total = 1
+            for n, m in zip(names, shape):
+                if n is None:
+                    continue
+                cuts = sorted(t for t in self.splits.get(n, ()) if 0 < t < m)
+                if cuts and total * (len(cuts) + 1) <= 16:
+                    segs[n] = cuts
+                    total *= len(cuts) + 1
+        self._nest(names, shape, 0, (), body, segs)
+
+    def _nest(self, names, shape, d, idx, body, segs):
+        if d == len(shape):
+            saved = self.scope()
+            body(idx)
+            self.memo = saved
+            return
+        n, m = names[d], shape[d]
+        if n is None:
+            self._nest(names, shape, d + 1, idx + ("0",), body, segs)
+            return
+        cuts = [0] + segs.get(n, []) + [m]
+        for lo, hi in zip(cuts, cuts[1:]):
+            saved = self.scope()
+            if hi - lo == 1 and len(cuts) > 2:
+                self._nest(names, shape, d + 1, idx + (str(lo),), body, segs)
+            else:
+                self.emit(f"for {n} in range({hi}):" if lo == 0 else
+                          f"for {n} in range({lo}, {hi}):")
+                self.ind += 1
+                self.ranges[n] = (lo, hi)
+                self._nest(names, shape, d + 1, idx + (n,), body, segs)
+                self.ranges[n] = (0, m)
+                self.ind -= 1
+            self.memo = saved
+
+    def static_cond(self, c):
+        """True / False when condition c holds / fails on the whole current loop range, else
+        None (and the enclosing loop is asked to split where it changes)."""
+        e, op, v = c
+        p = affine(e)
+        if p is None:
+            return None
+        a, var, b = p
+        if var is None or a == 0:
+            lo = hi = b
+        else:
+            r = self.ranges.get(var)
+            if r is None:
+                return None
+            lo, hi = (a * r[0] + b, a * (r[1] - 1) + b) if a > 0 else \
+                     (a * (r[1] - 1) + b, a * r[0] + b)
+        if op == "%":
+            return (lo - v[0]) % v[1] == 0 if lo == hi else None
+        if op == "==":
+            if lo == hi:
+                return lo == v
+            if v < lo or v > hi:
+                return False
+            if a == 1:
+                self.splits.setdefault(var, set()).update((v - b, v - b + 1))
+            return None
+        if op == ">=":
+            if lo >= v:
+                return True
+            if hi < v:
+                return False
+            cut = -((b - v) // a) if a > 0 else None   # first i with a*i + b >= v
+        else:
+            if hi <= v:
+                return True
+            if lo > v:
+                return False
+            cut = (v - b) // a + 1 if a > 0 else None  # first i with a*i + b > v
+        if cut is not None:
+            self.splits.setdefault(var, set()).add(cut)
+        return None
+
     def _classify_const(self, v):
         a = np.asarray(v.value)
         if a.dtype.kind not in "biuf":
@@ -465,13 +589,21 @@ class Gen:
                 src[a] = idx[d]
             return self.val(x, tuple(src))
         if name == "scatter_add":
-            gi, conds = scatter_map(v.params["idx"], v.shape, xs, idx)
-            if gi is None:
+            m = scatter_map(v.params["idx"], v.shape, idx)
+            if m is None:
                 return "0.0"
-            t = self.val(x, gi)
-            if not conds:
-                return t
-            return self.temp(f"{t} if {' and '.join(conds)} else 0.0")
+            raw, clamped, conds = m
+            unknown = []
+            for c in conds:
+                st = self.static_cond(c)
+                if st is False:
+                    return "0.0"
+                if st is None:
+                    unknown.append(c)
+            if not unknown:
+                return self.val(x, raw)
+            t = self.val(x, clamped)
+            return self.temp(f"{t} if {' and '.join(cond_src(c) for c in unknown)} else 0.0")
         raise Unsupported(name)  # pragma: no cover - op_class screens
 
     # -- materialized values -----------------------------------------------------------------
@@ -504,11 +636,11 @@ class Gen:
         v = self.vars[i]
         if v.size == 0:
             return
-        ind, saved = self.ind, self.scope()
-        idx = self.open_loops(v.shape)
-        r = self.compute(i, idx)
-        self.emit(f"{nm}[{', '.join(idx)}] = {r}")
-        self.ind, self.memo = ind, saved
+
+        def body(idx):
+            r = self.compute(i, idx)
+            self.emit(f"{nm}[{', '.join(idx)}] = {r}")
+        self.loop_nest(v.shape, body)
 
     def p_red(self, i, v, nm):
         name = v.op.name
@@ -531,8 +663,6 @@ class Gen:
             init = "False" if name == "max" else "True"
         elif init is None:
             init = lit(np.iinfo(v.dtype).min if name == "max" else np.iinfo(v.dtype).max)
-        if xv.dtype.kind == "b" and name in ("sum", "prod"):
-            init = "0"
 
         def acc(a, t):
             if xv.dtype.kind == "b" and name not in ("max", "min"):
@@ -555,50 +685,45 @@ class Gen:
             return a
 
         outer = [d for d in range(nd) if d not in axes]
-        trailing = outer == list(range(len(outer)))
         if v.shape != ():
             self.alloc(i)
-        ind, saved = self.ind, self.scope()
-        if trailing:
-            oidx = self.open_loops(tuple(xs[d] for d in outer))
-            a = f"acc{i}"
-            self.emit(f"{a} = {init}")
-            inner = self.open_loops(tuple(xs[d] for d in range(len(outer), nd)))
-            t = self.val(x, oidx + inner)
-            self.emit(f"{a} = {acc(a, t)}")
-            self.ind = ind + len([s for s in oidx if s != "0"])
-            if v.shape == ():
-                self.emit(f"{nm} = {post(a)}")
-            else:
-                out_idx = self._red_out_idx(oidx, outer, axes, nd, keep, xs, full=False)
-                self.emit(f"{nm}[{', '.join(out_idx)}] = {post(a)}")
-            self.ind, self.memo = ind, saved
+        a = f"acc{i}"
+        if outer == list(range(len(outer))):
+            # reduced axes trailing: a scalar accumulator per output element
+            def obody(oidx):
+                self.emit(f"{a} = {init}")
+
+                def ibody(iidx):
+                    self.emit(f"{a} = {acc(a, self.val(x, tuple(oidx) + tuple(iidx)))}")
+                self.loop_nest(tuple(xs[d] for d in range(len(outer), nd)), ibody)
+                if v.shape == ():
+                    self.emit(f"{nm} = {post(a)}")
+                else:
+                    if keep:
+                        it = iter(oidx)
+                        oi = tuple("0" if d in axes else next(it) for d in range(nd))
+                    else:
+                        oi = tuple(oidx)
+                    self.emit(f"{nm}[{', '.join(oi)}] = {post(a)}")
+            self.loop_nest(tuple(xs[d] for d in outer), obody)
             return
         # general: accumulate into the output array in input order
         self.emit(f"{nm}[:] = {init}")
-        idx = self.open_loops(xs)
-        t = self.val(x, idx)
-        oi = self._red_out_idx(idx, outer, axes, nd, keep, xs, full=True)
-        ref = f"{nm}[{', '.join(oi)}]"
-        self.emit(f"{ref} = {acc(ref, t)}")
-        self.ind, self.memo = ind, saved
-        if name in ("mean", "norm"):
-            saved = self.scope()
-            oidx = self.open_loops(v.shape)
-            ref = f"{nm}[{', '.join(oidx)}]"
-            self.emit(f"{ref} = {post(ref)}")
-            self.ind, self.memo = ind, saved
 
-    def _red_out_idx(self, idx, outer, axes, nd, keep, xs, full):
-        if full:
+        def body(idx):
+            t = self.val(x, idx)
             if keep:
-                return tuple("0" if d in axes else idx[d] for d in range(nd))
-            return tuple(idx[d] for d in outer)
-        # idx covers the outer dims only
-        if keep:
-            it = iter(idx)
-            return tuple("0" if d in axes else next(it) for d in range(nd))
-        return tuple(idx)
+                oi = tuple("0" if d in axes else idx[d] for d in range(nd))
+            else:
+                oi = tuple(idx[d] for d in outer)
+            ref = f"{nm}[{', '.join(oi)}]"
+            self.emit(f"{ref} = {acc(ref, t)}")
+        self.loop_nest(xs, body)
+        if name in ("mean", "norm"):
+            def pbody(oidx):
+                ref = f"{nm}[{', '.join(oidx)}]"
+                self.emit(f"{ref} = {post(ref)}")
+            self.loop_nest(v.shape, pbody)
 
     def p_mm(self, i, v, nm):
         a, b = v.inputs
@@ -606,98 +731,87 @@ class Gen:
         K = sa[-1]
         if v.shape != ():
             self.alloc(i)
-        ind, saved = self.ind, self.scope()
-        oidx = self.open_loops(so)
-        if len(sa) == 1 and len(sb) == 1:
-            ai, bi, batch = (), (), ()
-        elif len(sa) == 1:
-            batch, ai, bi = oidx[:-1], (), (oidx[-1],)
-        elif len(sb) == 1:
-            batch, ai, bi = oidx[:-1], (oidx[-1],), ()
-        else:
-            batch, ai, bi = oidx[:-2], (oidx[-2],), (oidx[-1],)
-        ab = bmap(batch, sa[:-2], so[:len(batch)]) if len(sa) > 2 else ()
-        bb = bmap(batch, sb[:-2], so[:len(batch)]) if len(sb) > 2 else ()
         acc = f"acc{i}"
-        self.emit(f"{acc} = 0.0")
-        k = self.new_index()
-        ind2, saved2 = self.ind, self.scope()
-        self.emit(f"for {k} in range({K}):")
-        self.ind += 1
-        if len(sa) == 1:
-            av = self.val(a, (k,))
-        else:
-            av = self.val(a, ab + ai + (k,))
-        if len(sb) == 1:
-            bv = self.val(b, (k,))
-        else:
-            bv = self.val(b, bb + (k,) + bi)
-        self.emit(f"{acc} += {av} * {bv}")
-        self.ind, self.memo = ind2, saved2
-        if v.shape == ():
-            self.emit(f"{nm} = {acc}")
-        else:
-            self.emit(f"{nm}[{', '.join(oidx)}] = {acc}")
-        self.ind, self.memo = ind, saved
+
+        def body(oidx):
+            if len(sa) == 1 and len(sb) == 1:
+                ai, bi, batch = (), (), ()
+            elif len(sa) == 1:
+                batch, ai, bi = oidx[:-1], (), (oidx[-1],)
+            elif len(sb) == 1:
+                batch, ai, bi = oidx[:-1], (oidx[-1],), ()
+            else:
+                batch, ai, bi = oidx[:-2], (oidx[-2],), (oidx[-1],)
+            ab = bmap(batch, sa[:-2], so[:len(batch)]) if len(sa) > 2 else ()
+            bb = bmap(batch, sb[:-2], so[:len(batch)]) if len(sb) > 2 else ()
+            self.emit(f"{acc} = 0.0")
+
+            def kbody(kidx):
+                k = kidx[0]
+                av = self.val(a, (k,) if len(sa) == 1 else ab + ai + (k,))
+                bv = self.val(b, (k,) if len(sb) == 1 else bb + (k,) + bi)
+                self.emit(f"{acc} += {av} * {bv}")
+            self.loop_nest((K,), kbody)
+            if v.shape == ():
+                self.emit(f"{nm} = {acc}")
+            else:
+                self.emit(f"{nm}[{', '.join(oidx)}] = {acc}")
+        self.loop_nest(so, body)
 
     def p_cat(self, i, v, nm):
         axis = int(v.params.get("axis", 0))
         nd = len(v.shape)
+        ax = axis % nd
         self.alloc(i)
         off = 0
         for j in v.inputs:
             xs = self.vars[j].shape
-            ind, saved = self.ind, self.scope()
-            if v.op.name == "concatenate":
-                ax = axis % nd
-                idx = self.open_loops(xs)
+            if _prod(xs) == 0:
+                continue
+
+            def body(idx, j=j, off=off):
                 oi = list(idx)
-                oi[ax] = _iadd(idx[ax], off)
-                off += xs[ax]
-            else:
-                ax = axis % nd
-                idx = self.open_loops(xs)
-                oi = list(idx)
-                oi.insert(ax, str(off))
-                off += 1
-            if _prod(xs) > 0:
-                t = self.val(j, idx)
-                self.emit(f"{nm}[{', '.join(oi)}] = {t}")
-            self.ind, self.memo = ind, saved
+                if v.op.name == "concatenate":
+                    oi[ax] = _iadd(idx[ax], off)
+                else:
+                    oi.insert(ax, str(off))
+                self.emit(f"{nm}[{', '.join(oi)}] = {self.val(j, idx)}")
+            self.loop_nest(xs, body)
+            off += xs[ax] if v.op.name == "concatenate" else 1
 
     def p_scan(self, i, v, nm):
         x = v.inputs[0]
         xs = self.vars[x].shape
         axis = v.params.get("axis")
         self.alloc(i)
-        ind, saved = self.ind, self.scope()
-        if axis is None:
-            # over the flattened input: the output is 1-D
-            acc = f"acc{i}"
-            self.emit(f"{acc} = 0.0" if v.dtype.kind == "f" else f"{acc} = 0")
-            idx = self.open_loops(xs)
-            t = self.val(x, idx)
-            self.emit(f"{acc} += {t}")
-            flat = "0"
-            for e, s in zip(idx, xs):
-                flat = e if flat == "0" else f"({flat}) * {s} + {e}"
-            self.emit(f"{nm}[{flat}] = {acc}")
-        else:
-            nd = len(xs)
-            ax = int(axis) % nd
-            outer = tuple(xs[d] for d in range(nd) if d != ax)
-            oidx = self.open_loops(outer)
-            acc = f"acc{i}"
-            self.emit(f"{acc} = 0.0" if v.dtype.kind == "f" else f"{acc} = 0")
-            k = self.new_index()
-            self.emit(f"for {k} in range({xs[ax]}):")
-            self.ind += 1
-            full = list(oidx)
-            full.insert(ax, k)
-            t = self.val(x, tuple(full))
-            self.emit(f"{acc} += {t}")
-            self.emit(f"{nm}[{', '.join(full)}] = {acc}")
-        self.ind, self.memo = ind, saved
+        acc = f"acc{i}"
+        zero = "0.0" if v.dtype.kind == "f" else "0"
+        if axis is None:  # over the flattened input: the output is 1-D
+            self.emit(f"{acc} = {zero}")
+
+            def body(idx):
+                self.emit(f"{acc} += {self.val(x, idx)}")
+                flat = "0"
+                for e, s in zip(idx, xs):
+                    flat = e if flat == "0" else f"({flat}) * {s} + {e}"
+                self.emit(f"{nm}[{flat}] = {acc}")
+            self.split_ok, ok = False, self.split_ok
+            self.loop_nest(xs, body)
+            self.split_ok = ok
+            return
+        nd = len(xs)
+        ax = int(axis) % nd
+
+        def obody(oidx):
+            self.emit(f"{acc} = {zero}")
+
+            def kbody(kidx):
+                full = list(oidx)
+                full.insert(ax, kidx[0])
+                self.emit(f"{acc} += {self.val(x, tuple(full))}")
+                self.emit(f"{nm}[{', '.join(full)}] = {acc}")
+            self.loop_nest((xs[ax],), kbody)
+        self.loop_nest(tuple(xs[d] for d in range(nd) if d != ax), obody)
 
     def p_axis(self, i, v, nm):
         """logsumexp / softmax / log_softmax along axes: max, then sum of exp, per outer index."""
@@ -709,51 +823,52 @@ class Gen:
         axes = set(range(nd)) if axis is None else \
             {int(a) % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)}
         outer = [d for d in range(nd) if d not in axes]
-        inner = [d for d in range(nd) if d in axes]
+        ishape = tuple(xs[d] for d in range(nd) if d in axes)
         if v.shape != ():
             self.alloc(i)
-        ind, saved = self.ind, self.scope()
-        oidx = self.open_loops(tuple(xs[d] for d in outer))
-
-        def full(iidx):
-            r, it, jt = [], iter(oidx), iter(iidx)
-            for d in range(nd):
-                r.append(next(jt) if d in axes else next(it))
-            return tuple(r)
         m, s = f"m{i}", f"s{i}"
-        self.emit(f"{m} = -inf")
-        ind2, sv2 = self.ind, self.scope()
-        iidx = self.open_loops(tuple(xs[d] for d in inner))
-        t = self.val(x, full(iidx))
-        self.emit(f"{m} = {t} if {t} > {m} else {m}")
-        self.ind, self.memo = ind2, sv2
-        self.emit(f"if not ({m} > -inf and {m} < inf): {m} = 0.0")
-        self.emit(f"{s} = 0.0")
-        iidx = self.open_loops(tuple(xs[d] for d in inner))
-        t = self.val(x, full(iidx))
-        self.emit(f"{s} += exp({t} - {m})")
-        self.ind, self.memo = ind2, sv2
-        if name == "logsumexp":
-            r = f"log({s}) + {m}"
-            if v.shape == ():
-                self.emit(f"{nm} = {r}")
-            else:
-                keep = v.params.get("keepdims", False)
-                if keep:
+
+        def obody(oidx):
+            def full(iidx):
+                r, it, jt = [], iter(oidx), iter(iidx)
+                for d in range(nd):
+                    r.append(next(jt) if d in axes else next(it))
+                return tuple(r)
+
+            def mbody(iidx):
+                t = self.val(x, full(iidx))
+                self.emit(f"{m} = {t} if {t} > {m} else {m}")
+
+            def sbody(iidx):
+                self.emit(f"{s} += exp({self.val(x, full(iidx))} - {m})")
+
+            self.emit(f"{m} = -inf")
+            self.loop_nest(ishape, mbody)
+            self.emit(f"if not ({m} > -inf and {m} < inf): {m} = 0.0")
+            self.emit(f"{s} = 0.0")
+            self.loop_nest(ishape, sbody)
+            if name == "logsumexp":
+                r = f"log({s}) + {m}"
+                if v.shape == ():
+                    self.emit(f"{nm} = {r}")
+                    return
+                if v.params.get("keepdims", False):
                     it = iter(oidx)
                     oi = tuple("0" if d in axes else next(it) for d in range(nd))
                 else:
-                    oi = oidx
+                    oi = tuple(oidx)
                 self.emit(f"{nm}[{', '.join(oi)}] = {r}")
-        else:
+                return
             if name == "log_softmax":
                 self.emit(f"{s} = log({s}) + {m}")
-            iidx = self.open_loops(tuple(xs[d] for d in inner))
-            fi = full(iidx)
-            t = self.val(x, fi)
-            r = f"exp({t} - {m}) / {s}" if name == "softmax" else f"{t} - {s}"
-            self.emit(f"{nm}[{', '.join(fi)}] = {r}")
-        self.ind, self.memo = ind, saved
+
+            def wbody(iidx):
+                fi = full(iidx)
+                t = self.val(x, fi)
+                r = f"exp({t} - {m}) / {s}" if name == "softmax" else f"{t} - {s}"
+                self.emit(f"{nm}[{', '.join(fi)}] = {r}")
+            self.loop_nest(ishape, wbody)
+        self.loop_nest(tuple(xs[d] for d in outer), obody)
 
     def arr(self, j):
         """Name of an array holding var j (materialized, argument or constant)."""
@@ -768,17 +883,16 @@ class Gen:
         if name == "index_update":
             x, val_ = v.inputs
             self.alloc(i)
-            ind, saved = self.ind, self.scope()
-            idx = self.open_loops(v.shape)
-            self.emit(f"{nm}[{', '.join(idx)}] = {self.val(x, idx)}")
-            self.ind, self.memo = ind, saved
+            self.loop_nest(v.shape, lambda idx: self.emit(
+                f"{nm}[{', '.join(idx)}] = {self.val(x, idx)}"))
             # then the region, as a getitem view of the output
             region = np.empty(v.shape)[v.params["idx"]].shape
             vs = self.vars[val_].shape
-            idx = self.open_loops(region)
-            tgt = getitem_map(v.params["idx"], v.shape, idx)
-            self.emit(f"{nm}[{', '.join(tgt)}] = {self.val(val_, bmap(idx, vs, region))}")
-            self.ind, self.memo = ind, saved
+
+            def body(idx):
+                tgt = getitem_map(v.params["idx"], v.shape, idx)
+                self.emit(f"{nm}[{', '.join(tgt)}] = {self.val(val_, bmap(idx, vs, region))}")
+            self.loop_nest(region, body)
             return
         ins = [self.arr(j) for j in v.inputs]
         s0 = shapes[0]
