@@ -23,10 +23,21 @@ def _getitem(self, idx):
     return ops.getitem(self, idx=_norm_index(idx))
 
 
-def _transpose(self, *axes):
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = tuple(axes[0])
-    return ops.transpose(self, axes=axes or None)
+def _transpose(self, *dims, dim0=None, dim1=None):
+    # PyTorch: t.transpose(d0, d1) swaps two dims (NumPy's t.transpose(1, 0) would permute)
+    if dim0 is not None:
+        dims = (dim0, dim1)
+    if len(dims) != 2 or not all(isinstance(d, (int, np.integer)) for d in dims):
+        return ops.transpose(self, *dims)  # NumPy's permutation, for any other arguments
+    nd = self.ndim
+    axes = list(range(nd))
+    a, b = int(dims[0]) % nd, int(dims[1]) % nd
+    axes[a], axes[b] = axes[b], axes[a]
+    return ops.transpose(self, axes=tuple(axes))
+
+
+def _permute(self, *dims):
+    return ops.transpose(self, *dims)
 
 
 def _reshape(self, *shape):
@@ -43,7 +54,7 @@ _METHODS = {
     "T": property(lambda self: ops.transpose(self)),
     "mT": property(lambda self: ops.mT(self)),
     "transpose": _transpose,
-    "permute": _transpose,
+    "permute": _permute,
     "reshape": _reshape,
     "view": _reshape,
     "flatten": lambda self: ops.reshape(self, shape=(-1,)),

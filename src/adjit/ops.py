@@ -152,8 +152,20 @@ def _reshape_jvp(ts, y, x, shape):
     return reshape(t, batch(t, x) + np.shape(primal_of(y)))
 
 
-reshape = defop("reshape", lambda x, shape: np.reshape(x, shape), _reshape_vjp, _reshape_jvp,
-                saves_in=False, backward_name="ViewBackward")
+_reshape = defop("reshape", lambda x, shape: np.reshape(x, shape), _reshape_vjp, _reshape_jvp,
+                 saves_in=False, backward_name="ViewBackward")
+
+
+def reshape(x, *shape, **kw):
+    """reshape(x, (2, 3)), reshape(x, 2, 3) or reshape(x, shape=(2, 3))."""
+    if "shape" in kw:
+        shape = kw.pop("shape")
+    elif len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    if kw:
+        raise TypeError(f"adjit.reshape: unexpected keyword arguments {sorted(kw)}")
+    shape = (shape,) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+    return _reshape(x, shape=shape)
 
 
 def _bcast_jvp(ts, y, x, shape):
@@ -182,10 +194,30 @@ def _transpose_jvp(ts, y, x, axes=None):
     return transpose(t, axes=tuple(range(nb)) + tuple(nb + a for a in _tr_axes(nd, axes)))
 
 
-transpose = defop(
+_transpose = defop(
     "transpose", lambda x, axes=None: np.transpose(x, axes),
     lambda g, y, x, axes=None: (transpose(g, axes=tuple(np.argsort(_tr_axes(ndim(x), axes)))),),
     _transpose_jvp, saves_in=False, backward_name="PermuteBackward")
+
+
+def transpose(x, *axes, **kw):
+    """NumPy's transpose: reverse the axes, or permute them (transpose(x, (1, 0, 2)) or
+    transpose(x, 1, 0, 2)). The Tensor method t.transpose(d0, d1) swaps two dims, as PyTorch."""
+    if "axes" in kw:
+        axes = kw.pop("axes")
+    elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = axes[0]
+    elif not axes:
+        axes = None
+    if kw:
+        raise TypeError(f"adjit.transpose: unexpected keyword arguments {sorted(kw)}")
+    nd = ndim(x)
+    if axes is not None:
+        axes = tuple(int(a) for a in axes)
+        if sorted(a % nd for a in axes) != list(range(nd)) or len(axes) != nd:
+            raise ValueError(f"adjit.transpose: axes {axes} are not a permutation of the "
+                             f"{nd} axes of an array of shape {shape(x)}")
+    return _transpose(x, axes=axes if axes is None else tuple(a % nd for a in axes))
 
 
 def _is_basic(idx):
