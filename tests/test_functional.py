@@ -404,3 +404,22 @@ def test_select_mode_counts_chunked_passes():
     fwd1, _ = F.mode_costs(130, 1, chunk=1)
     assert fwd1 > fwd         # 130 one-direction passes cost more than 3 chunked ones
     assert rev < fwd
+
+
+def test_batched_reverse_rows_nested_in_forward():
+    """jacfwd(jacrev(f)) for f: R^3 -> R^5: the inner jacrev pulls its 5 rows in batched passes
+    (dual cotangents) through values that are themselves the outer jacfwd's duals."""
+    A = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 0.5], [0.3, 0.0, 1.0], [1.0, 1.0, 1.0],
+                  [-0.5, 0.2, 0.1]])
+
+    def f(x):
+        return ad.sin(A @ x) * ad.sum(x * x)
+
+    x = np.array([0.3, -0.2, 0.7])
+    T = ad.jacfwd(ad.jacrev(f))(x)
+    assert T.shape == (5, 3, 3)
+    np.testing.assert_allclose(T, ad.jacfwd(ad.jacrev(f, chunk=1))(x), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(T, ad.jacfwd(ad.jacfwd(f))(x), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(T, _central_jacobian(ad.jacrev(f), x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ad.jacrev(ad.jacrev(f, chunk=2), chunk=4)(x), T, rtol=1e-12,
+                               atol=1e-14)
