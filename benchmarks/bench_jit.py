@@ -92,18 +92,32 @@ def _check():
                                atol=1e-12)
 
 
-def median_time(fn, *args, budget=0.2, repeat=15):
-    """Median seconds per call: `repeat` batches, each sized to take about budget/repeat."""
+def _batch(fn, args, budget):
     fn(*args)
     t = timeit.Timer(lambda: fn(*args))
     n, dt = 1, 0.0
     while True:
         dt = t.timeit(n)
-        if dt > budget / repeat / 4 or n > 1_000_000:
+        if dt > budget / 4 or n > 1_000_000:
             break
         n *= 4
-    n = max(1, int(n * (budget / repeat) / max(dt, 1e-9)))
-    return statistics.median(t.repeat(repeat=repeat, number=n)) / n
+    return t, max(1, int(n * budget / max(dt, 1e-9)))
+
+
+def median_times(cases, budget=0.3, repeat=15):
+    """Median seconds per call of each (fn, args) case. The cases' batches are interleaved
+    (case 1, case 2, ..., case 1, case 2, ...) so that a load change on this shared machine
+    hits all of them alike and their ratios stay meaningful."""
+    timers = [_batch(fn, args, budget / repeat) for fn, args in cases]
+    res = [[] for _ in cases]
+    for _ in range(repeat):
+        for k, (t, n) in enumerate(timers):
+            res[k].append(t.timeit(n) / n)
+    return [statistics.median(r) for r in res]
+
+
+def median_time(fn, *args, budget=0.2, repeat=15):
+    return median_times([(fn, args)], budget, repeat)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,31 +161,26 @@ def run_table():
         ratio = f"{t / ref:6.2f}x {ref_name}" if ref else ""
         rows.append((name, f"{t * 1e6:10.3f} us", ratio, target))
 
-    t_jit = median_time(GRAD_XY, 1.5, 2.0)
-    t_hand = median_time(B.grad_f_xy, 1.5, 2.0)
-    t_eager = median_time(EAGER_GRAD_XY, 1.5, 2.0, budget=0.5)
+    t_jit, t_hand, t_eager = median_times([(GRAD_XY, (1.5, 2.0)), (B.grad_f_xy, (1.5, 2.0)),
+                                           (EAGER_GRAD_XY, (1.5, 2.0))])
     row("grad f(x,y)  ad.jit", t_jit, t_hand, "hand njit", "<= 3x hand")
     row("grad f(x,y)  hand @njit", t_hand)
     row("grad f(x,y)  eager adjit", t_eager, t_jit, "ad.jit", ">= 20x ad.jit")
 
-    t_jit = median_time(GRAD_ROSEN, X1E5)
-    t_hand = median_time(B.grad_rosenbrock, X1E5)
+    t_jit, t_hand = median_times([(GRAD_ROSEN, (X1E5,)), (B.grad_rosenbrock, (X1E5,))])
     row("grad Rosenbrock n=1e5  ad.jit", t_jit, t_hand, "hand njit", "<= 1.25x hand")
     row("grad Rosenbrock n=1e5  hand @njit", t_hand)
-    t_jit = median_time(GRAD_ROSEN, X10)
-    t_hand = median_time(B.grad_rosenbrock, X10)
+    t_jit, t_hand = median_times([(GRAD_ROSEN, (X10,)), (B.grad_rosenbrock, (X10,))])
     row("grad Rosenbrock n=10  ad.jit", t_jit, t_hand, "hand njit", "<= 1 us")
     row("grad Rosenbrock n=10  hand @njit", t_hand)
 
-    t_jit = median_time(HESS_ROSEN, X100)
-    t_hand = median_time(B.hessian_rosenbrock, X100)
+    t_jit, t_hand = median_times([(HESS_ROSEN, (X100,)), (B.hessian_rosenbrock, (X100,))])
     row("hessian Rosenbrock n=100  ad.jit", t_jit, t_hand, "hand njit", "<= 20 us")
     row("hessian Rosenbrock n=100  hand @njit", t_hand)
 
     for name, jf, W, x in (("(1000,4)", JAC_TALL, W_TALL, X_TALL),
                            ("(4,1000)", JAC_WIDE, W_WIDE, X_WIDE)):
-        t_jit = median_time(jf, x)
-        t_hand = median_time(B.jac_tanh_wx, W, x)
+        t_jit, t_hand = median_times([(jf, (x,)), (B.jac_tanh_wx, (W, x))])
         row(f"jacobian tanh(Wx) W{name} auto  ad.jit", t_jit, t_hand, "hand njit",
             "<= 3x hand")
         row(f"jacobian tanh(Wx) W{name}  hand @njit", t_hand)
