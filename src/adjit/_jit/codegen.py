@@ -65,8 +65,8 @@ def op_class(var):
     c = OPS.get(op.name)
     if c is None:
         raise Unsupported(op.name)
-    if op.name in ("getitem", "scatter_add") and not _is_basic(var.params["idx"]):
-        raise Unsupported(f"{op.name} with an integer-array index")
+    if op.name == "scatter_add" and not _is_basic(var.params["idx"]):
+        return "scat"   # np.add.at semantics: repeated indices accumulate
     return c
 
 
@@ -189,6 +189,53 @@ def getitem_map(idx, in_shape, out_idx):
     return tuple(res)
 
 
+def _norm_bool(idx):
+    out = []
+    for c in idx:
+        if isinstance(c, np.ndarray) and c.dtype == bool:
+            out.extend(np.nonzero(c))
+        else:
+            out.append(c)
+    return tuple(out)
+
+
+def getitem_map_adv(idx, in_shape, out_idx, cname):
+    """getitem_map for an index with integer arrays (NumPy's advanced indexing): the arrays
+    broadcast to one block of output axes, placed where the first of them is when they are
+    adjacent, else in front; each becomes a constant index table read at the block's index."""
+    nd = len(in_shape)
+    idx = _expand_idx(_norm_bool(idx), nd)
+    arrays = [p for p, c in enumerate(idx) if isinstance(c, np.ndarray)]
+    adv = [p for p, c in enumerate(idx) if isinstance(c, np.ndarray) or
+           (c is not None and not isinstance(c, slice))]
+    B = np.broadcast_shapes(*[np.shape(idx[p]) for p in adv]) if arrays else ()
+    nB = len(B)
+    adjacent = adv == list(range(adv[0], adv[-1] + 1))
+    res, d, o, block = [], 0, (0 if adjacent else nB), None
+    for p, c in enumerate(idx):
+        if p in adv:
+            if block is None:
+                if adjacent:
+                    block, o = out_idx[o:o + nB], o + nB
+                else:
+                    block = out_idx[:nB]
+            a = np.asarray(c).astype(np.int64) % in_shape[d]
+            if a.ndim == 0:
+                res.append(str(int(a)))
+            else:
+                bi = bmap(block, a.shape, B)
+                res.append(f"{cname(a)}[{', '.join(bi)}]")
+            d += 1
+        elif c is None:
+            o += 1
+        else:
+            start, _, step = c.indices(in_shape[d])
+            res.append(_iadd(_imul(out_idx[o], step), start))
+            d += 1
+            o += 1
+    return tuple(res)
+
+
 def scatter_map(idx, shape, out_idx):
     """Where scatter_add's output element out_idx comes from: (index into g without clamping,
     the same clamped into g's bounds, conditions) or None when the scatter is empty. Conditions
@@ -302,6 +349,7 @@ class Gen:
         self.ranges = {}                 # loop variable -> (lo, hi) of the loop being emitted
         self.splits = {}                 # loop variable -> indices where a condition flips
         self.split_ok = True
+        self._const_names = {}
 
     # -- small helpers -----------------------------------------------------------------------
     def emit(self, line):
@@ -503,7 +551,7 @@ class Gen:
                     a, b = vu.inputs
                     k = vs[a].shape[-1] if vs[a].shape else 1
                     e += _prod(vu.shape) * k
-                elif cu == "red" or cu == "cat":
+                elif cu in ("red", "cat", "scat"):
                     e += v.size
                 elif self.state.get(u) == "inline":
                     e += E[u]
@@ -575,7 +623,10 @@ class Gen:
         x = ins[0]
         xs = vs[x].shape
         if name == "getitem":
-            return self.val(x, getitem_map(v.params["idx"], xs, idx))
+            ix = v.params["idx"]
+            if _is_basic(ix):
+                return self.val(x, getitem_map(ix, xs, idx))
+            return self.val(x, getitem_map_adv(ix, xs, idx, self.index_const))
         if name == "broadcast_to":
             return self.val(x, bmap(idx, xs, v.shape))
         if name == "reshape":
@@ -875,7 +926,34 @@ class Gen:
         st = self.state[j]
         if st in ("array", "carray"):
             return self.name[j]
+        if st == "fill":
+            v = self.vars[j]
+            a = np.full(v.shape, np.asarray(v.value).flat[0], dtype=v.dtype)
+            return self.index_const(a)
         raise Unsupported(f"an array input in state {st}")  # pragma: no cover
+
+    def index_const(self, a):
+        """Module-global name of a constant array (index tables, filled arrays)."""
+        a = np.ascontiguousarray(a)
+        key = (a.shape, a.dtype.str, a.tobytes())
+        nm = self._const_names.get(key)
+        if nm is None:
+            nm = f"_c{len(self.consts)}"
+            self.consts.append(a)
+            self._const_names[key] = nm
+        return nm
+
+    def p_scat(self, i, v, nm):
+        """scatter_add with integer-array indices: zeros, then out[idx[j]] += g[j]."""
+        g = v.inputs[0]
+        self.alloc(i)
+        self.emit(f"{nm}[:] = 0")
+
+        def body(gidx):
+            tgt = getitem_map_adv(v.params["idx"], v.shape, gidx, self.index_const)
+            ref = f"{nm}[{', '.join(tgt)}]"
+            self.emit(f"{ref} = {ref} + {self.val(g, gidx)}")
+        self.loop_nest(self.vars[g].shape, body)
 
     def p_lib(self, i, v, nm):
         name = v.op.name
@@ -896,20 +974,37 @@ class Gen:
             return
         ins = [self.arr(j) for j in v.inputs]
         s0 = shapes[0]
-        if name == "solve" and (len(s0) != 2 or len(shapes[1]) > 2):
-            raise Unsupported("solve with batched matrices")
-        if name != "solve" and len(s0) != 2:
-            raise Unsupported(f"{name} of a batch of matrices")
+        vec = name == "solve" and len(shapes[1]) == 1
         call = {"det": "np.linalg.det({0})", "inv": "np.linalg.inv({0})",
                 "cholesky": "np.linalg.cholesky({0})",
                 "logabsdet": "np.linalg.slogdet({0})[1]",
-                "solve": "np.linalg.solve({0}, {1})"}[name].format(*ins)
-        if v.shape == ():
-            self.emit(f"{nm} = {call}")
-        elif nm.startswith("o"):
-            self.emit(f"{nm}[...] = {call}")
-        else:
-            self.emit(f"{nm} = {call}")
+                "solve": "np.linalg.solve({0}, {1})"}[name]
+        core = {"det": 0, "logabsdet": 0, "inv": 2, "cholesky": 2,
+                "solve": 1 if vec else 2}[name]
+        bshape = v.shape[:len(v.shape) - core]
+        if not bshape:
+            c = call.format(*ins)
+            if v.shape == ():
+                self.emit(f"{nm} = {c}")
+            elif nm.startswith("o"):
+                self.emit(f"{nm}[{', '.join([':'] * core)}] = {c}")
+            else:
+                self.emit(f"{nm} = {c}")
+            return
+        # a batch of matrices: one call per matrix, on contiguous 2-D views
+        self.alloc(i)
+
+        def body(bidx):
+            views = []
+            for j, s_ in zip(ins, shapes):
+                m = 1 if (vec and j == ins[1]) else 2
+                bi = bmap(bidx, s_[:len(s_) - m], bshape)
+                views.append(f"{j}[{', '.join(bi)}]" if bi else j)
+            tgt = ", ".join(list(bidx) + [":"] * core)
+            self.emit(f"{nm}[{tgt}] = {call.format(*views)}")
+        self.split_ok, ok = False, self.split_ok
+        self.loop_nest(bshape, body)
+        self.split_ok = ok
 
     # -- guards and the whole kernel ---------------------------------------------------------
     def scalar_ref(self, i):
