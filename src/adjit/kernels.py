@@ -5,9 +5,13 @@ Elementwise ops declare their primal and partial derivatives as scalar expressio
 numba ufunc that evaluates `g * d(x, y)` in a single pass, for VJPs and JVPs alike.
 
 numba can only cache functions that live at module level in a real file (closures miss the
-cache), so the scalar functions are written into a generated module under the adjit cache
-directory and imported from there; `cache=True` then keeps their machine code across processes.
-Nothing is compiled at import: a kernel is built the first time an op needs it.
+cache), so the kernels are written into a generated module under the adjit cache directory and
+imported from there; `cache=True` then keeps their machine code across processes. Each kernel is
+an `@njit(cache=True)` loop over flat arrays with the formula inlined, not a `numba.vectorize`
+ufunc: numba caches a ufunc's scalar function but rebuilds its loop wrapper (LLVM codegen and
+optimisation, ~0.1 s per signature) in every process, whereas an njit function is loaded whole
+from the cache. Nothing is compiled at import: a kernel is built (or loaded) the first time an
+op needs it, for the dtype it is called with (float64 or float32).
 """
 import hashlib
 import importlib.util
@@ -18,7 +22,6 @@ import threading
 
 import numpy as np
 
-_SIGS = ("float64", "float32")
 _lock = threading.RLock()
 _sources = {}      # kernel name -> (argnames, expression)
 _module = None
@@ -54,11 +57,29 @@ from adjit._scalar import sign, step, sigmoid, softplus, where, logpos, exp2, lo
 from adjit._scalar import arcsin, arccos, arctan, square, relu, erf_d, smul, absolute as abs
 '''
 
+# The loop of one kernel. The first operand and OUT come as 2-D (reps, n), every other operand
+# as 1-D (n,): reps > 1 for a JVP tangent's leading batch axes (k directions over the same x, y).
+_LOOP = '''
+@njit(cache=True)
+def {name}__loop({arrays}, OUT):
+    _n = OUT.shape[1]
+    for _r in range(OUT.shape[0]):
+        _F = A_{first}[_r]
+        _O = OUT[_r]
+        for _i in range(_n):
+{loads}
+            _O[_i] = {expr}
+'''
+
 
 def _module_source():
-    lines = [_HEADER]
+    lines = [_HEADER, "from numba import njit\n"]
     for name, (args, expr) in sorted(_sources.items()):
         lines.append(f"def {name}({', '.join(args)}):\n    return {expr}\n")
+        loads = "\n".join(f"            {a} = {'_F' if k == 0 else 'A_' + a}[_i]"
+                          for k, a in enumerate(args))
+        lines.append(_LOOP.format(name=name, arrays=", ".join(f"A_{a}" for a in args),
+                                  first=args[0], loads=loads, expr=expr))
     return "\n".join(lines)
 
 
@@ -85,19 +106,67 @@ def _load_module():
         return mod
 
 
+class Kernel:
+    """Calls a generated loop like a ufunc: operands are cast to float64 (float32 if all are
+    float32 or narrower), flattened, and the result has the first operand's shape. The other
+    operands must share one shape that the first one ends with (as `fusable` arranges);
+    anything else is broadcast first."""
+    __slots__ = ("name", "loop")
+
+    def __init__(self, name, loop):
+        self.name, self.loop = name, loop
+
+    def __call__(self, *args):
+        # fast path (the fused VJP/JVP terms): contiguous float arrays of one dtype, same shape
+        a0 = args[0]
+        if type(a0) is np.ndarray and a0.dtype.kind == "f" and a0.dtype.itemsize >= 4:
+            dt, shp = a0.dtype, a0.shape
+            for a in args:
+                if type(a) is not np.ndarray or a.dtype != dt or a.shape != shp \
+                        or not a.flags.c_contiguous:
+                    break
+            else:
+                out = np.empty(shp, dtype=dt)
+                if a0.size:
+                    n = a0.size
+                    self.loop(a0.reshape(1, n), *[a.reshape(n) for a in args[1:]],
+                              out.reshape(1, n))
+                return out if out.ndim else out[()]
+        arrs = [np.asarray(a) for a in args]
+        for a in arrs:
+            if a.dtype.kind not in "biuf":
+                raise TypeError(f"ufunc '{self.name}' not supported for the input types "
+                                f"{tuple(str(b.dtype) for b in arrs)}")
+        dt = np.result_type(*arrs)
+        dt = np.float32 if dt in (np.float16, np.float32) else np.float64
+        shp = arrs[-1].shape
+        lead = arrs[0].ndim - len(shp)
+        if lead < 0 or arrs[0].shape[lead:] != shp or any(a.shape != shp for a in arrs[1:]):
+            arrs = np.broadcast_arrays(*arrs)
+        out = np.empty(arrs[0].shape, dtype=dt)
+        n = arrs[-1].size
+        if n:
+            flat = [np.ascontiguousarray(a, dtype=dt).reshape(-1) for a in arrs]
+            flat[0] = flat[0].reshape(-1, n)
+            self.loop(*flat, out.reshape(-1, n))
+        return out if out.ndim else out[()]
+
+    def __repr__(self):
+        return f"<adjit kernel {self.name}>"
+
+
 def ufunc(name):
-    """The numba ufunc for kernel `name`, compiled (or loaded from disk) on first use."""
+    """The kernel `name` as a ufunc-like callable, loaded (or compiled and cached) on first use;
+    numba compiles each dtype's version the first time it is called with it."""
     k = _built.get(name)
     if k is not None:
         return k
-    import numba
     with _lock:
         k = _built.get(name)
         if k is None:
-            mod = _load_module()
-            n = len(_sources[name][0])
-            sigs = [f"{t}({', '.join([t] * n)})" for t in _SIGS]
-            k = numba.vectorize(sigs, cache=True)(getattr(mod, name))
+            if name not in _sources:
+                raise KeyError(f"adjit: no kernel named {name!r}")
+            k = Kernel(name, getattr(_load_module(), f"{name}__loop"))
             _built[name] = k
     return k
 
@@ -113,5 +182,5 @@ def fusable(*arrays):
     return True
 
 
-# Below this size the NumPy expression wins: a numba ufunc call costs about 1 µs.
+# Below this size the NumPy expression wins: a kernel call costs a few µs.
 FUSE_MIN = 4096
