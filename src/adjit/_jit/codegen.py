@@ -592,10 +592,23 @@ class Gen:
         vs = self.vars
         if isinstance(op, Elementwise):
             args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins]
+            if v.dtype == np.float64 and all(vs[j].dtype == np.float64 for j in ins):
+                r = _peephole(name, args)
+                if r is not None:
+                    return r if _num(r) is not None or r in args else self.temp(r)
             expr = _subst(op.f, op.args, args)
             return self.temp(_cast(expr, v.dtype))
         if name == "strong_mul":
             a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
+            na, nb = _num(a), _num(b)
+            if na == 0.0:
+                return "0.0"
+            if na is not None or (nb is not None and np.isfinite(nb)):
+                # a * b already is 0 where a == 0 (the strong zero only matters for inf/nan b)
+                r = _peephole("mul", [a, b]) if v.dtype == np.float64 and all(
+                    vs[j].dtype == np.float64 for j in ins) else None
+                return r if r is not None and (_num(r) is not None or r in (a, b)) else \
+                    self.temp(r or f"{a} * {b}")
             return self.temp(f"0.0 if {a} == 0.0 else {a} * {b}")
         if name in _CMP:
             a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
@@ -1103,6 +1116,57 @@ class Gen:
                 f"_CONSTS = _load_consts(__file__)\n{consts_src}\n{src}")
         return Program(full, digest, self.consts, outputs, len(outs),
                        [(vs[i].shape, vs[i].dtype) for i in outs], None), rets
+
+
+def _num(e):
+    """The value of a numeric literal expression, else None."""
+    e = e.strip()
+    while e.startswith("(") and e.endswith(")"):
+        e = e[1:-1].strip()
+    try:
+        return float(e)
+    except ValueError:
+        return None
+
+
+def _peephole(name, args):
+    """Simplify arithmetic with a literal operand (x * 1, x + 0, x ** 1, x ** 2 ...); None when
+    nothing applies. Exact in IEEE arithmetic up to the sign of a zero."""
+    if len(args) != 2:
+        return None
+    a, b = args
+    na, nb = _num(a), _num(b)
+    if na is not None and nb is not None:
+        if name in ("add", "sub", "mul"):
+            return lit({"add": na + nb, "sub": na - nb, "mul": na * nb}[name])
+        return None
+    if name == "mul":
+        for x, n in ((b, na), (a, nb)):
+            if n == 1.0:
+                return x
+            if n == -1.0:
+                return f"-{_paren(x)}"
+    elif name == "add":
+        if na == 0.0:
+            return b
+        if nb == 0.0:
+            return a
+    elif name == "sub":
+        if nb == 0.0:
+            return a
+        if na == 0.0:
+            return f"-{_paren(b)}"
+    elif name == "div":
+        if nb == 1.0:
+            return a
+    elif name == "pow":
+        if nb == 1.0:
+            return a
+        if nb == 2.0:
+            return f"{_paren(a)} * {_paren(a)}"
+        if nb == 0.0:
+            return "1.0"
+    return None
 
 
 def _subst(formula, names, args):
