@@ -180,6 +180,24 @@ def test_ops_with_masks_and_reductions():
     assert traces(g) == 1  # masks are recomputed by the kernel, not frozen at trace time
 
 
+SPD = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+
+
+def test_linear_algebra_and_indexing():
+    def f(x):
+        m = x.reshape(3, 3) * 0.3 + SPD
+        v = ad.solve(m, x[:3]) + ad.inv(m)[:, 1]
+        parts = ad.concatenate([x[::-2], x[np.array([0, 0, 4])] * 2.0])
+        return (ad.det(m) + ad.trace(m @ m.T) + ad.sum(v * v) + ad.sum(parts ** 2)
+                + ad.logdet(m) + ad.sum(ad.stack([x, x[::-1]]).max(axis=0)))
+
+    g = ad.jit(ad.grad(f))
+    for _ in range(2):
+        x = rng.normal(size=9)
+        close(g(x), ad.grad(f)(x))
+    assert g._jit.n_eager == 0
+
+
 def test_pytrees_kwargs_static_ints():
     def f(p, x, n, scale=1.0):
         y = p["w"] @ x + p["b"]
