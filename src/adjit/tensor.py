@@ -83,6 +83,15 @@ def _inner(v):
     return v
 
 
+def _value(v):
+    """_inner for values leaving the differentiable world (np.asarray(t), .numpy(), indices):
+    it stops at an ad.jit tracer, whose conversion makes ad.jit run the function eagerly
+    instead of freezing the traced value into the compiled kernel."""
+    while isinstance(v, Traced) and not v._symbolic:
+        v = v._raw()
+    return v
+
+
 def _rebuild(raw, nxt):
     if nxt is None:
         return raw
@@ -303,16 +312,16 @@ class Tensor(Traced):
         return np.asarray(d).item()
 
     def tolist(self):
-        return np.asarray(_inner(self._data)).tolist()
+        return np.asarray(_value(self._data)).tolist()
 
     def numpy(self):
         if self._rg:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return np.asarray(_inner(self._data))
+        return np.asarray(_value(self._data))
 
     def __array__(self, dtype=None, copy=None):
-        a = np.asarray(_inner(self._data))
+        a = np.asarray(_value(self._data))
         return a.astype(dtype) if dtype is not None else a
 
     def __float__(self):
@@ -394,9 +403,9 @@ def _norm_index(idx):
     out = []
     for i in idx:
         if isinstance(i, Traced):
-            i = np.asarray(_inner(i))
+            i = np.asarray(_value(i))
         elif isinstance(i, list):
-            i = np.asarray([_inner(v) if isinstance(v, Traced) else v for v in i])
+            i = np.asarray([_value(v) if isinstance(v, Traced) else v for v in i])
         if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
             i = int(i)
         out.append(i)
