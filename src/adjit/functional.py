@@ -72,8 +72,14 @@ def _result(v, level):
 
 
 def _argnums(argnums, nargs):
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
+    single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool)
+    nums = (argnums,) if single else tuple(argnums) \
+        if isinstance(argnums, (tuple, list)) else None
+    if nums is None or any(isinstance(a, bool) or not isinstance(a, (int, np.integer))
+                           for a in nums):
+        raise TypeError(f"adjit: argnums must be an int or a tuple of ints, got {argnums!r}")
+    if len(set(a % nargs if nargs else a for a in nums)) != len(nums):
+        raise ValueError(f"adjit: argnums={argnums} names an argument twice")
     for a in nums:
         if not -nargs <= a < nargs:
             raise ValueError(f"adjit: argnums={argnums} is out of range for a function called "
@@ -129,7 +135,25 @@ def _pull(out, level, leaves, specs, g, retain):
     return res
 
 
+def _check_out(leaves, fname):
+    """The function's outputs must be arrays (Tensors, duals, NumPy arrays or numbers)."""
+    for v in leaves:
+        if isinstance(v, Traced):
+            continue
+        if v is None or isinstance(v, (str, bytes)) or \
+                getattr(np.asarray(v), "dtype", np.dtype(object)).kind not in "biufc":
+            raise TypeError(f"adjit.{fname}: the function must return an array (a Tensor, a "
+                            f"NumPy array or a number), but it returned {type(v).__name__} "
+                            f"{v!r:.60}. Compute the result with ad.* ops and return it.")
+    return leaves
+
+
 def _scalar_out(out, fname):
+    if isinstance(out, (list, tuple, dict)):
+        raise TypeError(f"adjit.{fname}: the function must return a scalar, but it returned a "
+                        f"{type(out).__name__}; return one array (e.g. ad.sum(ad.stack(...))), "
+                        "or use ad.vjp / ad.jacobian for several outputs.")
+    _check_out([out], fname)
     shp = _shape(out)
     if int(np.prod(shp)) != 1:
         raise TypeError(f"adjit.{fname}: the function must return a scalar (one element), but "
@@ -187,6 +211,7 @@ def vjp(f, *primals):
     nums = tuple(range(len(primals)))
     out, level, leaves, specs = _record(f, primals, nums)
     outs, ospec = tree_flatten(out)
+    _check_out(outs, "vjp")
     flat_in = [t for ts in leaves for t in ts]
 
     def vjp_fn(g):
@@ -294,6 +319,7 @@ def _jacfwd_impl(f, args, nums, single, chunk):
                 j += 1
             a[i] = tree_unflatten(spec, vals)
         outs, ospec = tree_flatten(f(*a))
+        _check_out(outs, "jacfwd")
         ts = []
         for o in outs:
             if isinstance(o, Dual) and o._level == level:
@@ -309,6 +335,7 @@ def _jacfwd_impl(f, args, nums, single, chunk):
         chunks.append(ts)
     if N == 0:
         outs, ospec = tree_flatten(f(*args))
+        _check_out(outs, "jacfwd")
         oinfo = (ospec, [tuple(_shape(o)) for o in outs])
     ospec, oshapes = oinfo
     per_out = []
@@ -333,6 +360,7 @@ def _jacfwd_impl(f, args, nums, single, chunk):
 def _jacrev_impl(out, level, leaves, specs, single, chunk):
     """Jacobian from a recorded f: ceil(M / k) reverse passes through the kept graph."""
     outs, ospec = tree_flatten(out)
+    _check_out(outs, "jacrev")
     flat_in = [t for ts in leaves for t in ts]
     xshapes = [tuple(_shape(t._data)) for t in flat_in]
     oshapes = [tuple(_shape(o)) for o in outs]
@@ -452,6 +480,7 @@ def jvp(f, primals, tangents):
                  for d in duals]
     out = f(*tree_unflatten(pspec, duals))
     outs, ospec = tree_flatten(out)
+    _check_out(outs, "jvp")
     split = [_split_dual(o, level, k) for o in outs]
     return (tree_unflatten(ospec, [p for p, _ in split]),
             tree_unflatten(ospec, [t for _, t in split]))
