@@ -312,6 +312,14 @@ def test_numpy_function_on_traced_value_falls_back():
     with pytest.warns(RuntimeWarning, match="NumPy function"):
         close(jf(x), np.sum(np.sin(x)))
 
+    def h(x):
+        return ad.sum(x * x) * np.asarray(x.sum())  # a Tensor under grad, leaving adjit
+
+    jh = ad.jit(ad.grad(h))
+    with pytest.warns(RuntimeWarning, match="NumPy function"):
+        for x in (np.array([1.0, 2.0]), np.array([3.0, 5.0])):  # not frozen at the first x
+            close(jh(x), 2.0 * x * x.sum())
+
 
 def test_error_in_traced_code_names_the_users_line():
     def bad(x):
