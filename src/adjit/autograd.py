@@ -148,6 +148,11 @@ def _root_grads(tensors, grad_tensors, create_graph):
                     "reduce the output first, e.g. y.sum().backward()")
             g = np.ones(t.shape, dtype=t.dtype)
         else:
+            if not isinstance(g, Traced) and (
+                    g is None or np.asarray(g).dtype.kind not in "biufc"):
+                raise TypeError(
+                    f"gradient (grad_output[{i}]) must be numeric, got {type(g).__name__} "
+                    f"{g!r:.40}; pass a float array or tensor of shape {t.shape}")
             gs = g.shape if isinstance(g, Traced) else np.shape(g)
             if tuple(gs) != t.shape:
                 raise RuntimeError(

@@ -112,6 +112,12 @@ def _input_error(op, args, params, e):
     msg = str(e)
     if isinstance(e, np.linalg.LinAlgError):
         return None
+    bad = [a for a in args if not isinstance(a, Traced)
+           and np.asarray(a).dtype.kind not in "biufc"]
+    if bad:  # strings, None, object arrays: NumPy's text ("no callable sin method") is obscure
+        kinds = ", ".join(f"{type(a).__name__} of dtype {np.asarray(a).dtype}" for a in bad)
+        return TypeError(f"adjit.{op.name}: unsupported input type(s) {kinds}; adjit ops take "
+                         "numbers and numeric arrays (convert first: np.asarray(x, dtype=float))")
     if isinstance(e, ValueError) and "broadcast" in msg:
         return ValueError(f"adjit.{op.name}: operands with shapes {_shapes(args, params)} "
                           f"cannot be broadcast together ({msg.strip()})")
@@ -160,6 +166,8 @@ def custom_op(name, primal, vjp, jvp=None):
         if not callable(fn):
             raise TypeError(f"adjit.custom_op('{name}'): {what} must be a function")
     cp, cv = _lazy_njit(numba, primal, name), _lazy_njit(numba, vjp, name)
+    if jvp is not None and not callable(jvp):
+        raise TypeError(f"adjit.custom_op('{name}'): jvp must be a function or None")
     cj = _lazy_njit(numba, jvp, name) if jvp is not None else None
 
     def prim(*xs):
@@ -177,6 +185,11 @@ def custom_op(name, primal, vjp, jvp=None):
         if len(res) != len(xs):
             raise ValueError(f"adjit: custom op '{name}': vjp returned {len(res)} cotangents "
                              f"for {len(xs)} inputs; return one per input, as a tuple")
+        for i, (c, x) in enumerate(zip(res, xs)):
+            if np.shape(c) != np.shape(x):
+                raise ValueError(f"adjit: custom op '{name}': vjp returned a cotangent of shape "
+                                 f"{np.shape(c)} for input {i} of shape {np.shape(x)}; each "
+                                 "cotangent must have its input's shape")
         return res
 
     def jv(tangents, out, *xs):
