@@ -24,9 +24,14 @@ class Dual(Traced):
 
     def __init__(self, primal, tangent, level=USER_DUAL_LEVEL):
         p = primal if isinstance(primal, Traced) else np.asarray(primal)
+        t = tangent if isinstance(tangent, Traced) else np.asarray(tangent)
+        for what, v in (("primal", p), ("tangent", t)):
+            if not isinstance(v, Traced) and v.dtype.kind not in "biufc":
+                raise TypeError(f"adjit.dual: the {what} must be numeric, got dtype {v.dtype}")
         if not isinstance(p, Traced) and p.dtype.kind not in "fc":
             p = p.astype(np.float64)
-        t = tangent if isinstance(tangent, Traced) else np.asarray(tangent, dtype=float)
+        if not isinstance(t, Traced):
+            t = t.astype(float, copy=False)
         ps, ts = tuple(_shape(p)), tuple(_shape(t))
         if ts == ps:
             pass
