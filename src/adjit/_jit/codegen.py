@@ -294,6 +294,20 @@ def cond_src(c):
     return f"{e} {op} {v}"
 
 
+def unravel(j, shape):
+    """Multi-index (strings) of flat C-order index j into shape."""
+    res, stride = [], _prod(shape)
+    for k, n in enumerate(shape):
+        stride //= n
+        if n == 1:
+            res.append("0")
+            continue
+        q = j if stride == 1 else f"{_paren(j)} // {stride}"
+        lead = all(shape[m] == 1 for m in range(k))
+        res.append(q if lead else f"({q}) % {n}")
+    return tuple(res)
+
+
 def reshape_map(out_idx, in_shape, out_shape):
     nz_in = [s for s in in_shape if s != 1]
     nz_out = [s for s in out_shape if s != 1]
@@ -350,6 +364,7 @@ class Gen:
         self.splits = {}                 # loop variable -> indices where a condition flips
         self.split_ok = True
         self._const_names = {}
+        self._pw_used = False
 
     # -- small helpers -----------------------------------------------------------------------
     def emit(self, line):
@@ -754,12 +769,20 @@ class Gen:
         a = f"acc{i}"
         if outer == list(range(len(outer))):
             # reduced axes trailing: a scalar accumulator per output element
-            def obody(oidx):
-                self.emit(f"{a} = {init}")
+            ishape = tuple(xs[d] for d in range(len(outer), nd))
+            pairwise = name in ("sum", "mean", "norm") and isf and xv.dtype.kind == "f" \
+                and count >= 8
 
-                def ibody(iidx):
-                    self.emit(f"{a} = {acc(a, self.val(x, tuple(oidx) + tuple(iidx)))}")
-                self.loop_nest(tuple(xs[d] for d in range(len(outer), nd)), ibody)
+            def obody(oidx):
+                if pairwise:
+                    self.pairwise_sum(a, count, lambda j: self.val(
+                        x, tuple(oidx) + unravel(j, ishape)), square=name == "norm")
+                else:
+                    self.emit(f"{a} = {init}")
+
+                    def ibody(iidx):
+                        self.emit(f"{a} = {acc(a, self.val(x, tuple(oidx) + tuple(iidx)))}")
+                    self.loop_nest(ishape, ibody)
                 if v.shape == ():
                     self.emit(f"{nm} = {post(a)}")
                 else:
@@ -788,6 +811,83 @@ class Gen:
                 ref = f"{nm}[{', '.join(oidx)}]"
                 self.emit(f"{ref} = {post(ref)}")
             self.loop_nest(v.shape, pbody)
+
+    def pairwise_sum(self, res, n, elem, square=False):
+        """res = the sum of elem(j), j < n, added in NumPy's order (pairwise: blocks of at
+        most 128 summed with 8 interleaved accumulators, blocks combined as a binary tree), so
+        compiled sums equal eager ones bit for bit, and the 8 chains pipeline."""
+        plan = []
+
+        def walk(s, m):
+            if m <= 128:
+                plan.append((s, m))
+                return
+            m2 = m // 2
+            m2 -= m2 % 8
+            walk(s, m2)
+            walk(s + m2, m - m2)
+            plan.append((0, 0))    # combine the top two partial sums
+        walk(0, n)
+        self._pw_used = True
+        table = self.index_const(np.array(plan, dtype=np.int64))
+
+        def sq(t):
+            return f"{t} * {t}" if square else t
+        q, sp, st, ln, L8 = (self.new_index() for _ in range(5))
+        self.emit(f"{sp} = 0")
+        self.emit(f"for {q} in range({len(plan)}):")
+        self.ind += 1
+        self.emit(f"{st} = {table}[{q}, 0]")
+        self.emit(f"{ln} = {table}[{q}, 1]")
+        self.emit(f"if {ln} == 0:")
+        self.emit(f"    {sp} -= 1")
+        self.emit(f"    _pws[{sp} - 1] = _pws[{sp} - 1] + _pws[{sp}]")
+        self.emit("else:")
+        self.ind += 1
+        self.emit(f"{L8} = {st} + {ln} - {ln} % 8")
+        j = self.new_index()
+        # size of one element's code: small bodies are unrolled 8 times (register accumulators)
+        mark, saved = len(self.lines), self.scope()
+        elem(j)
+        size = len(self.lines) - mark
+        del self.lines[mark:]
+        self.memo = saved
+        if size <= 24:
+            r = [f"{res}_{k}" for k in range(8)]
+            for k in range(8):
+                self.emit(f"{r[k]} = 0.0")
+            self.emit(f"for {j} in range({st}, {L8}, 8):")
+            self.ind += 1
+            for k in range(8):
+                saved = self.scope()
+                t = elem(_iadd(j, k))
+                self.emit(f"{r[k]} += {sq(t)}")
+                self.memo = saved
+            self.ind -= 1
+            self.emit(f"{res} = (({r[0]} + {r[1]}) + ({r[2]} + {r[3]})) + "
+                      f"(({r[4]} + {r[5]}) + ({r[6]} + {r[7]}))")
+        else:
+            self.emit("_pwr[:] = 0.0")
+            saved = self.scope()
+            self.emit(f"for {j} in range({st}, {L8}):")
+            self.ind += 1
+            t = elem(j)
+            self.emit(f"_pwr[({j} - {st}) & 7] += {sq(t)}")
+            self.ind -= 1
+            self.memo = saved
+            self.emit(f"{res} = ((_pwr[0] + _pwr[1]) + (_pwr[2] + _pwr[3])) + "
+                      "((_pwr[4] + _pwr[5]) + (_pwr[6] + _pwr[7]))")
+        saved = self.scope()
+        self.emit(f"for {j} in range({L8}, {st} + {ln}):")
+        self.ind += 1
+        t = elem(j)
+        self.emit(f"{res} += {sq(t)}")
+        self.ind -= 1
+        self.memo = saved
+        self.emit(f"_pws[{sp}] = {res}")
+        self.emit(f"{sp} += 1")
+        self.ind -= 2
+        self.emit(f"{res} = _pws[0]")
 
     def p_mm(self, i, v, nm):
         a, b = v.inputs
@@ -1064,6 +1164,7 @@ class Gen:
                 else:
                     cond = " or ".join(f"a{k}.shape[{d}] != {s}" for d, s in enumerate(v.shape))
                     self.emit(f"if {cond}: raise GuardFailure")
+        head = len(self.lines)
         guards = {}
         for gi, (i, kind, expected) in enumerate(self.guards):
             guards.setdefault(i, []).append((kind, expected))
@@ -1077,6 +1178,8 @@ class Gen:
                     self.emit(f"if ({ref} != 0) != {bool(expected)}: raise GuardFailure")
                 else:
                     self.emit(f"if {ref} != {lit(expected)}: raise GuardFailure")
+        if self._pw_used:   # scratch of the pairwise sums
+            self.lines.insert(head, "    _pwr = np.empty(8)\n    _pws = np.empty(64)")
         if rets:
             self.emit("return " + ", ".join(self.name[i] for i in rets))
         # signature
