@@ -112,6 +112,17 @@ def test_plain_function_scalars():
         close(jf(x, y), x * np.log(x) + np.sin(x * y))
 
 
+def test_sums_are_bit_equal_to_numpy():
+    # reductions add in NumPy's pairwise order, so compiled sums match eager ones exactly
+    def f(x):
+        return ad.sum(ad.sin(x) * 3.0) + ad.norm(x) * ad.mean(x.reshape(2, -1), axis=1)
+
+    jf = ad.jit(f)
+    for n in (10, 1030):
+        x = rng.normal(size=n)
+        assert np.array_equal(jf(x), f(x))
+
+
 def test_grad_and_value_and_grad_of_two_scalars():
     for x, y in [(1.5, 2.0), (0.7, -3.0), (2.5, 0.1)]:
         gx, gy = GRAD_XY(x, y)
