@@ -212,6 +212,9 @@ class JitState:
             prog, _ = gen.generate(kparams)
         except codegen.Unsupported as e:
             raise _Unsupported(str(e)) from None
+        except Exception as e:  # a bug of the code generator: never the user's error
+            raise _CompileError(f"{getattr(self.f, '__name__', 'f')} ({type(e).__name__}: "
+                                f"{e})") from None
         kernel, path = _load(prog)
         s = _Spec()
         s.kernel, s.path, s.n_guards = kernel, path, len(trace.guards)
