@@ -17,6 +17,14 @@ static argument. Python control flow on traced values (`if`, `while`, `float(x)`
 guards that the kernel checks; when one fails, the function is traced again for that input and
 the new specialisation kept too (up to `max_specializations` per signature; past that, and for
 ops the compiler does not know, it runs eagerly with a one-time warning).
+
+Runs eagerly (with a one-time RuntimeWarning naming the reason): custom ops (`ad.custom_op`),
+NumPy functions applied to traced values (`np.sin(x)`, `np.asarray(t)`), integer-array indices
+that are themselves traced (arguments), complex dtypes. Called on Tensors or dual numbers (e.g.
+`ad.grad(ad.jit(f))`) the function simply runs inline. Values read into Python with `float()`,
+`int()`, `.item()` are guarded for equality, so they are correct but retrace for each new
+value. Results: elementwise formulas are the registry's own; sums add in NumPy's pairwise
+order; dot products (matmul) add sequentially, so they can differ from BLAS in the last bits.
 """
 import importlib.util
 import os
