@@ -52,12 +52,6 @@ _CMP = {"greater": ">", "greater_equal": ">=", "less": "<", "less_equal": "<=", 
 _NB_TYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32",
              "bool": "boolean", "int8": "int8", "int16": "int16", "uint8": "uint8"}
 
-# weight of an elementwise formula when deciding to recompute rather than store it
-_CHEAP = {"add", "sub", "mul", "neg", "strong_mul", "where", "greater", "greater_equal", "less",
-          "less_equal", "equal", "not_equal", "maximum", "minimum", "abs", "sign", "square",
-          "step", "relu"}
-
-
 def op_class(var):
     op = var.op
     if isinstance(op, Elementwise):
@@ -338,12 +332,10 @@ def reshape_map(out_idx, in_shape, out_shape):
 class Program:
     """What codegen hands back: module source, kernel signature and the entry's plan."""
 
-    def __init__(self, source, digest, consts, outputs, n_out_arrays, out_arrays, arg_kinds):
+    def __init__(self, source, digest, consts, outputs, out_arrays):
         self.source, self.digest, self.consts = source, digest, consts
         self.outputs = outputs          # per output leaf: ("ret", k) / ("out", j) / ("arg", i)
-        self.n_out_arrays = n_out_arrays
         self.out_arrays = out_arrays    # [(shape, dtype)] of out-parameters
-        self.arg_kinds = arg_kinds
 
 
 class Gen:
@@ -1145,7 +1137,7 @@ class Gen:
                     rets.append(i)
                 outputs.append(("ret", rets.index(i)))
             else:
-                if (i, "o") not in [(o, "o") for o in outs]:
+                if i not in outs:
                     outs.append(i)
                     self.name[i] = f"o{outs.index(i)}"
                 outputs.append(("out", outs.index(i)))
@@ -1217,8 +1209,8 @@ class Gen:
                 "from adjit._jit.rt import *\n"
                 "from adjit._jit.rt import _load_consts\n"
                 f"_CONSTS = _load_consts(__file__)\n{consts_src}\n{src}")
-        return Program(full, digest, self.consts, outputs, len(outs),
-                       [(vs[i].shape, vs[i].dtype) for i in outs], None), rets
+        return Program(full, digest, self.consts, outputs,
+                       [(vs[i].shape, vs[i].dtype) for i in outs]), rets
 
 
 def _num(e):
