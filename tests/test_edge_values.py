@@ -3,7 +3,7 @@ PyTorch gives for the same code (from its documented behaviour / derivative form
 reverse mode (Tensor.backward and ad.grad) and forward mode (ad.jvp / jacfwd). Where adjit
 deliberately differs from PyTorch (where() with NaN in the unselected branch, ties in
 max/min along an axis, the exponent's gradient at a negative base) the test says so.
-docs/edge_values.md is the user-facing table of the same facts.
+the README's "Edge values" section is the user-facing table of the same facts.
 """
 import warnings
 
@@ -217,7 +217,7 @@ def test_where_selected_branch_keeps_its_true_value():
 
 def test_strong_zero_consequence_at_a_non_differentiable_composition():
     # sqrt(x)**2 at 0: the chain rule meets 0 * inf; adjit gives 0 (PyTorch/JAX give NaN,
-    # the true derivative is 1). Documented in docs/edge_values.md.
+    # the true derivative is 1). Documented in the README's "Edge values" section.
     same(ad.grad(lambda x: ad.sqrt(x) ** 2)(0.0), 0.0)
 
 

@@ -1,4 +1,4 @@
-"""The error catalogue (docs/errors.md): one test per entry not already covered by
+"""The error catalogue (the README's "Error catalogue" section): one test per entry not already covered by
 tests/test_errors.py (issue 2's list). Each checks the exception type and that the message
 names what went wrong; and that no numba typing text or bare NumPy message reaches the user.
 """
