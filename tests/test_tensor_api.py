@@ -525,3 +525,16 @@ def test_training_loop_memory_is_bounded():
     assert end - base < 64 * 1024, (base, mid, end)
     assert end - mid < 16 * 1024, (base, mid, end)  # no growth over 8,000 iterations
     assert peak - base < 512 * 1024
+
+
+def test_numpy_reductions_dispatch_to_tensor_methods():
+    t = ad.tensor([1.0, 2.0, 4.0], requires_grad=True)
+    s = np.sum(t)
+    assert isinstance(s, ad.Tensor) and s.item() == 7.0
+    s.backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [1.0, 1.0, 1.0])
+    assert np.max(t).item() == 4.0
+    d = ad.dual(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    assert np.mean(d).tangent == 0.5
+    with pytest.raises(TypeError, match="out= is not supported"):
+        t.sum(out=np.zeros(()))

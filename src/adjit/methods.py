@@ -46,6 +46,16 @@ def _reshape(self, *shape):
     return ops.reshape(self, shape=shape)
 
 
+def _numpy_kw(k):
+    """np.sum(t) and friends call t.sum(axis=..., out=None, dtype=None): accept the defaults."""
+    for name in ("out", "dtype"):
+        if name in k:
+            if k[name] is not None:
+                raise TypeError(f"adjit: {name}= is not supported by tensor reductions")
+            del k[name]
+    return k
+
+
 _METHODS = {
     "__neg__": lambda self: ops.mul(self, -1.0),
     "__pos__": lambda self: self,
@@ -75,7 +85,8 @@ _METHODS = {
 }
 for _name in ["sum", "mean", "prod", "max", "min", "norm", "var", "std", "logsumexp",
               "softmax", "log_softmax", "cumsum"]:
-    _METHODS[_name] = (lambda f: lambda self, *a, **k: f(self, *a, **k))(getattr(ops, _name))
+    _METHODS[_name] = (lambda f: lambda self, *a, **k: f(self, *a, **_numpy_kw(k)))(
+        getattr(ops, _name))
 for _name in ["sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "exp",
               "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "square", "abs", "sign",
               "sigmoid", "relu", "softplus", "erf"]:
