@@ -19,8 +19,9 @@ rng = np.random.default_rng(1234)
 
 def close(a, b, rtol=RTOL):
     """Norm-wise relative error (max |a - b| / max |b|) at most rtol. Entries far below the
-    array's scale may differ more: a compiled dot product sums in another order than BLAS, and
-    e.g. 1 - tanh(s)**2 amplifies that rounding where tanh saturates."""
+    array's scale may differ more: the kernel's tanh, exp... (libm, through numba) and NumPy's
+    vectorized ones can differ in the last bit, and e.g. 1 - tanh(s)**2 amplifies that where
+    tanh saturates."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     assert a.shape == b.shape, (a.shape, b.shape)
     err = np.max(np.abs(a - b), initial=0.0) / (np.max(np.abs(b), initial=0.0) + 1e-300)

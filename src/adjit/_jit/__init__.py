@@ -24,7 +24,9 @@ that are themselves traced (arguments), complex dtypes. Called on Tensors or dua
 `ad.grad(ad.jit(f))`) the function simply runs inline. Values read into Python with `float()`,
 `int()`, `.item()` are guarded for equality, so they are correct but retrace for each new
 value. Results: elementwise formulas are the registry's own; sums add in NumPy's pairwise
-order; dot products (matmul) add sequentially, so they can differ from BLAS in the last bits.
+order; 1-D/2-D matrix products call BLAS like NumPy (batched ones are loops), so compiled
+results agree with eager ones to the last bit except where libm's transcendental functions
+(sin, tanh...) and NumPy's vectorized ones differ by an ulp.
 """
 import importlib.util
 import os

@@ -8,7 +8,8 @@ dtype. Every op falls in one of a few classes, declared in one table (`OPS` belo
 - index maps ("ix"): `getitem` (basic indices), `broadcast_to`, `reshape`, `transpose`,
   `scatter_add` (basic indices): output element = input element at a mapped index (or 0);
 - reductions ("red"): `sum mean prod max min norm` over any axes;
-- `matmul` ("mm"), `concatenate` / `stack` ("cat"), `cumsum` ("scan"), `logsumexp softmax
+- `matmul` ("mm": BLAS through np.dot for 1-D/2-D operands held in arrays, as NumPy does,
+  else loops), `concatenate` / `stack` ("cat"), `cumsum` ("scan"), `logsumexp softmax
   log_softmax` ("axis"), linear algebra ("lib": numba's np.linalg on contiguous arrays).
 
 Fusion: a value is either *materialized* (an array written by one loop nest, or a scalar
@@ -881,10 +882,46 @@ class Gen:
         self.ind -= 2
         self.emit(f"{res} = _pws[0]")
 
+    def blas_ref(self, j):
+        """An array expression numba's np.dot takes for var j (contiguous, possibly a
+        transposed view), or None."""
+        st = self.state.get(j)
+        v = self.vars[j]
+        if v.dtype != np.float64 or len(v.shape) not in (1, 2) or 0 in v.shape:
+            return None
+        if st in ("array", "carray"):
+            return self.name[j]
+        if st == "fill":
+            return self.arr(j)
+        if st == "inline" and v.op.name == "transpose" and len(v.shape) == 2:
+            r = self.blas_ref(v.inputs[0])
+            return None if r is None or r.endswith(".T") else f"{r}.T"
+        return self.view_ref(j)
+
+    def view_ref(self, j):
+        """A C-contiguous array expression for var j: its array, or a reshape view of one."""
+        st = self.state.get(j)
+        if st in ("array", "carray"):
+            return self.name[j]
+        v = self.vars[j]
+        if st == "inline" and _same_order(v, self.vars[v.inputs[0]]):
+            r = self.view_ref(v.inputs[0])
+            return None if r is None else f"{r}.reshape({v.shape!r})"
+        return None
+
     def p_mm(self, i, v, nm):
         a, b = v.inputs
         sa, sb, so = self.vars[a].shape, self.vars[b].shape, v.shape
         K = sa[-1]
+        ra, rb = self.blas_ref(a), self.blas_ref(b)
+        if ra is not None and rb is not None and v.dtype == np.float64:
+            # BLAS, as NumPy's matmul: the same sums in the same order, bit for bit
+            if v.shape == ():
+                self.emit(f"{nm} = np.dot({ra}, {rb})")
+            else:
+                self.alloc(i)
+                self.emit(f"np.dot({ra}, {rb}, {nm})")
+            return
         if v.shape != ():
             self.alloc(i)
         acc = f"acc{i}"
@@ -1211,6 +1248,29 @@ class Gen:
                 f"_CONSTS = _load_consts(__file__)\n{consts_src}\n{src}")
         return Program(full, digest, self.consts, outputs,
                        [(vs[i].shape, vs[i].dtype) for i in outs]), rets
+
+
+def _same_order(v, x):
+    """True when index-map op v only regroups x's elements in C order (a reshape view)."""
+    if v.op is None or v.size != x.size:
+        return False
+    if v.op.name in ("reshape", "broadcast_to"):
+        return True
+    if v.op.name == "getitem" and _is_basic(v.params["idx"]):
+        idx = _expand_idx(v.params["idx"], len(x.shape))
+        d = 0
+        for c in idx:
+            if c is None:
+                continue
+            n = x.shape[d]
+            d += 1
+            if isinstance(c, slice):
+                if c.indices(n) != (0, n, 1):
+                    return False
+            elif n != 1:
+                return False
+        return True
+    return False
 
 
 def _num(e):
