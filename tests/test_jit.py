@@ -113,7 +113,7 @@ def test_plain_function_scalars():
         close(jf(x, y), x * np.log(x) + np.sin(x * y))
 
 
-def test_sums_are_bit_equal_to_numpy():
+def test_sums_and_products_are_bit_equal_to_numpy():
     # reductions add in NumPy's pairwise order, so compiled sums match eager ones exactly
     def f(x):
         return ad.sum(ad.sin(x) * 3.0) + ad.norm(x) * ad.mean(x.reshape(2, -1), axis=1)
@@ -122,6 +122,10 @@ def test_sums_are_bit_equal_to_numpy():
     for n in (10, 1030):
         x = rng.normal(size=n)
         assert np.array_equal(jf(x), f(x))
+    # matrix products go through BLAS as in NumPy: the reverse-mode Jacobian too
+    jac = ad.jacobian(lambda x: W_TALL.T @ (W_TALL @ x) * 3.0, mode="reverse")
+    x = rng.normal(size=3)
+    assert np.array_equal(ad.jit(jac)(x), jac(x))
 
 
 def test_grad_and_value_and_grad_of_two_scalars():
