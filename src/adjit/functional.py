@@ -124,15 +124,7 @@ def _pull(out, level, leaves, specs, g, retain):
         got = run_backward([out], [g], retain, False, capture=flat)
     else:
         got = [None] * len(flat)
-    res, i = [], 0
-    for ts, spec in zip(leaves, specs):
-        vals = []
-        for t in ts:
-            c = got[i]
-            i += 1
-            vals.append(_result(_zeros_like(t._data) if c is None else c, level))
-        res.append(tree_unflatten(spec, vals))
-    return res
+    return _grads_tree(got, leaves, specs, level)
 
 
 def _check_out(leaves, fname):
