@@ -71,7 +71,8 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     grad_mode._set(create_graph if eager else prev_mode)
     # inf partials at domain edges (sqrt'(0), log'(0)) are expected values of a backward
     # pass, as in PyTorch; NumPy's warnings about them would only be noise
-    errs = np.seterr(divide="ignore", invalid="ignore")
+    errs = np.errstate(divide="ignore", invalid="ignore")
+    errs.__enter__()
     try:
         for node in order:
             g = node_g.pop(id(node), None)
@@ -120,7 +121,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         captured[i] = g
     finally:
         grad_mode._set(prev_mode)
-        np.seterr(**errs)
+        errs.__exit__(None, None, None)
     return captured if capture is not None else None
 
 
