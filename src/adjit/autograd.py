@@ -49,15 +49,14 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     eager = level == EAGER_LEVEL
     if not eager:
         create_graph = False  # functional levels differentiate through their raw values
-    node_g, leaf_g, root_nodes = {}, {}, []
+    leaf_g, root_nodes = {}, []
     for t, g in zip(roots, grads):
         n = t._grad_fn
         if n is None:
             prev = leaf_g.get(id(t))
             leaf_g[id(t)] = [t, g if prev is None else prev[1] + g]
         else:
-            prev = node_g.get(id(n))
-            node_g[id(n)] = g if prev is None else prev + g
+            n.g = g if n.g is None else n.g + g
             root_nodes.append(n)
     cap_nodes = None
     if capture is not None:
@@ -75,9 +74,10 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     errs.__enter__()
     try:
         for node in order:
-            g = node_g.pop(id(node), None)
+            g = node.g
             if g is None:
                 continue
+            node.g = None
             if node.pre_hooks:
                 for h in list(node.pre_hooks):
                     r = h(_wrap(g, level))
@@ -97,11 +97,10 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             for c, nx in zip(cts, node.next):
                 if c is None or nx is None:
                     continue
-                k = id(nx)
                 if type(nx) is Node:
-                    prev = node_g.get(k)
-                    node_g[k] = c if prev is None else prev + c
+                    nx.g = c if nx.g is None else nx.g + c
                 else:
+                    k = id(nx)
                     prev = leaf_g.get(k)
                     if prev is None:
                         leaf_g[k] = [nx, c]
@@ -119,6 +118,10 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 for i, t in enumerate(capture):
                     if t is leaf:
                         captured[i] = g
+    except BaseException:
+        for node in order:  # an exception midway must not leave cotangents behind
+            node.g = None
+        raise
     finally:
         grad_mode._set(prev_mode)
         errs.__exit__(None, None, None)

@@ -13,15 +13,16 @@ from .registry import EAGER_LEVEL, Traced
 
 
 class Node:
-    __slots__ = ("op", "next", "raw", "out", "params", "saved", "pre_hooks", "retain", "level",
-                 "freed", "__weakref__")
+    __slots__ = ("op", "next", "needs", "raw", "out", "params", "saved", "pre_hooks", "retain",
+                 "level", "freed", "g", "__weakref__")
 
-    def __init__(self, op, nxt, raw, out, params, saved, level):
-        self.op, self.next, self.raw, self.out = op, nxt, raw, out
+    def __init__(self, op, nxt, needs, raw, out, params, saved, level):
+        self.op, self.next, self.needs, self.raw, self.out = op, nxt, needs, raw, out
         self.params, self.saved, self.level = params, saved, level
         self.pre_hooks = None
         self.retain = None
         self.freed = False
+        self.g = None  # the cotangent accumulating here during a backward pass
 
     def name(self):
         return self.op.backward_name
@@ -50,14 +51,17 @@ class Node:
                     "using the tensor in the computation.")
 
     def apply(self, g, create_graph):
-        self._check()
-        needs = tuple(n is not None for n in self.next)
+        if self.freed:
+            self._check()
+        for box, version in self.saved:
+            if box[0] != version:
+                self._check()
         if create_graph and self.level == EAGER_LEVEL:
             inputs = tuple(_rebuild(r, n) for r, n in zip(self.raw, self.next))
             out = Tensor._make(self.out, self.level, self)
         else:
             inputs, out = self.raw, self.out
-        cts = self.op.backward(g, out, inputs, self.params, needs)
+        cts = self.op.backward(g, out, inputs, self.params, self.needs)
         if self.op.broadcast:
             cts = [c if c is None or _shape(c) == _shape(r)
                    else _unbroadcast(c, np.shape(_inner(r))) for c, r in zip(cts, self.raw)]
@@ -175,18 +179,21 @@ class Tensor(Traced):
         out = op(*raw, **params)
         if not rec or op.nondiff or (level == EAGER_LEVEL and not grad_mode.is_grad_enabled()):
             return Tensor._make(out, level)
-        nxt, saved = [], []
+        nxt, needs, saved = [], [], []
         for a in args:
-            if isinstance(a, Tensor) and a._level == level:
-                nxt.append((a._grad_fn or a) if a._rg else None)
-                if op.saves_in:
-                    saved.append((a._box, a._box[0]))
+            if isinstance(a, Tensor) and a._level == level and a._rg:
+                nxt.append(a._grad_fn or a)
+                needs.append(True)
             else:
                 nxt.append(None)
+                needs.append(False)
+            if op.saves_in and isinstance(a, Tensor) and a._level == level:
+                saved.append((a._box, a._box[0]))
         res = Tensor._make(out, level)
         if op.saves_out:
             saved.append((res._box, 0))
-        res._grad_fn = Node(op, tuple(nxt), tuple(raw), out, params, tuple(saved), level)
+        res._grad_fn = Node(op, tuple(nxt), tuple(needs), tuple(raw), out, params, tuple(saved),
+                            level)
         res._rg = True
         return res
 
