@@ -116,6 +116,70 @@ def test_prod_with_zeros():
     same(ad.grad(ad.prod)(np.array([0.0, 2.0, 0.0])), [0, 0, 0])
 
 
+# det at singular matrices: the gradient is the cofactor matrix (the adjugate transposed), as
+# PyTorch's; 3x3 references: cofactors are 2x2 minors, the Hessian is linear in A
+_LEVI = np.zeros((3, 3, 3))
+for _p, _s in (((0, 1, 2), 1), ((1, 2, 0), 1), ((2, 0, 1), 1), ((0, 2, 1), -1), ((2, 1, 0), -1),
+               ((1, 0, 2), -1)):
+    _LEVI[_p] = _s
+
+
+def cofactors(A):
+    return np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(A, i, 0), j, 1))
+                      for j in range(3)] for i in range(3)])
+
+
+def det_hessian(A):
+    """d2 det / dA_ij dA_kl = eps_ikm eps_jln A_mn (3x3)."""
+    return np.einsum("ikm,jln,mn->ijkl", _LEVI, _LEVI, A)
+
+
+def near(a, b):
+    """Equal up to the SVD's rounding (1e-15 relative to the entries' size)."""
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-13)
+
+
+RANK2 = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])   # LU: an exact zero pivot
+RANK1 = np.outer([1.0, -2.0, 0.5], [3.0, 1.0, -1.0])
+
+
+def test_det_at_a_singular_matrix_has_the_cofactor_matrix_as_gradient():
+    S = np.array([[1.0, 2.0], [2.0, 4.0]])          # PyTorch: [[4, -2], [-2, 1]], no error
+    same(backward_grad(ad.det, S), (0.0, [[4.0, -2.0], [-2.0, 1.0]]))
+    same(ad.grad(ad.det)(S), [[4.0, -2.0], [-2.0, 1.0]])
+    same(ad.jvp(ad.det, (S,), (np.eye(2),))[1], 5.0)            # trace of the adjugate
+    for A in (RANK2, RANK1):
+        near(ad.grad(ad.det)(A), cofactors(A))
+        near(ad.jacfwd(ad.det)(A), cofactors(A))
+        assert ad.gradcheck(ad.det, [A])                        # against finite differences
+    # a batch mixing a singular and a regular matrix
+    B = np.stack([RANK2, RANK2 + np.eye(3)])
+    near(ad.grad(lambda x: ad.sum(ad.det(x)))(B), [cofactors(RANK2), cofactors(B[1])])
+
+
+def test_det_hessian_at_singular_and_near_singular_matrices():
+    for A in (RANK2, RANK1, np.zeros((3, 3))):
+        near(ad.hessian(ad.det)(A), det_hessian(A))                    # forward-over-reverse
+        near(ad.jacrev(ad.grad(ad.det))(A), det_hessian(A))            # reverse-over-reverse
+        t = ad.tensor(A, requires_grad=True)
+        (g,) = ad.autograd.grad(ad.det(t), t, create_graph=True)
+        (h,) = ad.autograd.grad(g[0, 1], t)
+        near(h.numpy(), det_hessian(A)[0, 1])
+    # 1e-12 away from rank 2 (1-norm condition ~1e13): differentiating det * inv(A)^T would
+    # cancel catastrophically (errors ~1e-4 here); the SVD's Hessian is exact to rounding
+    A = RANK2 + 1e-12 * np.array([[0.3, -0.1, 0.2], [0.5, 0.1, -0.4], [0.2, 0.7, 0.1]])
+    near(ad.hessian(ad.det)(A), det_hessian(A))
+    near(ad.grad(ad.det)(A), cofactors(A))
+
+
+def test_det_third_derivative_at_a_singular_matrix_is_not_available():
+    with pytest.raises(NotImplementedError, match="third and higher derivatives"):
+        ad.jacfwd(ad.hessian(ad.det))(RANK2)
+    # at a regular matrix it is (d3 det is constant for 3x3: the Levi-Civita symbols)
+    H3 = ad.jacfwd(ad.hessian(ad.det))(0.1 * RANK2 + np.eye(3))
+    near(H3, np.einsum("ikm,jln->ijklmn", _LEVI, _LEVI))
+
+
 # --- powers ------------------------------------------------------------------------------------
 
 def test_integer_powers_of_negative_bases():

@@ -10,7 +10,7 @@ import builtins
 import numpy as np
 
 from .elementwise import AD_NS, Elementwise
-from .registry import Traced, defop, register
+from .registry import Op, Traced, defop, register
 
 # ---------------------------------------------------------------------------------------------
 # Elementwise, one input:  name, primal formula, d y/d x, NumPy primal
@@ -657,9 +657,99 @@ def _vec_solve(A, v):
     return getitem(solve(A, getitem(v, idx=(Ellipsis, None))), idx=(Ellipsis, 0))
 
 
-det = defop("det", np.linalg.det,
-             lambda g, y, x: (_col(g * y) * mT(inv(x)),),
-             lambda ts, y, x: y * _diag_sum(solve(x, ts[0])), saves_out=True)
+# det's derivative is the cofactor matrix C = det(x) inv(x)^T. Where x is well conditioned the
+# rules use that product, through the registered inv when x is wrapped, so they can be
+# differentiated again to any order. Near and at singular matrices (where inv raises, and where
+# differentiating det * inv cancels catastrophically) C comes from the SVD x = U S Vh instead:
+# C = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh, exact at any rank, and its own derivative
+# (det's Hessian) from the same SVD, so first and second derivatives exist everywhere; third
+# and higher ones at such matrices raise NotImplementedError. Inside ad.jit the choice is made
+# on the traced values (a kernel traced at a regular matrix keeps the inverse; one whose inv
+# raises runs eagerly), and a trace at an ill-conditioned matrix runs eagerly.
+DET_COND_MAX = 1e8   # 1-norm condition number above which det's rules use the SVD
+
+
+def _det_inv(x):
+    """inv(x) if every matrix of x is well conditioned (finite x with a 1-norm condition number
+    below DET_COND_MAX), else None. A wrapped x gets the registered op."""
+    xr = np.asarray(primal_of(x))
+    try:
+        xi = np.linalg.inv(xr)
+    except np.linalg.LinAlgError:
+        return None
+    c = (np.abs(xr).sum(axis=-2).max(axis=-1, initial=0.0)
+         * np.abs(xi).sum(axis=-2).max(axis=-1, initial=0.0))
+    if np.any(c >= DET_COND_MAX) and np.all(np.isfinite(xr)):
+        return None
+    return inv(x) if isinstance(x, Traced) else xi
+
+
+def _det_svd(x):
+    """(det(U) det(Vh), U, singular values, Vh) of x = U S Vh, det(U) det(Vh) with axes for
+    broadcasting against matrices."""
+    U, s, Vh = np.linalg.svd(x)
+    return (np.linalg.det(U) * np.linalg.det(Vh))[..., None, None], U, s, Vh
+
+
+def _cofactor_primal(x):
+    sign, U, s, Vh = _det_svd(x)
+    return sign * ((U * _prod_others(s, -1)[..., None, :]) @ Vh)
+
+
+def _det_hessian_primal(t, x):
+    """det's second derivative at x applied to t (d C[t]; t may carry leading batch axes): in
+    the SVD's bases E = U^T t Vh^T, d C = diag(Q diag(E)) - E^T * Q with Q_ij the product of
+    the singular values other than s_i and s_j (Q_ii = 0)."""
+    sign, U, s, Vh = _det_svd(x)
+    n = s.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    Q = np.where(eye, 0.0, _prod_others(np.where(eye, 1.0, s[..., None, :]), -1))
+    E = np.swapaxes(U, -1, -2) @ t @ np.swapaxes(Vh, -1, -2)
+    d = np.sum(Q * np.diagonal(E, axis1=-2, axis2=-1)[..., None, :], axis=-1)
+    return sign * (U @ (d[..., None] * np.eye(n) - np.swapaxes(E, -1, -2) * Q) @ Vh)
+
+
+def _det_third():
+    return NotImplementedError(
+        "adjit.det: third and higher derivatives at an ill-conditioned or singular matrix (1-norm "
+        f"condition number above {DET_COND_MAX:.0e}) are not available; the first and second "
+        "derivatives are")
+
+
+def _det_hessian_vjp(g, y, t, x, _needs=(True, True)):
+    if _needs[1]:
+        raise _det_third()
+    return _det_hessian(g, x), None   # the Hessian is symmetric
+
+
+def _det_hessian_jvp(ts, y, t, x):
+    if ts[1] is not None:
+        raise _det_third()
+    return _det_hessian(ts[0], x)
+
+
+# internal ops (not in OPS, and unknown to ad.jit's compiler, which then runs eagerly)
+_cofactor = Op("det_cofactor", _cofactor_primal,
+               lambda g, y, x: (_det_hessian(g, x),),
+               lambda ts, y, x: _det_hessian(ts[0], x))
+_det_hessian = Op("det_hessian", _det_hessian_primal, _det_hessian_vjp, _det_hessian_jvp,
+                  vjp_needs=True)
+
+
+def _det_vjp(g, y, x):
+    xi = _det_inv(x)
+    if xi is None:
+        return (_col(g) * _cofactor(x),)
+    return (_col(g * y) * mT(xi),)
+
+
+def _det_jvp(ts, y, x):
+    xi = _det_inv(x)
+    return (y * _sum(mT(xi) * ts[0], axis=(-2, -1)) if xi is not None
+            else _sum(_cofactor(x) * ts[0], axis=(-2, -1)))
+
+
+det = defop("det", np.linalg.det, _det_vjp, _det_jvp, saves_out=True)
 
 
 def _logabsdet_primal(x):
