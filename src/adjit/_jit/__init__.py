@@ -89,7 +89,7 @@ def _classify(leaf):
 # ---------------------------------------------------------------------------------------------
 
 class _Spec:
-    __slots__ = ("entry", "kernel", "path", "n_guards")
+    __slots__ = ("entry", "path")
 
 
 class JitState:
@@ -219,7 +219,7 @@ class JitState:
                 out_ids.append(None)
         try:
             gen = codegen.Gen(trace, kvars, out_ids)
-            prog, _ = gen.generate(kparams)
+            prog = gen.generate(kparams)
         except codegen.Unsupported as e:
             raise _Unsupported(str(e)) from None
         except Exception as e:  # a bug of the code generator: never the user's error
@@ -227,7 +227,7 @@ class JitState:
                                 f"{e})") from None
         kernel, path = _load(prog)
         s = _Spec()
-        s.kernel, s.path, s.n_guards = kernel, path, len(trace.guards)
+        s.path = path
         s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams))
         return s
 

@@ -1115,7 +1115,6 @@ class Gen:
             self.loop_nest(region, body)
             return
         ins = [self.arr(j) for j in v.inputs]
-        s0 = shapes[0]
         vec = name == "solve" and len(shapes[1]) == 1
         call = {"det": "np.linalg.det({0})", "inv": "np.linalg.inv({0})",
                 "cholesky": "np.linalg.cholesky({0})",
@@ -1247,7 +1246,7 @@ class Gen:
                 "from adjit._jit.rt import _load_consts\n"
                 f"_CONSTS = _load_consts(__file__)\n{consts_src}\n{src}")
         return Program(full, digest, self.consts, outputs,
-                       [(vs[i].shape, vs[i].dtype) for i in outs]), rets
+                       [(vs[i].shape, vs[i].dtype) for i in outs])
 
 
 def _same_order(v, x):
