@@ -385,6 +385,19 @@ _sum = defop(
     saves_in=False)
 
 
+def _weighted_reduction(name, primal, w):
+    """A reduction whose derivative is an elementwise weight w(x, y, axis, keepdims) of its
+    input (y the output): VJP g * w, JVP sum(t * w)."""
+    return defop(
+        name, primal,
+        lambda g, y, x, axis=None, keepdims=False:
+            (expand(g, shape_of_raw(x), axis, keepdims) * w(x, y, axis, keepdims),),
+        lambda ts, y, x, axis=None, keepdims=False:
+            _sum(ts[0] * w(x, y, axis, keepdims), axis=neg_axes(axis, ndim(x)),
+                 keepdims=keepdims),
+        saves_out=True)
+
+
 def _count(x, axis):
     s = shape_of_raw(x)
     return int(np.prod([s[a] for a in neg_axes(axis, len(s))])) if s else 1
@@ -447,14 +460,9 @@ def _prod_d(x, y, axis, keepdims):
     return _prod_others(xr, axis)
 
 
-_prod = defop(
+_prod = _weighted_reduction(
     "prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
-    lambda g, y, x, axis=None, keepdims=False:
-        (expand(g, shape_of_raw(x), axis, keepdims) * _prod_d(x, y, axis, keepdims),),
-    lambda ts, y, x, axis=None, keepdims=False:
-        _sum(ts[0] * _prod_d(x, y, axis, keepdims), axis=neg_axes(axis, ndim(x)),
-             keepdims=keepdims),
-    saves_out=True)
+    _prod_d)
 
 
 def _extreme(npf):
@@ -511,14 +519,7 @@ def _lse_w(x, y, axis, keepdims):
     return exp(x - expand(y, shape_of_raw(x), axis, keepdims))
 
 
-_logsumexp = defop(
-    "logsumexp", _lse_primal,
-    lambda g, y, x, axis=None, keepdims=False:
-        (expand(g, shape_of_raw(x), axis, keepdims) * _lse_w(x, y, axis, keepdims),),
-    lambda ts, y, x, axis=None, keepdims=False:
-        _sum(ts[0] * _lse_w(x, y, axis, keepdims), axis=neg_axes(axis, ndim(x)),
-             keepdims=keepdims),
-    saves_out=True)
+_logsumexp = _weighted_reduction("logsumexp", _lse_primal, _lse_w)
 
 
 def _softmax_primal(x, axis=-1):
