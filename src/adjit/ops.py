@@ -1003,9 +1003,5 @@ def squeeze(x, axis=None):
     return reshape(x, tuple(n for i, n in enumerate(s) if i not in axes))
 
 
-AD_NS.update({"sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos,
-              "arctan": arctan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "exp": exp,
-              "exp2": exp2, "log": log, "log2": log2, "log10": log10, "log1p": log1p,
-              "expm1": expm1, "sqrt": sqrt, "square": square, "abs": abs, "sign": sign,
-              "sigmoid": sigmoid, "softplus": softplus, "relu": relu, "step": step,
-              "where": where, "logpos": logpos, "erf": erf, "erf_d": erf_d})
+# the names the elementwise formulas use, as ad ops (so rules differentiate their own terms)
+AD_NS.update({n: globals()[n] for n, *_ in _UNARY}, where=where)
