@@ -855,28 +855,16 @@ def _axis(axis, dim):
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    return _sum(x, axis=_axis(axis, dim), keepdims=bool(keepdims or keepdim))
+def _reduction(op):
+    """The public form of a reduction: NumPy's axis=/keepdims= or PyTorch's dim=/keepdim=."""
+    def reduce(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return op(x, axis=_axis(axis, dim), keepdims=bool(keepdims or keepdim))
+    reduce.__name__ = reduce.__qualname__ = op.name
+    return reduce
 
 
-def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    return _mean(x, axis=_axis(axis, dim), keepdims=bool(keepdims or keepdim))
-
-
-def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    return _prod(x, axis=_axis(axis, dim), keepdims=bool(keepdims or keepdim))
-
-
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    return _max(x, axis=_axis(axis, dim), keepdims=bool(keepdims or keepdim))
-
-
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    return _min(x, axis=_axis(axis, dim), keepdims=bool(keepdims or keepdim))
-
-
-def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    return _logsumexp(x, axis=_axis(axis, dim), keepdims=bool(keepdims or keepdim))
+sum, mean, prod, max, min, logsumexp = (  # noqa: A001
+    _reduction(op) for op in (_sum, _mean, _prod, _max, _min, _logsumexp))
 
 
 def softmax(x, axis=-1, *, dim=None):
@@ -902,16 +890,22 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
 
 
-def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
-        unbiased=None):
-    """Variance; ddof=0 as NumPy/JAX (PyTorch's default is unbiased: pass ddof=1)."""
-    axis, keepdims = _axis(axis, dim), bool(keepdims or keepdim)
+def _deviations(x, axis, ddof, correction, unbiased):
+    """x minus its mean along axis, and the divisor n - ddof (ddof also as PyTorch's
+    correction= or unbiased=)."""
     if correction is not None:
         ddof = correction
     if unbiased is not None:
         ddof = 1 if unbiased else 0
-    d = x - mean(x, axis=axis, keepdims=True)
-    return sum(d * d, axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
+    return x - mean(x, axis=axis, keepdims=True), _count(x, axis) - ddof
+
+
+def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
+        unbiased=None):
+    """Variance; ddof=0 as NumPy/JAX (PyTorch's default is unbiased: pass ddof=1)."""
+    axis, keepdims = _axis(axis, dim), bool(keepdims or keepdim)
+    d, n = _deviations(x, axis, ddof, correction, unbiased)
+    return sum(d * d, axis=axis, keepdims=keepdims) / n
 
 
 def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
@@ -919,12 +913,8 @@ def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correct
     """Standard deviation, as norm(x - mean) / sqrt(n - ddof): the norm's rule gives the
     gradient 0 where the data are constant (std == 0), as PyTorch, instead of inf * 0 = NaN."""
     axis, keepdims = _axis(axis, dim), bool(keepdims or keepdim)
-    if correction is not None:
-        ddof = correction
-    if unbiased is not None:
-        ddof = 1 if unbiased else 0
-    d = x - mean(x, axis=axis, keepdims=True)
-    return _norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(_count(x, axis) - ddof)
+    d, n = _deviations(x, axis, ddof, correction, unbiased)
+    return _norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(n)
 
 
 def where(cond, a, b):
