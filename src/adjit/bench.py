@@ -7,8 +7,8 @@ Three sections, each result checked against an analytic value *before* it is tim
    choice (`ad.select_mode`) and whether it picked the faster mode; a one-line verdict of where
    the crossover lies.
 2. The gradient of the Rosenbrock function at n = 10, 1,000 and 100,000 in reverse mode,
-   forward mode, central finite differences and `ad.jit(ad.grad(f))` (when `ad.jit` exists),
-   with grad/f time ratios. Methods whose full cost would take minutes (forward mode needs a
+   forward mode, central finite differences and `ad.jit(ad.grad(f))`, with grad/f time
+   ratios. Methods whose full cost would take minutes (forward mode needs a
    pass per chunk of directions, finite differences 2n evaluations) are timed on a fixed
    number of passes and extrapolated, and say so.
 3. The Hessian of Rosenbrock at n = 100.
@@ -30,7 +30,7 @@ import numpy as np
 import adjit as ad
 
 SCHEMA_VERSION = 1
-CHUNK = getattr(ad.functional, "DEFAULT_CHUNK", 64)  # directions per forward pass
+CHUNK = ad.functional.DEFAULT_CHUNK  # directions per forward pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,6 +174,25 @@ def check_and_time_group(specs, settings, clock):
         checks[name], firsts[name], _ = checked_call(fn, expected, clock, **kw)
     timings = measure_group({n: s[0] for n, s in specs.items()}, settings, clock, firsts)
     return {n: {"check": checks[n], **timings[n]} for n in specs}
+
+
+def check_and_time_with_jit(specs, make_jit, x, expected, jit_info, settings, clock):
+    """check_and_time_group with one more contender "jit", make_jit()(x): when building or
+    calling it fails, the error goes into jit_info (reported, not fatal) and the others are
+    timed without it."""
+    try:
+        fj = make_jit()
+        specs["jit"] = (lambda: fj(x), expected, {})
+    except Exception as e:
+        jit_info.update(available=True, error=f"{type(e).__name__}: {e}")
+    try:
+        return check_and_time_group(specs, settings, clock)
+    except Exception as e:
+        if "jit" not in specs:
+            raise
+        del specs["jit"]
+        jit_info.update(available=True, error=f"{type(e).__name__}: {e}")
+        return check_and_time_group(specs, settings, clock)
 
 
 def check_and_time(fn, expected, settings, clock, **kw):
@@ -351,7 +370,6 @@ def _jvp_passes(f, x, chunks):
 
 def bench_rosen(settings, clock, progress, peers):
     rows = []
-    has_jit = hasattr(ad, "jit")
     for n in settings.rosen_ns:
         rng = np.random.default_rng(settings.seed + n)
         x = rng.uniform(-1.5, 1.5, n)
@@ -359,8 +377,7 @@ def bench_rosen(settings, clock, progress, peers):
         f_ref = rosen_np(x)
         fd_tol = {"rtol": 1e-5, "atol": 1e-9 * max(1.0, abs(f_ref)),
                   "reference": "analytic (finite-difference tolerance)"}
-        progress.step(f"rosenbrock n={n}: f, reverse, forward, central differences"
-                      + (", ad.jit" if has_jit else ""))
+        progress.step(f"rosenbrock n={n}: f, reverse, forward, central differences, ad.jit")
         specs, info = {}, {}
         specs["f"] = (lambda: rosen(x), f_ref, {})
         g = ad.grad(rosen)
@@ -403,26 +420,10 @@ def bench_rosen(settings, clock, progress, peers):
                 "note": f"EXTRAPOLATED from {2 * c} of {evals} evaluations (full run too slow)"}
 
         jit_info = {"label": "ad.jit(ad.grad)"}
-        if has_jit:
-            try:
-                gj = ad.jit(ad.grad(rosen))
-                specs["jit"] = (lambda: gj(x), g_ref, {})
-                jit_info.update(extrapolated=False,
-                                note="first call includes the jit compilation")
-            except Exception as e:  # report it, do not abort the whole run
-                jit_info.update(available=True, error=f"{type(e).__name__}: {e}")
-        else:
-            jit_info.update(available=False, note="n/a: this adjit has no ad.jit")
-        try:
-            got = check_and_time_group(specs, settings, clock)
-        except Exception as e:
-            if "jit" not in specs:
-                raise
-            # ad.jit failed at call time: report it and time the others
-            del specs["jit"]
-            jit_info.pop("note", None)
-            jit_info.update(available=True, error=f"{type(e).__name__}: {e}")
-            got = check_and_time_group(specs, settings, clock)
+        got = check_and_time_with_jit(specs, lambda: ad.jit(ad.grad(rosen)), x, g_ref, jit_info,
+                                      settings, clock)
+        if "jit" in got:
+            jit_info.update(extrapolated=False, note="first call includes the jit compilation")
         row = {"n": n, "f": got.pop("f"), "methods": {}}
         for key in ("reverse", "forward", "fd", "jit"):
             if key in got:
@@ -446,7 +447,7 @@ def bench_rosen(settings, clock, progress, peers):
             row["peers"][p.name] = p.rosen_grad(x, g_ref, settings, clock)
         rows.append(row)
     return {"function": "Rosenbrock, sum(100 (x[1:] - x[:-1]^2)^2 + (1 - x[:-1])^2)",
-            "x": "uniform(-1.5, 1.5), seeded", "rows": rows, "jit_available": has_jit}
+            "x": "uniform(-1.5, 1.5), seeded", "rows": rows}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,33 +457,18 @@ def bench_hessian(settings, clock, progress, peers):
     n = settings.hess_n
     x = np.random.default_rng(settings.seed + 7).uniform(-1.5, 1.5, n)
     H_ref = rosen_hess(x)
-    progress.step(f"hessian n={n}: f, forward-over-reverse, reverse-over-reverse"
-                  + (", ad.jit" if hasattr(ad, "jit") else ""))
+    progress.step(f"hessian n={n}: f, forward-over-reverse, reverse-over-reverse, ad.jit")
     h = ad.hessian(rosen)
     hr = ad.jacrev(ad.grad(rosen))
     specs = {"f": (lambda: rosen(x), rosen_np(x), {}),
              "hessian": (lambda: h(x), H_ref, {}),
              "rev_rev": (lambda: hr(x), H_ref, {})}
     labels = {"hessian": "ad.hessian (forward-over-reverse)",
-              "rev_rev": "ad.jacrev(ad.grad) (reverse-over-reverse)"}
-    jit_info = {"label": "ad.jit(ad.hessian)"}
-    if hasattr(ad, "jit"):
-        try:
-            hj = ad.jit(ad.hessian(rosen))
-            specs["jit"] = (lambda: hj(x), H_ref, {})
-            labels["jit"] = jit_info["label"]
-        except Exception as e:
-            jit_info.update(available=True, error=f"{type(e).__name__}: {e}")
-    else:
-        jit_info.update(available=False, note="n/a: this adjit has no ad.jit")
-    try:
-        got = check_and_time_group(specs, settings, clock)
-    except Exception as e:
-        if "jit" not in specs:
-            raise
-        del specs["jit"]
-        jit_info.update(available=True, error=f"{type(e).__name__}: {e}")
-        got = check_and_time_group(specs, settings, clock)
+              "rev_rev": "ad.jacrev(ad.grad) (reverse-over-reverse)",
+              "jit": "ad.jit(ad.hessian)"}
+    jit_info = {"label": labels["jit"]}
+    got = check_and_time_with_jit(specs, lambda: ad.jit(ad.hessian(rosen)), x, H_ref, jit_info,
+                                  settings, clock)
     res = {"n": n, "f": got.pop("f"), "methods": {}}
     for key in ("hessian", "rev_rev", "jit"):
         if key in got:
