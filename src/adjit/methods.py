@@ -94,20 +94,24 @@ for _name in ["sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
 _METHODS.update({"asin": _METHODS["arcsin"], "acos": _METHODS["arccos"],
                  "atan": _METHODS["arctan"]})
 
-for cls in (Tensor, Dual):
-    for _name, _op in _BINOPS.items():
-        setattr(cls, f"__{_name}__", (lambda op: lambda self, other: op(self, other))(_op))
-        setattr(cls, f"__r{_name}__", _rev(_op))
-    for _name, _fn in _METHODS.items():
-        setattr(cls, _name, _fn)
+def _fwd(op):
+    return lambda self, other: op(self, other)
 
 
-# Tensors compare to boolean tensors; duals compare their primals (control flow on duals).
-for _name, _op in _CMP.items():
-    setattr(Tensor, f"__{_name}__", (lambda op: lambda self, other: op(self, other))(_op))
-    setattr(Dual, f"__{_name}__", (lambda op: lambda self, other: op(self, other))(_op))
-Tensor.__hash__ = lambda self: id(self)
-Dual.__hash__ = lambda self: id(self)
+def attach(cls):
+    """Give a wrapper type (Tensor, Dual, ad.jit's Tracer) the operators and methods above."""
+    for name, op in _BINOPS.items():
+        setattr(cls, f"__{name}__", _fwd(op))
+        setattr(cls, f"__r{name}__", _rev(op))
+    # Tensors compare to boolean tensors; duals and tracers compare their values (control flow)
+    for name, op in _CMP.items():
+        setattr(cls, f"__{name}__", _fwd(op))
+    for name, fn in _METHODS.items():
+        setattr(cls, name, fn)
+
+
+attach(Tensor)
+attach(Dual)
 
 
 def _make_inplace(op):

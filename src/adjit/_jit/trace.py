@@ -244,14 +244,7 @@ class Tracer(Traced):
 
 def _attach_methods():
     from .. import methods, ops
-    for name, op in methods._BINOPS.items():
-        setattr(Tracer, f"__{name}__", (lambda op: lambda self, other: op(self, other))(op))
-        setattr(Tracer, f"__r{name}__", methods._rev(op))
-    for name, fn in methods._METHODS.items():
-        setattr(Tracer, name, fn)
-    for name, op in methods._CMP.items():
-        setattr(Tracer, f"__{name}__", (lambda op: lambda self, other: op(self, other))(op))
-    Tracer.__hash__ = lambda self: id(self)
+    methods.attach(Tracer)
     Tracer.any = lambda self: ops.max(ops.not_equal(self, 0))
     Tracer.all = lambda self: ops.min(ops.not_equal(self, 0))
 
