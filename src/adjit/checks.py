@@ -3,12 +3,12 @@ import numpy as np
 
 from .dual import Dual
 from .grad_mode import enable_grad
-from .registry import Traced
-from .tensor import Tensor, _inner
+from .registry import primal_of
+from .tensor import Tensor
 
 
 def _np(v):
-    v = _inner(v) if isinstance(v, Traced) else v
+    v = primal_of(v)
     return np.asarray(v, dtype=np.float64)
 
 

@@ -5,13 +5,7 @@ serves elementwise rules unchanged); the public `.tangent` shows them trailing, 
 """
 import numpy as np
 
-from .registry import USER_DUAL_LEVEL, Traced
-
-
-def _inner(v):
-    while isinstance(v, Traced):
-        v = v._raw()
-    return v
+from .registry import USER_DUAL_LEVEL, Traced, primal_of
 
 
 def _shape(v):
@@ -81,7 +75,7 @@ class Dual(Traced):
 
     @property
     def dtype(self):
-        return np.asarray(_inner(self._p)).dtype
+        return np.asarray(primal_of(self._p)).dtype
 
     def __len__(self):
         if not self.shape:
@@ -94,17 +88,17 @@ class Dual(Traced):
     def __bool__(self):
         if isinstance(self._p, Traced):
             return bool(self._p)  # a traced value underneath (ad.jit) records the branch
-        return bool(np.asarray(_inner(self._p)))
+        return bool(np.asarray(primal_of(self._p)))
 
     def __float__(self):
         if isinstance(self._p, Traced):
             return float(self._p)
-        return float(np.asarray(_inner(self._p)))
+        return float(np.asarray(primal_of(self._p)))
 
     def item(self):
         if isinstance(self._p, Traced):
             return self._p.item()
-        return np.asarray(_inner(self._p)).item()
+        return np.asarray(primal_of(self._p)).item()
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError("adjit: a dual number cannot be turned into a NumPy array (that would "

@@ -10,7 +10,7 @@ import builtins
 import numpy as np
 
 from .elementwise import AD_NS, Elementwise
-from .registry import Op, Traced, defop, register
+from .registry import Op, Traced, defop, primal_of, register
 
 # ---------------------------------------------------------------------------------------------
 # Elementwise, one input:  name, primal formula, d y/d x, NumPy primal
@@ -68,13 +68,6 @@ for _n, _f, _da, _db, _np in _BINARY:
 
 # ---------------------------------------------------------------------------------------------
 # helpers used inside rules (work on arrays, Tensors and duals alike)
-
-def primal_of(v):
-    """The innermost NumPy value of a possibly wrapped value."""
-    while isinstance(v, Traced):
-        v = v._raw()
-    return v
-
 
 def cond_of(v):
     """The innermost value for a mask or condition: like primal_of, but it stops at an ad.jit

@@ -43,6 +43,13 @@ class Traced:
         raise NotImplementedError
 
 
+def primal_of(v):
+    """The innermost NumPy value of a possibly wrapped value."""
+    while isinstance(v, Traced):
+        v = v._raw()
+    return v
+
+
 class Op:
     """One registry entry.
 

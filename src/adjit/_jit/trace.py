@@ -103,12 +103,6 @@ def _dtype_of(value):
     return np.asarray(value).dtype
 
 
-def _inner(v):
-    while isinstance(v, Traced):
-        v = v._raw()
-    return v
-
-
 class Tracer(Traced):
     """A value inside a function being traced by `ad.jit`."""
     __slots__ = ("_trace", "_id", "_val", "_level")
