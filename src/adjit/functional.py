@@ -95,6 +95,11 @@ def _zeros_like(v):
     return np.zeros(_shape(v))
 
 
+def _full(t, shape):
+    """A tangent at its full shape (rules may return one that still needs broadcasting)."""
+    return t if tuple(_shape(t)) == shape else ops.broadcast_to(t, shape)
+
+
 # ---------------------------------------------------------------------------------------------
 # reverse mode
 
@@ -283,6 +288,15 @@ def _count_leaves(spec):
     return sum(n for n, _ in defs)
 
 
+def _seed(s, kk, lo, hi, shape):
+    """Unit directions s .. s + kk - 1 of the flat vector of all leaves, restricted to the leaf
+    at offsets lo .. hi (of the given shape): shape (kk,) + shape."""
+    seed = np.zeros((kk, hi - lo))
+    r = np.arange(max(lo, s), min(hi, s + kk))
+    seed[r - s, r - lo] = 1.0
+    return seed.reshape((kk,) + tuple(shape))
+
+
 def _jacfwd_impl(f, args, nums, single, chunk):
     xs, specs = _diff_leaves(args, nums)
     flat = [x for lv in xs for x in lv]
@@ -304,10 +318,7 @@ def _jacfwd_impl(f, args, nums, single, chunk):
                 if hi <= s or lo >= s + kk:
                     vals.append(x)            # no direction of this chunk: a constant
                 else:
-                    seed = np.zeros((kk, hi - lo))
-                    r = np.arange(max(lo, s), min(hi, s + kk))
-                    seed[r - s, r - lo] = 1.0
-                    vals.append(Dual._make(x, seed.reshape((kk,) + xshapes[j]), level))
+                    vals.append(Dual._make(x, _seed(s, kk, lo, hi, xshapes[j]), level))
                 j += 1
             a[i] = tree_unflatten(spec, vals)
         outs, ospec = tree_flatten(f(*a))
@@ -316,10 +327,7 @@ def _jacfwd_impl(f, args, nums, single, chunk):
         for o in outs:
             if isinstance(o, Dual) and o._level == level:
                 oshape = tuple(_shape(o._p))
-                t = o._t
-                if tuple(_shape(t)) != (kk,) + oshape:
-                    t = ops.broadcast_to(t, (kk,) + oshape)
-                ts.append(_result(t, level))
+                ts.append(_result(_full(o._t, (kk,) + oshape), level))
             else:
                 oshape = tuple(_shape(o))
                 ts.append(np.zeros((kk,) + oshape))
@@ -383,23 +391,17 @@ def _jacrev_impl(out, level, leaves, specs, single, chunk):
                 lo, hi = int(offs[jo]), int(offs[jo + 1])
                 if hi <= s or lo >= s + kk or not _tracked(o, level):
                     continue
-                seed = np.zeros((kk, hi - lo))
-                r = np.arange(max(lo, s), min(hi, s + kk))
-                seed[r - s, r - lo] = 1.0
                 # a dual cotangent: the VJP rules are linear in g and written with ad ops, so
                 # its tangent carries kk cotangent rows through one backward pass
                 roots.append(o)
-                grads.append(Dual._make(np.zeros(oshapes[jo]), seed.reshape((kk,) + oshapes[jo]),
+                grads.append(Dual._make(np.zeros(oshapes[jo]), _seed(s, kk, lo, hi, oshapes[jo]),
                                         lv))
             got = (run_backward(roots, grads, True, False, capture=flat_in) if roots
                    else [None] * len(flat_in))
             for i, xshape in enumerate(xshapes):
                 c = got[i]
                 if isinstance(c, Dual) and c._level == lv:
-                    t = c._t
-                    if tuple(_shape(t)) != (kk,) + xshape:
-                        t = ops.broadcast_to(t, (kk,) + xshape)
-                    pieces[i].append(t)
+                    pieces[i].append(_full(c._t, (kk,) + xshape))
                 else:   # the cotangent is linear in g: anything not carrying lv is zero
                     pieces[i].append(np.zeros((kk,) + xshape))
     per_in = []
@@ -480,10 +482,7 @@ def jvp(f, primals, tangents):
 
 def _split_dual(out, level, k):
     if isinstance(out, Dual) and out._level == level:
-        t = out._t
-        want = ((k,) if k is not None else ()) + tuple(_shape(out._p))
-        if tuple(_shape(t)) != want:
-            t = ops.broadcast_to(t, want)
+        t = _full(out._t, ((k,) if k is not None else ()) + tuple(_shape(out._p)))
         if k is not None:
             nd = len(_shape(t))
             t = ops.transpose(t, axes=tuple(range(1, nd)) + (0,))
