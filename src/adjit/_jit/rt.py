@@ -1,19 +1,19 @@
 """Runtime namespace of the kernels `ad.jit` generates (`from adjit._jit.rt import *`).
 
-The scalar functions are the ones the registry's elementwise formulas use (the same names as in
-`kernels._HEADER`), so an op's primal formula string means the same thing in a generated loop.
+The scalar functions are the ones the registry's elementwise formulas use, imported by the same
+lines as the elementwise kernels' module (`kernels._HEADER`), so an op's primal formula string
+means the same thing in a generated loop.
 """
 import math  # noqa: F401
-from math import (acos, asin, atan, cos, cosh, erf, exp, expm1, inf, log, log1p,  # noqa: F401
-                  nan, pi, sin, sinh, sqrt, tan, tanh)
+from math import nan  # noqa: F401
 
 import numpy as np  # noqa: F401
 from numba import njit  # noqa: F401
 
-from .._scalar import (arccos, arcsin, arctan, erf_d, exp2, log2, log10, logpos,  # noqa: F401
-                       relu, sigmoid, sign, softplus, square, step, where)
-from .._scalar import absolute as abs  # noqa: F401,A001
+from ..kernels import _HEADER
 from .trace import GuardFailure  # noqa: F401
+
+exec(_HEADER)  # noqa: S102 - adjit's own import lines: sin, cos, ..., sign, step, smul ...
 
 
 def _load_consts(module_file):
