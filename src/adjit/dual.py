@@ -5,6 +5,7 @@ serves elementwise rules unchanged); the public `.tangent` shows them trailing, 
 """
 import numpy as np
 
+from . import ops
 from .registry import USER_DUAL_LEVEL, Traced, primal_of
 
 
@@ -56,9 +57,8 @@ class Dual(Traced):
         if nb == 0:
             return self._t
         if isinstance(self._t, Traced):
-            from .ops import transpose
             nd = len(_shape(self._t))
-            return transpose(self._t, axes=tuple(range(1, nd)) + (0,))
+            return ops.transpose(self._t, axes=tuple(range(1, nd)) + (0,))
         return np.moveaxis(self._t, 0, -1)
 
     @property
@@ -137,8 +137,7 @@ class Dual(Traced):
             return out
         want = lead + tuple(_shape(out))
         if tuple(_shape(t)) != want:
-            from .ops import broadcast_to
-            t = broadcast_to(t, want)
+            t = ops.broadcast_to(t, want)
         return Dual._make(out, t, level)
 
 
@@ -147,16 +146,14 @@ def _expand(t, p, ond):
     pnd = len(_shape(p))
     if pnd == ond:
         return t
-    from .ops import reshape
     ts = tuple(_shape(t))
     nb = len(ts) - pnd
-    return reshape(t, ts[:nb] + (1,) * (ond - pnd) + ts[nb:])
+    return ops.reshape(t, ts[:nb] + (1,) * (ond - pnd) + ts[nb:])
 
 
 def _moveaxis_last(t):
-    from .ops import transpose
     nd = len(_shape(t))
-    return transpose(t, axes=(nd - 1,) + tuple(range(nd - 1)))
+    return ops.transpose(t, axes=(nd - 1,) + tuple(range(nd - 1)))
 
 
 def dual(primal, tangent):
