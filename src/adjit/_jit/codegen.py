@@ -25,6 +25,7 @@ import hashlib
 import numpy as np
 
 from ..elementwise import Elementwise
+from ..ops import _tr_axes
 
 
 class Unsupported(Exception):
@@ -653,10 +654,8 @@ class Gen:
         if name == "reshape":
             return self.val(x, reshape_map(idx, xs, v.shape))
         if name == "transpose":
-            axes = v.params.get("axes")
-            nd = len(xs)
-            axes = tuple(range(nd))[::-1] if axes is None else tuple(int(a) % nd for a in axes)
-            src = [None] * nd
+            axes = _tr_axes(len(xs), v.params.get("axes"))
+            src = [None] * len(xs)
             for d, a in enumerate(axes):
                 src[a] = idx[d]
             return self.val(x, tuple(src))
