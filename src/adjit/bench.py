@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 import adjit as ad
+from adjit.cli import BLAS_ENV  # the variables the command sets
 
 SCHEMA_VERSION = 1
 CHUNK = ad.functional.DEFAULT_CHUNK  # directions per forward pass
@@ -663,7 +664,6 @@ def _others_cpus(start, end, wall):
     return max(0.0, other / wall)
 
 
-BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def machine_info():
