@@ -664,8 +664,6 @@ def _others_cpus(start, end, wall):
     return max(0.0, other / wall)
 
 
-
-
 def machine_info():
     import numba
     return {"load_average_at_start": _load(),
