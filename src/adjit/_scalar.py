@@ -1,6 +1,6 @@
 """Scalar helpers the generated kernels call (numba-compiled, lazily, cached on disk).
 
-Each has a NumPy twin in `ops.py`'s formula namespaces, so one formula string means the same
+Each has a NumPy twin in `elementwise.NP_NS` (the formulas' NumPy namespace), so one formula string means the same
 in a numba kernel, on NumPy arrays and on Tensors.
 """
 import math

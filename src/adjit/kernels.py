@@ -1,8 +1,9 @@
 """numba kernels generated from the registry's scalar formulas.
 
 Elementwise ops declare their primal and partial derivatives as scalar expressions (see
-`ops.py`). From one expression we build (a) a NumPy/ad-level Python function and (b) a fused
-numba ufunc that evaluates `g * d(x, y)` in a single pass, for VJPs and JVPs alike.
+`ops.py`). From one expression `elementwise.py` builds a NumPy and an ad-level Python function,
+and this module a fused numba kernel that evaluates `g * d(x, y)` in a single pass, for VJPs
+and JVPs alike.
 
 numba can only cache functions that live at module level in a real file (closures miss the
 cache), so the kernels are written into a generated module under the adjit cache directory and
