@@ -155,3 +155,35 @@ def test_first_use_of_a_kernel_from_many_threads_at_once():
             np.testing.assert_allclose(g(x), want, rtol=1e-12, atol=1e-300)
 
     _run_threads([worker] * 4)
+
+
+def test_threads_backward_through_one_shared_graph():
+    # cotangents belong to each backward call, not to the shared graph's nodes
+    x = ad.tensor(np.linspace(0.5, 1.5, 5), requires_grad=True)
+    y = ad.sum(ad.sin(x) * x * x)
+    xs = np.linspace(0.5, 1.5, 5)
+    expected = np.cos(xs) * xs**2 + 2 * xs * np.sin(xs)
+
+    def worker():
+        for _ in range(200):
+            (g,) = ad.autograd.grad(y, x, retain_graph=True)
+            np.testing.assert_allclose(g.numpy(), expected, rtol=1e-12)
+
+    _run_threads([worker] * 4)
+
+
+def test_backward_from_inside_a_hook_on_the_same_graph():
+    x = ad.tensor(2.0, requires_grad=True)
+    h = x * x
+    y = ad.sin(h)
+    seen = []
+
+    def hook(g):
+        (inner,) = ad.autograd.grad(h, x, retain_graph=True)  # re-entrant, same graph
+        seen.append(inner.item())
+        return g
+
+    y.register_hook(hook)  # fires before the outer pass reaches h's node
+    (g,) = ad.autograd.grad(y, x, retain_graph=True)
+    assert seen == [4.0]
+    assert g.item() == np.cos(4.0) * 4.0

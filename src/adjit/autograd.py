@@ -49,14 +49,17 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     eager = level == EAGER_LEVEL
     if not eager:
         create_graph = False  # functional levels differentiate through their raw values
-    leaf_g, root_nodes = {}, []
+    # cotangents per call (keyed by node), so threads and re-entrant backward calls on one
+    # shared graph do not mix
+    node_g, leaf_g, root_nodes = {}, {}, []
     for t, g in zip(roots, grads):
         n = t._grad_fn
         if n is None:
             prev = leaf_g.get(id(t))
             leaf_g[id(t)] = [t, g if prev is None else prev[1] + g]
         else:
-            n.g = g if n.g is None else n.g + g
+            prev = node_g.get(n)
+            node_g[n] = g if prev is None else prev + g
             root_nodes.append(n)
     cap_nodes = None
     if capture is not None:
@@ -74,10 +77,9 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     errs.__enter__()
     try:
         for node in order:
-            g = node.g
+            g = node_g.pop(node, None)
             if g is None:
                 continue
-            node.g = None
             if node.pre_hooks:
                 for h in list(node.pre_hooks):
                     r = h(_wrap(g, level))
@@ -98,7 +100,8 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if c is None or nx is None:
                     continue
                 if type(nx) is Node:
-                    nx.g = c if nx.g is None else nx.g + c
+                    prev = node_g.get(nx)
+                    node_g[nx] = c if prev is None else prev + c
                 else:
                     k = id(nx)
                     prev = leaf_g.get(k)
@@ -118,10 +121,6 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 for i, t in enumerate(capture):
                     if t is leaf:
                         captured[i] = g
-    except BaseException:
-        for node in order:  # an exception midway must not leave cotangents behind
-            node.g = None
-        raise
     finally:
         grad_mode._set(prev_mode)
         errs.__exit__(None, None, None)
@@ -211,7 +210,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
     outputs = _as_list(outputs)
-    single = isinstance(inputs, Tensor)
     inputs = _as_list(inputs)
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t._rg:
@@ -239,7 +237,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = np.array(_inner(g), copy=True) if not isinstance(g, Traced) or \
                 isinstance(g, Tensor) else g
             out.append(Tensor._make(g, t._level) if not isinstance(g, Traced) else g)
-    del single
     return tuple(out)
 
 

@@ -14,7 +14,7 @@ from .registry import EAGER_LEVEL, Traced
 
 class Node:
     __slots__ = ("op", "next", "needs", "raw", "out", "params", "saved", "pre_hooks", "retain",
-                 "level", "freed", "g", "__weakref__")
+                 "level", "freed", "__weakref__")
 
     def __init__(self, op, nxt, needs, raw, out, params, saved, level):
         self.op, self.next, self.needs, self.raw, self.out = op, nxt, needs, raw, out
@@ -22,7 +22,6 @@ class Node:
         self.pre_hooks = None
         self.retain = None
         self.freed = False
-        self.g = None  # the cotangent accumulating here during a backward pass
 
     def name(self):
         return self.op.backward_name
