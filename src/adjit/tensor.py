@@ -9,7 +9,10 @@ import weakref
 import numpy as np
 
 from . import grad_mode
+from .ops import cond_of as _value
+from .ops import unbroadcast as _unbroadcast
 from .registry import EAGER_LEVEL, Traced
+from .registry import primal_of as _inner
 
 
 class Node:
@@ -71,28 +74,6 @@ def _shape(v):
     # np.shape costs ~0.3 us through its dispatcher; arrays and NumPy scalars have .shape
     s = getattr(v, "shape", None)
     return s if type(s) is tuple else np.shape(v)
-
-
-def _unbroadcast(c, shape):
-    global _unbroadcast
-    from .ops import unbroadcast
-    _unbroadcast = unbroadcast  # bind once: a function-level import costs ~1 us per call
-    return unbroadcast(c, shape)
-
-
-def _inner(v):
-    while isinstance(v, Traced):
-        v = v._raw()
-    return v
-
-
-def _value(v):
-    """_inner for values leaving the differentiable world (np.asarray(t), .numpy(), indices):
-    it stops at an ad.jit tracer, whose conversion makes ad.jit run the function eagerly
-    instead of freezing the traced value into the compiled kernel."""
-    while isinstance(v, Traced) and not v._symbolic:
-        v = v._raw()
-    return v
 
 
 def _rebuild(raw, nxt):
