@@ -35,14 +35,15 @@ _UNARY = [
     ("square", "x * x", "2.0 * x", np.square),
     ("abs", "abs(x)", "sign(x)", np.abs),
     ("sign", "sign(x)", "0", np.sign),
-    ("sigmoid", "sigmoid(x)", "y * (1.0 - y)", None),
+    ("sigmoid", "sigmoid(x)", "y * (1.0 - y)", lambda x: 0.5 * (1.0 + np.tanh(0.5 * x))),
     ("relu", "relu(x)", "step(x)", lambda x: np.maximum(x, 0.0)),
     ("softplus", "softplus(x)", "sigmoid(x)", lambda x: np.logaddexp(0.0, x)),
     ("erf", "erf(x)", "erf_d(x)", None),
     # helpers the formulas above use, so their own derivatives exist too
     ("step", "step(x)", "0", lambda x: np.heaviside(x, 0.0)),
-    ("erf_d", "erf_d(x)", "-2.0 * x * y", None),
-    ("logpos", "logpos(x)", "step(x) / where(x > 0, x, 1.0)", None),
+    ("erf_d", "erf_d(x)", "-2.0 * x * y", lambda x: 1.1283791670955126 * np.exp(-np.square(x))),
+    ("logpos", "logpos(x)", "step(x) / where(x > 0, x, 1.0)",
+     lambda x: np.log(np.where(np.asarray(x) > 0, x, 1.0))),
 ]
 
 # Elementwise, two broadcasting inputs a, b:  name, primal formula, d/da, d/db, NumPy primal
