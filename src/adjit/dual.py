@@ -15,6 +15,7 @@ def _shape(v):
 
 class Dual(Traced):
     __slots__ = ("_p", "_t", "_level")
+    _what = "dual number"
     __array_priority__ = 1000
 
     def __init__(self, primal, tangent, level=USER_DUAL_LEVEL):
@@ -66,10 +67,6 @@ class Dual(Traced):
         return tuple(_shape(self._p))
 
     @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
     def size(self):
         return int(np.prod(self.shape))
 
@@ -77,23 +74,10 @@ class Dual(Traced):
     def dtype(self):
         return np.asarray(primal_of(self._p)).dtype
 
-    def __len__(self):
-        if not self.shape:
-            raise TypeError("len() of a 0-d dual number")
-        return self.shape[0]
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
-
     def __bool__(self):
         if isinstance(self._p, Traced):
             return bool(self._p)  # a traced value underneath (ad.jit) records the branch
         return bool(np.asarray(primal_of(self._p)))
-
-    def __float__(self):
-        if isinstance(self._p, Traced):
-            return float(self._p)
-        return float(np.asarray(primal_of(self._p)))
 
     def item(self):
         if isinstance(self._p, Traced):
@@ -104,9 +88,6 @@ class Dual(Traced):
         raise TypeError("adjit: a dual number cannot be turned into a NumPy array (that would "
                         "drop its tangent). Use ad.* ops instead of np.* inside differentiated "
                         "code, or take .primal explicitly.")
-
-    def __hash__(self):
-        return id(self)
 
     def __repr__(self):
         return f"Dual(primal={self._p!r}, tangent={self.tangent!r})"

@@ -38,9 +38,41 @@ class Traced:
     # True for ad.jit's tracer: masks and conditions computed from it stay traced (`cond_of`)
     _symbolic = False
 
+    _what = "value"  # the noun error messages use
+
     @staticmethod
     def _apply(op, args, params, level):  # pragma: no cover - overridden
         raise NotImplementedError
+
+    # Python protocols shared by every wrapper (each class supplies shape, dtype, item)
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError(f"len() of a 0-d {self._what}")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError(f"iteration over a 0-d {self._what}")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iub":
+            raise TypeError(f"only integer {self._what}s of a single element can be used as an "
+                            "index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
 
 
 def primal_of(v):

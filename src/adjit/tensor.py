@@ -116,6 +116,7 @@ def _as_array(data, dtype=None):
 
 class Tensor(Traced):
     __slots__ = ("_data", "_level", "_rg", "_grad_fn", "_grad", "_box", "_hooks", "__weakref__")
+    _what = "tensor"
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -187,10 +188,6 @@ class Tensor(Traced):
         return tuple(np.shape(self._data))
 
     @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
     def dtype(self):
         d = _inner(self._data)
         return d.dtype if hasattr(d, "dtype") else np.asarray(d).dtype
@@ -198,16 +195,6 @@ class Tensor(Traced):
     @property
     def size(self):
         return int(np.size(_inner(self._data)))
-
-    def __len__(self):
-        if not self.shape:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
-
-    def __iter__(self):
-        if not self.shape:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.shape[0]))
 
     @property
     def requires_grad(self):
@@ -311,17 +298,6 @@ class Tensor(Traced):
         a = np.asarray(_value(self._data))
         return a.astype(dtype) if dtype is not None else a
 
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        if self.dtype.kind not in "iub":
-            raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.item())
-
     def __bool__(self):
         d = _inner(self._data)
         if np.size(d) != 1:
@@ -330,9 +306,6 @@ class Tensor(Traced):
         if isinstance(self._data, Traced):
             return bool(self._data)  # a traced value underneath (ad.jit) records the branch
         return bool(np.asarray(d).item())
-
-    def __hash__(self):
-        return id(self)
 
     def __repr__(self):
         return _repr(self)

@@ -106,6 +106,7 @@ def _dtype_of(value):
 class Tracer(Traced):
     """A value inside a function being traced by `ad.jit`."""
     __slots__ = ("_trace", "_id", "_val", "_level")
+    _what = "traced value"
     __array_priority__ = 2000  # ndarray <op> tracer defers to the tracer's reflected operators
     _symbolic = True
 
@@ -170,29 +171,12 @@ class Tracer(Traced):
         return tuple(np.shape(self._val))
 
     @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
     def size(self):
         return int(np.size(self._val))
 
     @property
     def dtype(self):
         return _dtype_of(self._val)
-
-    def __len__(self):
-        if not self.shape:
-            raise TypeError("len() of a 0-d traced value")
-        return self.shape[0]
-
-    def __iter__(self):
-        if not self.shape:
-            raise TypeError("iteration over a 0-d traced value")
-        return (self[i] for i in range(self.shape[0]))
-
-    def __hash__(self):
-        return id(self)
 
     def __repr__(self):
         return f"Tracer(shape={self.shape}, dtype={self.dtype}, value={self._val!r})"
@@ -213,17 +197,6 @@ class Tracer(Traced):
         r = self._one("item()")
         self._trace.guard(self._id, "eq", r)
         return r
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        if self.dtype.kind not in "iub":
-            raise TypeError("only integer traced values of one element can be used as an index")
-        return int(self.item())
 
     def tolist(self):
         raise Fallback(".tolist() of a traced value")
