@@ -39,6 +39,15 @@ def _unwrap_hook_result(r, level, create_graph):
     return r
 
 
+def _run_hooks(hooks, g, level, create_graph):
+    """Tensor hooks see the gradient as a Tensor and may return a replacement."""
+    for h in list(hooks):
+        r = h(_wrap(g, level))
+        if r is not None:
+            g = _unwrap_hook_result(r, level, create_graph)
+    return g
+
+
 def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     """Propagate `grads` (one per root tensor) backwards.
 
@@ -81,10 +90,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             if g is None:
                 continue
             if node.pre_hooks:
-                for h in list(node.pre_hooks):
-                    r = h(_wrap(g, level))
-                    if r is not None:
-                        g = _unwrap_hook_result(r, level, create_graph)
+                g = _run_hooks(node.pre_hooks, g, level, create_graph)
             if node.retain is not None and capture is None:
                 t = node.retain()
                 if t is not None:
@@ -111,10 +117,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         prev[1] = prev[1] + c
         for leaf, g in leaf_g.values():
             if leaf._hooks:
-                for h in list(leaf._hooks):
-                    r = h(_wrap(g, level))
-                    if r is not None:
-                        g = _unwrap_hook_result(r, level, create_graph)
+                g = _run_hooks(leaf._hooks, g, level, create_graph)
             if capture is None:
                 _accumulate(leaf, g, create_graph, level)
             else:
