@@ -221,7 +221,7 @@ def jacrev(f, argnums=0, chunk=None):
 
 
 def jvp(f, primals, tangents):
-    """(f(*primals), J @ tangents), like jax.jvp: primals and tangents are tuples (of arrays or
+    """``(f(*primals), J @ tangents)``, like jax.jvp: primals and tangents are tuples (of arrays or
     pytrees) of the same structure; the output may be a pytree. A tangent may have a trailing
     axis of k directions; the output tangents then have one too."""
     primals = as_arg_tuple(primals, "primals", "jvp")

@@ -117,7 +117,7 @@ def _grads_tree(got, leaves, specs, level):
 
 
 def vjp(f, *primals):
-    """(f(*primals), vjp_fn) with vjp_fn(g) -> tuple of cotangents, one per primal. The output
+    """``(f(*primals), vjp_fn)`` with ``vjp_fn(g)`` -> tuple of cotangents, one per primal. The output
     and g may be pytrees (tuples, lists, dicts) of arrays, of the same structure."""
     nums = tuple(range(len(primals)))
     out, level, leaves, specs = record(f, primals, nums)
