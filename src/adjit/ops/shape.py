@@ -127,19 +127,61 @@ def _prefix(t, x, idx):
     return (slice(None),) * nb + idx
 
 
+def adv_front(idx):
+    """How many leading result axes NumPy builds from advanced indices that it moves to the
+    front (they are not adjacent: x[[0, 1], :, [0, 2]] has shape (2, x.shape[1])), else 0.
+    A tangent's batch axes, indexed with slices in front of idx, then land *after* those
+    axes instead of first; the rules below move them back."""
+    if not any(isinstance(i, (np.ndarray, list)) for i in idx):
+        return 0
+    adv = [k for k, i in enumerate(idx) if isinstance(i, (np.ndarray, list, int, np.integer))
+           and not isinstance(i, bool)]   # with an array, integers count as advanced too
+    if adv == list(range(adv[0], adv[-1] + 1)):
+        return 0
+    shapes = []
+    for k in adv:
+        a = np.asarray(idx[k])
+        shapes += [(int(np.count_nonzero(a)),)] * a.ndim if a.dtype == bool else [a.shape]
+    return len(np.broadcast_shapes(*shapes))
+
+
+def _batch_to_front(r, nb, na):
+    """(advanced, batch, rest) axes -> (batch, advanced, rest)."""
+    return transpose(r, axes=tuple(range(na, na + nb)) + tuple(range(na))
+                     + tuple(range(na + nb, ndim(r))))
+
+
+def _batch_after_adv(r, nb, na):
+    """(batch, advanced, rest) axes -> (advanced, batch, rest): the layout NumPy gives
+    t[batch slices + idx] when it moves idx's advanced axes first."""
+    return transpose(r, axes=tuple(range(nb, nb + na)) + tuple(range(nb))
+                     + tuple(range(na + nb, ndim(r))))
+
+
+def _getitem_jvp(ts, y, x, idx):
+    t = ts[0]
+    r = getitem(t, idx=_prefix(t, x, idx))
+    nb, na = ndim(t) - ndim(x), adv_front(idx)
+    return _batch_to_front(r, nb, na) if nb and na else r
+
+
+def _scatter_add_jvp(ts, y, x, idx, shape):
+    t = ts[0]
+    nb, na = ndim(t) - ndim(x), adv_front(idx)
+    tt = _batch_after_adv(t, nb, na) if nb and na else t
+    return scatter_add(tt, idx=_prefix(t, x, idx), shape=batch(t, x) + tuple(shape))
+
+
 getitem = defop(
     "getitem", lambda x, idx: np.asarray(x)[idx],
     lambda g, y, x, idx: (scatter_add(g, idx=idx, shape=shape_of_raw(x)),),
-    lambda ts, y, x, idx: getitem(ts[0], idx=_prefix(ts[0], x, idx)),
-    saves_in=False, backward_name="IndexBackward")
+    _getitem_jvp, saves_in=False, backward_name="IndexBackward")
 
 # Adjoint of indexing: g scattered into zeros with np.add.at semantics (repeated indices add).
 scatter_add = defop(
     "scatter_add", _scatter_primal,
     lambda g, y, x, idx, shape: (getitem(g, idx=idx),),
-    lambda ts, y, x, idx, shape: scatter_add(ts[0], idx=_prefix(ts[0], x, idx),
-                                             shape=batch(ts[0], x) + tuple(shape)),
-    saves_in=False, backward_name="IndexPutBackward")
+    _scatter_add_jvp, saves_in=False, backward_name="IndexPutBackward")
 
 
 def _index_update_primal(x, v, idx):
@@ -157,19 +199,22 @@ def _index_update_vjp(g, y, x, v, idx):
 def _index_update_jvp(ts, y, x, v, idx):
     tx, tv = ts
     lead = batch(tx, x) if tx is not None else batch(tv, v)
+    if tv is not None and len(batch(tv, v)) > len(lead):
+        lead = batch(tv, v)
+    if tx is None:
+        tx = np.zeros(lead + shape_of_raw(x))
+    elif len(batch(tx, x)) < len(lead):
+        tx = broadcast_to(tx, lead + shape_of_raw(x))
     if tv is None:
         tv = np.zeros(())
     else:
         # v broadcasts into x[idx]: put unit axes between tv's batch axes and v's own axes
         vb = batch(tv, v)
-        nsel = len(np.shape(np.asarray(primal_of(x))[idx]))
-        tv = reshape(tv, vb + (1,) * builtins.max(0, nsel - ndim(v)) + shape_of_raw(v))
-        if len(vb) > len(lead):
-            lead = vb
-    if tx is None:
-        tx = np.zeros(lead + shape_of_raw(x))
-    elif len(batch(tx, x)) < len(lead):
-        tx = broadcast_to(tx, lead + shape_of_raw(x))
+        sel = np.shape(np.asarray(primal_of(x))[idx])
+        tv = reshape(tv, vb + (1,) * builtins.max(0, len(sel) - ndim(v)) + shape_of_raw(v))
+        na = adv_front(idx)
+        if lead and na:
+            tv = _batch_after_adv(broadcast_to(tv, lead + sel), len(lead), na)
     return index_update(tx, tv, idx=_prefix(tx, x, idx))
 
 
