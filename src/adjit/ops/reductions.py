@@ -233,7 +233,9 @@ def _deviations(x, axis, ddof, correction, unbiased):
         ddof = correction
     if unbiased is not None:
         ddof = 1 if unbiased else 0
-    return x - mean(x, axis=axis, keepdims=True), _count(x, axis) - ddof
+    # as NumPy: ddof >= n divides by 0 (inf, or NaN for constant data), never by a negative n
+    n = _count(x, axis) - ddof
+    return x - mean(x, axis=axis, keepdims=True), n if n > 0 else 0
 
 
 def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
