@@ -38,32 +38,12 @@ import numpy as np
 
 from .. import kernels
 from ..core.registry import Traced, new_level
+from ..transforms.pytree import tree_flatten, tree_unflatten
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
 
 MAX_SPECIALIZATIONS = 8
-
-
-# ---------------------------------------------------------------------------------------------
-# pytrees with a hashable structure
-
-def _flatten(x, leaves):
-    if type(x) in (tuple, list):
-        return (type(x), tuple(_flatten(v, leaves) for v in x))
-    if type(x) is dict:
-        keys = tuple(sorted(x))
-        return (dict, keys, tuple(_flatten(x[k], leaves) for k in keys))
-    leaves.append(x)
-    return None
-
-
-def _unflatten(spec, it):
-    if spec is None:
-        return next(it)
-    if spec[0] is dict:
-        return {k: _unflatten(s, it) for k, s in zip(spec[1], spec[2])}
-    return spec[0](_unflatten(s, it) for s in spec[1])
 
 
 _DYN, _INT, _STATIC = 0, 1, 2
@@ -109,8 +89,7 @@ class JitState:
 
     # -- slow path: signature lookup, retrace, fallback ------------------------------------
     def call(self, args, kw):
-        leaves = []
-        spec = _flatten((args, kw), leaves)
+        leaves, spec = tree_flatten((args, kw))
         parts, kparams = [], []
         for lf in leaves:
             if isinstance(lf, Traced):
@@ -177,7 +156,7 @@ class JitState:
             specs.remove(s)
             specs.insert(0, s)
         # the fast path calls the entry with the positional arguments as they are
-        flat_args = key[0][1][0] == (tuple, (None,) * len(args))
+        flat_args = key[0][2][0] == (tuple, None, (None,) * len(args))
         if not kw and flat_args and all(kind != _STATIC for kind, _ in key[1]):
             self.fast = s.entry
         else:
@@ -205,11 +184,10 @@ class JitState:
                 if kind == _INT:
                     kvars.append(None)
                 targs.append(lf)
-        a, k = _unflatten(spec, iter(targs))
+        a, k = tree_unflatten(spec, targs)
         self.n_traces += 1
         out = self.f(*a, **k)
-        oleaves = []
-        ospec = _flatten(out, oleaves)
+        oleaves, ospec = tree_flatten(out)
         out_ids = []
         for o in oleaves:
             if type(o) is Tracer and o._trace is trace:
@@ -286,7 +264,7 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
     if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
             and not prog.out_arrays:
         if (len(rets) == 1 and ospec is None) or \
-                (len(rets) > 1 and ospec == (tuple, (None,) * len(rets))):
+                (len(rets) > 1 and ospec == (tuple, None, (None,) * len(rets))):
             return kernel
     ns = {"_kernel": kernel, "_empty": np.empty}
     params = [f"a{k}" for k in range(nparams)]
@@ -322,20 +300,23 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
 
 
 def _build(spec, it, ns):
+    """Source of an expression rebuilding the pytree `spec` (see pytree.py) from `it`."""
     if spec is None:
         return next(it)
-    if spec[0] is dict:
+    kind, keys, children = spec
+    inner = [_build(s, it, ns) for s in children]
+    if kind is dict:
         ns_key = f"_keys{len(ns)}"
-        ns[ns_key] = spec[1]
-        items = ", ".join(f"{ns_key}[{i}]: {_build(s, it, ns)}" for i, s in enumerate(spec[2]))
-        return "{" + items + "}"
-    inner = [_build(s, it, ns) for s in spec[1]]
-    if spec[0] is tuple:
+        ns[ns_key] = keys
+        return "{" + ", ".join(f"{ns_key}[{i}]: {e}" for i, e in enumerate(inner)) + "}"
+    if kind is tuple:
         return "(" + "".join(e + ", " for e in inner) + ")"
-    if spec[0] is list:
+    if kind is list:
         return "[" + ", ".join(inner) + "]"
     ns_key = f"_type{len(ns)}"
-    ns[ns_key] = spec[0]
+    ns[ns_key] = kind
+    if hasattr(kind, "_fields"):   # a namedtuple takes its fields as arguments
+        return f"{ns_key}({', '.join(inner)})"
     return f"{ns_key}([{', '.join(inner)}])"
 
 
