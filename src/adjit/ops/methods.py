@@ -75,7 +75,7 @@ def _numpy_kw(k):
 
 
 _METHODS = {
-    "__neg__": lambda self: ops.mul(self, -1.0),
+    "__neg__": lambda self: ops.mul(self, -1),  # an int -1 keeps integer tensors integer
     "__pos__": lambda self: self,
     "__abs__": lambda self: ops.abs(self),
     "__getitem__": _getitem,

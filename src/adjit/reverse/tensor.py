@@ -118,7 +118,8 @@ def _as_array(data, dtype=None):
 
 
 class Tensor(Traced):
-    __slots__ = ("_data", "_level", "_rg", "_grad_fn", "_grad", "_box", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_level", "_rg", "_grad_fn", "_grad", "_box", "_hooks", "_base",
+                 "__weakref__")
     _what = "tensor"
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
@@ -129,6 +130,7 @@ class Tensor(Traced):
         self._grad = None
         self._box = [0]
         self._hooks = None
+        self._base = None
         self._rg = False
         if requires_grad:
             if self._data.dtype.kind not in "fc":
@@ -139,7 +141,7 @@ class Tensor(Traced):
     def _make(cls, data, level, node=None):
         t = cls.__new__(cls)
         t._data, t._level, t._grad_fn, t._grad = data, level, node, None
-        t._box, t._hooks, t._rg = [0], None, node is not None
+        t._box, t._hooks, t._rg, t._base = [0], None, node is not None, None
         return t
 
     def _raw(self):
@@ -184,7 +186,17 @@ class Tensor(Traced):
     # -- attributes --------------------------------------------------------------------------
     @property
     def data(self):
-        return Tensor._make(self._data, self._level)
+        """The value as a tensor that does not require grad. As in PyTorch it is an alias:
+        in-place changes of it (`w.data.zero_()`, `w.data[1] = 7`) change this tensor's value,
+        without recording anything or moving its version (the graph keeps the values it saw)."""
+        t = Tensor._make(self._data, self._level)
+        t._base = self
+        return t
+
+    @data.setter
+    def data(self, value):
+        # `w.data = v` (and `w.data += 1`): a new value for w, recorded nowhere, as PyTorch
+        self._data = _as_array(value) if not isinstance(value, Tensor) else value._data
 
     @property
     def shape(self):
@@ -311,7 +323,8 @@ class Tensor(Traced):
     def _inplace(self, fn, *args):
         """Rebind self to fn(self, *args). Under no_grad (or with nothing to record) only the
         value changes; otherwise the op is recorded and self becomes its result. Either way the
-        version counter moves, so a backward that saved the old value raises."""
+        version counter moves, so a backward that saved the old value raises. As in NumPy and
+        PyTorch the result must keep self's shape and be castable to its dtype."""
         if self._grad_fn is None and self._rg and grad_mode.is_grad_enabled():
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation. "
@@ -320,15 +333,35 @@ class Tensor(Traced):
                 self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
             res = fn(Tensor._make(self._data, self._level), *args)
             new = res._data if isinstance(res, Tensor) else res
+            self._check_inplace(new)
             self._data = np.asarray(new).astype(self.dtype, copy=False) \
                 if not isinstance(new, Traced) else new
         else:
             snap = Tensor._make(self._data, self._level, self._grad_fn)
             snap._rg, snap._box = self._rg, [self._box[0]]
             res = fn(snap, *args)
+            self._check_inplace(res._data)
             self._data, self._grad_fn, self._rg = res._data, res._grad_fn, res._rg
         self._box[0] += 1
+        base = self
+        while base._base is not None:   # an alias made by .data: the value is the owner's
+            base = base._base
+            base._data = _inner(self._data) if base._level == EAGER_LEVEL else self._data
         return self
+
+    def _check_inplace(self, new):
+        shp = tuple(new.shape if isinstance(new, Traced) else np.shape(new))
+        if shp != self.shape:
+            raise ValueError(
+                f"adjit: in-place operation on a tensor of shape {self.shape}: the result has the "
+                f"broadcast shape {shp}, which does not fit (NumPy and PyTorch raise too). Write "
+                "`a = a + b` to get the larger result as a new tensor.")
+        dt = np.asarray(_inner(new)).dtype if not isinstance(new, Traced) else new.dtype
+        if not np.can_cast(dt, self.dtype, casting="same_kind"):
+            raise TypeError(
+                f"adjit: in-place operation on a tensor of dtype {self.dtype}: the result has "
+                f"dtype {dt}, which cannot be stored in it (NumPy and PyTorch raise too). Convert "
+                "first (ad.tensor(t, dtype=...)) or write `a = a + b`.")
 
     def zero_(self):
         return self._inplace(lambda t: np.zeros_like(np.asarray(_inner(t._data))))
