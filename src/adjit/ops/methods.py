@@ -54,6 +54,21 @@ def _transpose(self, *dims, dim0=None, dim1=None):
     return ops.transpose(self, axes=tuple(axes))
 
 
+def _squeeze(self, axis=None, dim=None):
+    # PyTorch: t.squeeze(d) leaves a dim of size != 1 alone (NumPy's squeeze raises)
+    axis = axis if dim is None else dim
+    if axis is not None:
+        nd = self.ndim
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        for a in axes:
+            if not -nd <= int(a) < max(nd, 1):
+                raise np.exceptions.AxisError(int(a), nd, "squeeze")
+        axis = tuple(a for a in axes if nd and self.shape[int(a) % nd] == 1)
+        if not axis:
+            return ops.reshape(self, shape=self.shape)
+    return ops.squeeze(self, axis)
+
+
 def _permute(self, *dims):
     return ops.transpose(self, *dims)
 
@@ -98,7 +113,7 @@ _METHODS = {
     "pow": lambda self, e: ops.pow(self, e),
     "clip": lambda self, *a, **k: ops.clip(self, *a, **k),
     "clamp": lambda self, min=None, max=None: ops.clip(self, min, max),
-    "squeeze": lambda self, axis=None, dim=None: ops.squeeze(self, axis if dim is None else dim),
+    "squeeze": _squeeze,
     "unsqueeze": lambda self, dim: ops.expand_dims(self, dim),
 }
 for _name in ["sum", "mean", "prod", "max", "min", "norm", "var", "std", "logsumexp",
