@@ -87,7 +87,10 @@ def jacfwd_impl(f, args, nums, single, chunk):
             for x in lv:
                 lo, hi = int(offs[j]), int(offs[j + 1])
                 if hi <= s or lo >= s + kk:
-                    vals.append(x)            # no direction of this chunk: a constant
+                    # no direction of this chunk: a constant, and a copy, so an f that
+                    # changes its argument in place changes neither the caller's array nor
+                    # the next chunk's
+                    vals.append(x.copy() if isinstance(x, np.ndarray) else x)
                 else:
                     vals.append(Dual._make(x, _seed(s, kk, lo, hi, xshapes[j]), level))
                 j += 1
