@@ -16,12 +16,17 @@ op needs it, for the dtype it is called with (float64 or float32).
 """
 import hashlib
 import importlib.util
+import math
 import os
 import sys
 import tempfile
 import threading
 
 import numpy as np
+
+# Named constants the formulas may use (besides math's pi and inf), defined in the generated
+# modules too (HEADER); the elementwise ops' NumPy and ad-level namespaces take them from here.
+CONSTANTS = {"LN2": math.log(2.0), "LN10": math.log(10.0)}
 
 _lock = threading.RLock()
 _sources = {}      # kernel name -> (argnames, expression)
@@ -56,7 +61,7 @@ from math import sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, exp, log, sq
 from math import log1p, expm1, erf, inf
 from adjit.kernels.scalar import sign, step, sigmoid, softplus, where, logpos, exp2, log2, log10
 from adjit.kernels.scalar import arcsin, arccos, arctan, square, relu, erf_d, smul, absolute as abs
-'''
+''' + "".join(f"{k} = float.fromhex({v.hex()!r})\n" for k, v in sorted(CONSTANTS.items()))
 
 # The loop of one kernel. The first operand and OUT come as 2-D (reps, n), every other operand
 # as 1-D (n,): reps > 1 for a JVP tangent's leading batch axes (k directions over the same x, y).
@@ -120,7 +125,7 @@ class Kernel:
     def __call__(self, *args):
         # fast path (the fused VJP/JVP terms): contiguous float arrays of one dtype, same shape
         a0 = args[0]
-        if type(a0) is np.ndarray and a0.dtype.kind == "f" and a0.dtype.itemsize >= 4:
+        if type(a0) is np.ndarray and a0.dtype.kind == "f" and 4 <= a0.dtype.itemsize <= 8:
             dt, shp = a0.dtype, a0.shape
             for a in args:
                 if type(a) is not np.ndarray or a.dtype != dt or a.shape != shp \
@@ -135,7 +140,8 @@ class Kernel:
                 return out if out.ndim else out[()]
         arrs = [np.asarray(a) for a in args]
         for a in arrs:
-            if a.dtype.kind not in "biuf":
+            # the loops are compiled for float32 and float64 (longdouble has no numba type)
+            if a.dtype.kind not in "biuf" or a.dtype.itemsize > 8:
                 raise TypeError(f"ufunc '{self.name}' not supported for the input types "
                                 f"{tuple(str(b.dtype) for b in arrs)}")
         dt = np.result_type(*arrs)

@@ -15,9 +15,8 @@ from ..core.registry import Op, Traced
 
 # Namespaces the formulas are evaluated in. Each unary elementwise op adds its own NumPy primal
 # to NP_NS when it is registered (the op table is the one list of them); AD_NS gets the ad ops.
-NP_NS = {"where": np.where, "pi": math.pi, "inf": math.inf, "LN2": math.log(2.0),
-         "LN10": math.log(10.0)}
-AD_NS = {"pi": math.pi, "inf": math.inf, "LN2": math.log(2.0), "LN10": math.log(10.0)}
+NP_NS = {"where": np.where, "pi": math.pi, "inf": math.inf, **kernels.CONSTANTS}
+AD_NS = {"pi": math.pi, "inf": math.inf, **kernels.CONSTANTS}
 
 
 def _fn(expr, names, ns):
