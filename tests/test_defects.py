@@ -261,6 +261,7 @@ def test_item_16_item_assignment_in_forward_mode_and_jit():
     np.testing.assert_allclose(ad.jit(ad.jacfwd(_set_first))(x), J, atol=1e-7)
     jg = ad.jit(ad.grad(lambda v: ad.sum(_set_first(v))))
     np.testing.assert_allclose(jg(x), J.sum(axis=0), atol=1e-7)
+    assert j._jit.n_eager == 0 and jg._jit.n_eager == 0      # compiled, not run eagerly
 
 
 def test_item_17_jacrev_of_a_vjp_only_custom_op():
