@@ -75,7 +75,8 @@ def _prod_others_ad(x, axis):
 def _prod_d(x, y, axis, keepdims):
     xr = primal_of(x)
     xc = cond_of(x)
-    nz = bool(_min(xc != 0)) if isinstance(xc, Traced) else np.all(xr != 0)  # ad.jit: a guard
+    # ad.jit: a guard (counting zeros, which also works for an empty x)
+    nz = not bool(sum_op(xc == 0)) if isinstance(xc, Traced) else np.all(xr != 0)
     if nz:
         return expand(y, shape_of_raw(x), axis, keepdims) / x
     if isinstance(x, Traced):
@@ -147,12 +148,17 @@ _logsumexp = _weighted_reduction("logsumexp", _lse_primal, _lse_w)
 
 def _softmax_primal(x, axis=-1):
     x = np.asarray(x)
+    if x.size == 0:   # an empty axis (or an empty batch): the empty result, as NumPy's ufuncs
+        return np.exp(x)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_primal(x, axis=-1):
-    return np.asarray(x) - _lse_primal(x, axis=axis, keepdims=True)
+    x = np.asarray(x)
+    if x.size == 0:
+        return x - np.zeros((), dtype=np.result_type(x, np.float32))
+    return x - _lse_primal(x, axis=axis, keepdims=True)
 
 
 _softmax = defop(
