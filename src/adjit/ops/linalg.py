@@ -199,9 +199,31 @@ def _logabsdet_primal(x):
     return np.linalg.slogdet(x)[1]
 
 
-logabsdet = defop("logabsdet", _logabsdet_primal,
-                  lambda g, y, x: (_col(g) * mT(inv(x)),),
-                  lambda ts, y, x: _diag_sum(solve(x, ts[0])), backward_name="LogdetBackward")
+def _singular_logdet():
+    # PyTorch documents logdet as not differentiable at a singular matrix (its LU-based
+    # backward returns non-finite numbers there); adjit says so instead
+    return np.linalg.LinAlgError(
+        "adjit.logdet: the derivative of log|det x| is inv(x)^T, which does not exist at this "
+        "singular matrix. Differentiate at a regular matrix (e.g. x + eps * I with a small "
+        "eps), or use ad.det, whose derivative exists everywhere.")
+
+
+def _logabsdet_vjp(g, y, x):
+    try:
+        return (_col(g) * mT(inv(x)),)
+    except np.linalg.LinAlgError:
+        raise _singular_logdet() from None
+
+
+def _logabsdet_jvp(ts, y, x):
+    try:
+        return _diag_sum(solve(x, ts[0]))
+    except np.linalg.LinAlgError:
+        raise _singular_logdet() from None
+
+
+logabsdet = defop("logabsdet", _logabsdet_primal, _logabsdet_vjp, _logabsdet_jvp,
+                  backward_name="LogdetBackward")
 
 inv = defop("inv", np.linalg.inv,
             lambda g, y, x: (-matmul(mT(y), matmul(g, mT(y))),),
