@@ -87,11 +87,13 @@ class Op:
 
     broadcast: inputs broadcast against each other (reverse mode sums cotangents back).
     nondiff:   output carries no derivative (comparisons, argmax ...).
-    saves_in / saves_out: which values the VJP reads, for the in-place version check.
+    saves_in / saves_out: which values the VJP reads, for the in-place version check and for
+               freeing them after a backward; `reads(needs)` refines it per call.
     """
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
-                 saves_in=True, saves_out=False, backward_name=None, vjp_needs=False):
+                 saves_in=True, saves_out=False, backward_name=None, vjp_needs=False,
+                 reads=None):
         self.name = name
         self.primal = primal
         self.vjp = vjp
@@ -103,6 +105,7 @@ class Op:
         self.backward_name = backward_name or _camel(name) + "Backward"
         # vjp_needs: the VJP takes `_needs` (which inputs want a cotangent) and skips the rest
         self.vjp_needs = vjp_needs
+        self.read_rule = reads
 
     def __call__(self, *args, **params):
         for a in args:
@@ -115,6 +118,14 @@ class Op:
             if err is None:
                 raise
             raise err from None
+
+    def reads(self, needs):
+        """(indices of the inputs whose values the VJP reads, whether it reads the output)
+        when it computes the cotangents flagged in `needs`. Only these values are checked
+        against in-place changes and kept after a backward; shapes are always available."""
+        if self.read_rule is not None:
+            return self.read_rule(needs)
+        return (range(len(needs)) if self.saves_in else ()), self.saves_out
 
     # The layers call these; subclasses (elementwise formulas) specialise them.
     def backward(self, g, out, inputs, params, needs):

@@ -115,8 +115,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     captured[i] = g
             cts = node.apply(g, create_graph)
             if not retain_graph:
-                node.raw = node.out = None
-                node.freed = True
+                node.free()
             for c, nx in zip(cts, node.next):
                 if c is None or nx is None:
                     continue

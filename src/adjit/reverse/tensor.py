@@ -55,6 +55,30 @@ class Node:
                     "tensor before modifying it in place, or do the in-place change before "
                     "using the tensor in the computation.")
 
+    def free(self):
+        """After a backward without retain_graph: drop the values the VJP reads (unless they
+        are constant scalars); the others become shape-only placeholders, since rules read their
+        shapes. A node that kept everything it reads can run again, as in PyTorch (a second
+        backward through (x + 1).sum() works, through x.sin().sum() it raises)."""
+        if self.freed:
+            return
+        op = self.op
+        rin, rout = op.reads(self.needs) if op.saves_in or op.saves_out else ((), False)
+        lost = rout
+        raw = []
+        for j, r in enumerate(self.raw):
+            if j not in rin:
+                r = _placeholder(r)
+            elif self.next[j] is not None or not _scalar(r):
+                lost = True   # kept: only constant scalars (the 2.0 of x * 2.0), as PyTorch
+            raw.append(r)
+        if lost:
+            self.raw = self.out = None
+            self.freed = True
+        else:
+            self.raw = tuple(raw)
+            self.out = self.out if rout else _placeholder(self.out)
+
     def apply(self, g, create_graph):
         if self.freed:
             self._check()
@@ -77,6 +101,19 @@ def _shape(v):
     # np.shape costs ~0.3 us through its dispatcher; arrays and NumPy scalars have .shape
     s = getattr(v, "shape", None)
     return s if type(s) is tuple else np.shape(v)
+
+
+def _scalar(v):
+    return not isinstance(v, Traced) and np.ndim(v) == 0
+
+
+def _placeholder(v):
+    """An array of v's shape and dtype that costs no memory (all strides 0)."""
+    if v is None or _scalar(v):
+        return v
+    if isinstance(v, Traced):
+        return np.broadcast_to(np.zeros((), dtype=v.dtype), v.shape)
+    return np.broadcast_to(np.zeros((), dtype=np.asarray(v).dtype), np.shape(v))
 
 
 def _rebuild(raw, nxt):
@@ -173,12 +210,19 @@ class Tensor(Traced):
             else:
                 nxt.append(None)
                 needs.append(False)
-            if op.saves_in and isinstance(a, Tensor) and a._level == level:
-                saved.append((a._box, a._box[0]))
         res = Tensor._make(out, level)
-        if op.saves_out:
-            saved.append((res._box, 0))
-        res._grad_fn = Node(op, tuple(nxt), tuple(needs), tuple(raw), out, params, tuple(saved),
+        needs = tuple(needs)
+        if op.saves_in or op.saves_out:
+            # only the values the VJP reads for these cotangents are version-checked: in
+            # b = a * 3 the cotangent of a needs 3, so a += 1 afterwards is harmless
+            rin, rout = op.reads(needs)
+            for j in rin:
+                a = args[j]
+                if isinstance(a, Tensor) and a._level == level:
+                    saved.append((a._box, a._box[0]))
+            if rout:
+                saved.append((res._box, 0))
+        res._grad_fn = Node(op, tuple(nxt), needs, tuple(raw), out, params, tuple(saved),
                             level)
         res._rg = True
         return res
@@ -218,6 +262,8 @@ class Tensor(Traced):
     @requires_grad.setter
     def requires_grad(self, flag):
         if self._grad_fn is not None:
+            if flag:
+                return   # a computed result already requires grad: a no-op, as PyTorch
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. This tensor is the "
                 f"result of {self._grad_fn.name()}; set requires_grad on the leaf inputs before "
