@@ -98,13 +98,19 @@ def _extreme(npf):
         m = xr == np.reshape(yr, keep_shape(np.shape(xr), axis))
         return m, np.sum(m, axis=axis, keepdims=True)
 
+    # Ties share the derivative evenly. A slice whose extreme is NaN matches no element
+    # (cnt == 0): its derivative is NaN throughout, as PyTorch's and JAX's for a NaN result.
     def vjp(g, y, x, axis=None, keepdims=False):
         m, cnt = mask(x, y, axis, keepdims)
-        return (where(m, expand(g, shape_of_raw(x), axis, keepdims) / cnt, 0.0),)
+        nan_slice = cnt == 0
+        return (where(m, expand(g, shape_of_raw(x), axis, keepdims) / where(nan_slice, 1, cnt),
+                      where(nan_slice, np.nan, 0.0)),)
 
     def jvp(ts, y, x, axis=None, keepdims=False):
         m, cnt = mask(x, y, axis, keepdims)
-        return sum_op(where(m, ts[0], 0.0) / cnt, axis=neg_axes(axis, ndim(x)), keepdims=keepdims)
+        nan_slice = cnt == 0
+        return sum_op(where(m, ts[0], where(nan_slice, np.nan, 0.0)) / where(nan_slice, 1, cnt),
+                      axis=neg_axes(axis, ndim(x)), keepdims=keepdims)
 
     return (lambda x, axis=None, keepdims=False: npf(x, axis=axis, keepdims=keepdims)), vjp, jvp
 
