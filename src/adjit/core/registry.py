@@ -148,6 +148,14 @@ class Op:
         return f"<adjit op {self.name}>"
 
 
+def _array(a):
+    """a as an array, or None for a ragged nested list."""
+    try:
+        return np.asarray(a)
+    except ValueError:
+        return None
+
+
 def _shapes(args, params):
     parts = [str(tuple(np.shape(a))) for a in args]
     desc = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -160,8 +168,12 @@ def _input_error(op, args, params, e):
     """A clear error for bad inputs to an op's primal (numpy's or numba's text names neither
     the adjit op nor, for ufuncs, the shapes), or None to re-raise the original."""
     msg = str(e)
-    if isinstance(e, np.linalg.LinAlgError):
+    if isinstance(e, (np.linalg.LinAlgError, np.exceptions.AxisError)):
         return None
+    for i, a in enumerate(args):
+        if not isinstance(a, Traced) and _array(a) is None:
+            return ValueError(f"adjit.{op.name}: input {i} is a ragged nested list (rows of "
+                              "different lengths), not an array; pass a rectangular array")
     bad = [a for a in args if not isinstance(a, Traced)
            and np.asarray(a).dtype.kind not in "biufc"]
     if bad:  # strings, None, object arrays: NumPy's text ("no callable sin method") is obscure
@@ -174,12 +186,24 @@ def _input_error(op, args, params, e):
     if isinstance(e, ValueError) and "core dimension" in msg:
         return ValueError(f"adjit.{op.name}: operands with shapes {_shapes(args, params)} do "
                           f"not have matching matrix dimensions ({msg.strip()})")
+    if isinstance(e, ValueError) and "zero-size array" in msg:
+        return ValueError(f"adjit.{op.name}: cannot reduce an empty array of shape "
+                          f"{_shapes(args, params)}{_axis_text(params)}: {op.name} of no values "
+                          "is undefined (NumPy and PyTorch raise too)")
     if isinstance(e, TypeError) and ("not supported for the input types" in msg
                                      or "did not contain a loop" in msg):
         kinds = ", ".join(str(getattr(a, "dtype", type(a).__name__)) for a in args)
         return TypeError(f"adjit.{op.name}: unsupported input type(s) {kinds}; adjit ops take "
-                         "numbers and numeric arrays (float for differentiation)")
+                         "numbers and numeric arrays of dtype bool, int, float32 or float64 "
+                         "(float for differentiation)")
+    if isinstance(e, ValueError):  # any other: at least say which op and which shapes
+        return ValueError(f"adjit.{op.name}: inputs of shapes {_shapes(args, params)}: "
+                          f"{msg.strip()}")
     return None
+
+
+def _axis_text(params):
+    return f" along axis {params['axis']}" if params.get("axis") is not None else ""
 
 
 def _camel(name):
