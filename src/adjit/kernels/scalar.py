@@ -12,6 +12,9 @@ _jit = njit(cache=True, inline="always")
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
 
+# formula names served by a helper of another name (`abs` would shadow the builtin here)
+FORMULA_NAMES = {"abs": "absolute"}
+
 
 @_jit
 def sign(x):
