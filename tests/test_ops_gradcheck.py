@@ -658,7 +658,9 @@ def test_custom_op_duplicate_name_rejected():
 # ---------------------------------------------------------------------------------------------
 # large arrays: the fused numba kernels (size >= kernels.FUSE_MIN) give the NumPy path's values
 
-LARGE_UNARY = ["sin", "exp", "tanh", "log", "sigmoid", "erf", "sqrt"]
+# exp2, log2, log10: their partials use LN2 / LN10, which the hand-kept kernel header lacked
+# (a numba NameError on arrays >= FUSE_MIN); the header is now derived from the formulas
+LARGE_UNARY = ["sin", "exp", "tanh", "log", "sigmoid", "erf", "sqrt", "exp2", "log2", "log10"]
 LARGE_BINARY = ["mul", "div", "pow", "maximum"]
 N_LARGE = 5000
 
