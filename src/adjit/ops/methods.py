@@ -67,7 +67,9 @@ def _numpy_kw(k):
 
 
 def _method(f):
-    return lambda self, *a, **k: f(self, *a, **_numpy_kw(k))
+    def method(self, *a, **k):
+        return f(self, *a, **_numpy_kw(k)) if k else f(self, *a)
+    return method
 
 
 # the methods the rows and composites declare (sum, sin, asin, det, inverse, var ...)
