@@ -85,19 +85,19 @@ def primal_of(v):
 class Op:
     """One registry entry: everything about an op on one row.
 
-    broadcast: inputs broadcast against each other (reverse mode sums cotangents back).
-    nondiff:   output carries no derivative (comparisons, argmax ...).
-    saves_in / saves_out: which values the VJP reads, for the in-place version check.
-    linear:    the op is linear in its inputs, so its JVP is the op itself applied to the
-               tangents (autograd's "same", JAX's deflinear); `batched(params, lead, out,
-               *inputs)` gives the params for tangents with leading batch axes `lead`.
-    lower:     how `ad.jit` compiles it (the code generator's class: "pw" pointwise, "ix" index
-               map, "red" reduction, "mm", "cat", "scan", "axis", "lib", "update"), None if it
-               cannot; `jit` holds the per-op data that class needs (see jit/lowering.py).
-    api:       the public function serving the row (default the op itself), exported under
-               `name` and `aliases` unless export=False; `methods` are the Tensor / Dual /
-               Tracer method names it is reachable as, `operator` the Python operator.
-    domain:    the inputs the op-info sweep tests it on (testing/opinfo.py reads it).
+    - broadcast: inputs broadcast against each other (reverse mode sums cotangents back).
+    - nondiff: output carries no derivative (comparisons, argmax ...).
+    - saves_in / saves_out: which values the VJP reads, for the in-place version check.
+    - linear: the op is linear in its inputs, so its JVP is the op itself applied to the
+      tangents (autograd's "same", JAX's deflinear); `batched(params, lead, out, *inputs)`
+      gives the params for tangents with leading batch axes `lead`.
+    - lower: how `ad.jit` compiles it (the code generator's class: "pw" pointwise, "ix" index
+      map, "red" reduction, "mm", "cat", "scan", "axis", "lib", "update"), None if it cannot;
+      `jit` holds the per-op data that class needs (see jit/lowering.py).
+    - api: the public function serving the row (default the op itself), exported under `name`
+      and `aliases` unless export=False; `methods` are the Tensor / Dual / Tracer method names
+      it is reachable as, `operator` the Python operator.
+    - domain: the inputs the op-info sweep tests it on (testing/opinfo.py reads it).
     """
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
