@@ -264,6 +264,25 @@ def test_item_16_item_assignment_in_forward_mode_and_jit():
     assert j._jit.n_eager == 0 and jg._jit.n_eager == 0      # compiled, not run eagerly
 
 
+def _set_advanced(v):
+    v = v * 1.0
+    v[[0, 1], :, [0, 2]] = ad.sin(v[[0, 1], :, [1, 3]])      # NumPy moves these axes first
+    v[np.array([True, False]), 1:, [[0], [2]]] = ad.reshape(v[1, :2, 1:3], (2, 1, 2)) * 2.0
+    v[[0, 1], 1] = 0.0
+    return v
+
+
+def test_item_16_item_assignment_with_advanced_indices():
+    x = np.random.default_rng(16).standard_normal((2, 3, 4))
+    J = fd_jac(_set_advanced, x)
+    np.testing.assert_allclose(ad.jacrev(_set_advanced)(x), J, atol=1e-7)
+    np.testing.assert_allclose(ad.jacfwd(_set_advanced)(x), J, atol=1e-7)
+    for f, want in ((_set_advanced, _set_advanced(x)), (ad.jacfwd(_set_advanced), J)):
+        jf = ad.jit(f)
+        np.testing.assert_allclose(jf(x), want, atol=1e-7)
+        assert jf._jit.n_eager == 0
+
+
 def test_item_17_jacrev_of_a_vjp_only_custom_op():
     sq = ad.custom_op("defects_sq17", lambda x: x * x, lambda g, y, x: (2.0 * x * g,))
     x = np.arange(6.0)
