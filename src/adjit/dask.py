@@ -247,9 +247,11 @@ def value_and_grad(loss, params, data, *, split_every=8, client=None, retries=No
         raise TypeError(f"adjit.dask.value_and_grad: loss must be a function, got "
                         f"{type(loss).__name__}")
     arrays, single = _as_arrays(data, "value_and_grad")
-    kernel = _kernel_of(loss, _vg_tokens, ad.value_and_grad)
+    # one copy of the kernel and the parameters in the graph, shared by all tasks (embedded in
+    # each task, the kernel would be pickled once per chunk: ~1 ms each)
+    kernel = dask.delayed(_kernel_of(loss, _vg_tokens, ad.value_and_grad), traverse=False)
     declared = [a.shape[1:] for a in arrays]
-    params = dask.delayed(params, traverse=False)   # one copy in the graph, shared by all tasks
+    params = dask.delayed(params, traverse=False)
     task = dask.delayed(_chunk_value_and_grad, pure=False)
     parts = [task(kernel, params, i, rows, declared, single, *blks)
              for i, (rows, *blks) in enumerate(zip(_row_ranges(arrays[0].chunks[0]),
@@ -314,7 +316,8 @@ def map(fn, points, *args, out_shape=None, dtype=None, jit=True):  # noqa: A001 
         out_shape = first.shape if out_shape is None else out_shape
         dtype = first.dtype if dtype is None else dtype
     out_shape, dtype = tuple(int(n) for n in out_shape), np.dtype(dtype)
-    kernel = _kernel_of(fn, _map_tokens, lambda f: f) if jit else fn
+    kernel = dask.delayed(_kernel_of(fn, _map_tokens, lambda f: f) if jit else fn,
+                          traverse=False)
     task = dask.delayed(_map_block, pure=False)
     args = dask.delayed(args, traverse=False)
     parts = [da.from_delayed(task(kernel, args, i, rows, points.shape[1:], out_shape, dtype, blk),
