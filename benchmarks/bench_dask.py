@@ -145,11 +145,12 @@ def main():
         it, ev, res = on_cluster(workers, a.rows, a.features, a.chunk_rows, a.maxiter, a.repeat)
         results[workers] = it
         print(f"dask, {workers} worker(s): {it:.3f} s per L-BFGS iteration, {ev:.3f} s per "
-              f"evaluation (medians; {res.nit} iterations, loss {res.fun:.6f})", flush=True)
+              f"evaluation (medians; {res.nit} iterations, loss {res.fun:.6f}; load "
+              f"{os.getloadavg()[0]:.1f})", flush=True)
     X, y, _ = make_data(a.rows, a.features, a.chunk_rows, seed=0)
     it, ev, res = local_baseline(X, y, a.chunk_rows, a.maxiter)
     print(f"no dask, this process: {it:.3f} s per L-BFGS iteration, {ev:.3f} s per evaluation "
-          f"({res.nit} iterations, loss {res.fun:.6f})")
+          f"({res.nit} iterations, loss {res.fun:.6f}; load {os.getloadavg()[0]:.1f})")
     print(f"speed-up 1 -> 2 workers: {results[1] / results[2]:.2f}x")
     e, k, d, per = chunk_overhead()
     print(f"per-chunk overhead (1 worker, 200 chunks of 1,000 rows): {per * 1e3:.2f} ms "
