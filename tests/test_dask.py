@@ -165,3 +165,11 @@ def test_map_hessians_at_many_points(client):
 def test_import_adjit_does_not_import_dask():
     code = "import sys, adjit; assert 'dask' not in sys.modules and 'distributed' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_local_scheduler_when_configured(client):
+    X, y, params = make_data(8)
+    want = ad.value_and_grad(logistic)(params, (X, y))
+    with dask.config.set(scheduler="sync"):
+        got = addask.value_and_grad(logistic, params, dask_data(X, y))
+    assert_same(got, want)

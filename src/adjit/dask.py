@@ -24,7 +24,6 @@ parameters, say) is returned as it is, like the single-machine one.
 This module is imported only by `import adjit.dask`; `import adjit` never imports Dask.
 """
 import collections
-import sys
 import threading
 import uuid
 import weakref
@@ -240,8 +239,9 @@ def value_and_grad(loss, params, data, *, split_every=8, client=None, retries=No
     over the chunk's rows (not average) so that the chunks add up to the whole loss. `params` may
     be an array, a float or a tuple/list/dict of them, as `ad.grad` accepts; the gradient has
     the same structure. Returns NumPy values (computes now). `client`: a dask.distributed Client
-    (default: the current one if any, else Dask's local scheduler); `retries`: passed to
-    `Client.compute` for tasks that raise (a worker that dies is handled by Dask anyway).
+    (default: Dask's usual choice: the `scheduler` config, else the current Client, else the
+    local scheduler); `retries`: passed to `Client.compute` for tasks that raise (a task whose
+    worker dies is rerun by Dask anyway).
     """
     if not callable(loss):
         raise TypeError(f"adjit.dask.value_and_grad: loss must be a function, got "
@@ -260,13 +260,12 @@ def value_and_grad(loss, params, data, *, split_every=8, client=None, retries=No
 
 
 def _compute(obj, client, retries):
-    if client is None and "distributed" in sys.modules:
-        try:
-            client = sys.modules["distributed"].default_client()
-        except ValueError:       # no client: Dask's local scheduler
-            client = None
     if client is None:
-        return dask.compute(obj)[0]
+        # Dask's choice (dask.config "scheduler", else the current distributed client, else
+        # the local scheduler); `retries` needs a distributed Client
+        client = getattr(dask.base.get_scheduler(), "__self__", None)
+        if not hasattr(client, "compute"):
+            return dask.compute(obj)[0]
     kw = {} if retries is None else {"retries": int(retries)}
     return client.compute(obj, **kw).result()
 
