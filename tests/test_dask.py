@@ -95,9 +95,13 @@ def test_survives_a_worker_dying_mid_computation(client, tmp_path):
 
     def fragile(params, chunk):
         # the first worker to trace this dies on the spot; Dask reruns its task elsewhere
-        if os.getpid() != here and not os.path.exists(marker):
-            open(marker, "w").close()
-            os._exit(1)
+        if os.getpid() != here:
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                pass
+            else:
+                os._exit(1)
         return logistic(params, chunk)
 
     X, y, params = make_data(2)
