@@ -1,7 +1,7 @@
 """Logistic regression on 10 million rows: gradients on Dask workers, L-BFGS-B in scipy.
 
-Run:  pip install -e ".[dask]"
-      python examples/dask_logistic_regression.py --workers 2 --rows 10000000
+Needs: pip install -e ".[dask]" and pip install -e ".[examples]" (scipy)
+Run:   python examples/dask_logistic_regression.py --workers 2 --rows 10000000
 
 The data (rows x 20 features, generated from known weights) lives in the workers' memory in
 chunks of rows; each evaluation of the loss sends the 21 parameters out, every worker computes
