@@ -19,6 +19,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import logging  # noqa: E402
 import importlib.util  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -71,7 +72,8 @@ def on_cluster(workers, rows, features, chunk_rows, maxiter, repeat):
     import adjit.dask
     from dask.distributed import Client, LocalCluster
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=None, silence_logs=logging.CRITICAL) \
+                      as cluster, Client(cluster) as client:
         X, y, _ = make_data(rows, features, chunk_rows, seed=0)
         X, y = client.persist([X, y])
         n = rows
@@ -103,7 +105,8 @@ def chunk_overhead(n_chunks=200, chunk_rows=1000, features=20, repeat=15):
     w = np.zeros(features + 1)
     vg = ad.jit(ad.value_and_grad(loss))
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=None, silence_logs=logging.CRITICAL) \
+                      as cluster, Client(cluster) as client:
         X, y, _ = make_data(n_chunks * chunk_rows, features, chunk_rows, seed=0)
         X, y = client.persist([X, y])
         Xn, yn = X.compute(), y.compute()

@@ -9,6 +9,7 @@ its chunks' value and gradient with one compiled adjit kernel, and the partial r
 up in a tree. The printed time per iteration is what one L-BFGS-B step costs.
 """
 import argparse
+import logging
 import time
 
 import numpy as np
@@ -49,7 +50,8 @@ def main(argv=None):
 
     chunk_rows = min(args.chunk_rows, args.rows)
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=None, silence_logs=logging.CRITICAL) \
+                      as cluster, Client(cluster) as client:
         X, y, w_true = make_data(args.rows, args.features, chunk_rows, seed=0)
         t = time.perf_counter()
         X, y = client.persist([X, y])          # generated on the workers, kept there

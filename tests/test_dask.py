@@ -24,7 +24,7 @@ ROWS, CHUNK, FEATURES = 1200, 300, 4
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
+                                       dashboard_address=None, silence_logs=50)
     c = distributed.Client(cluster)
     try:
         yield c
@@ -167,7 +167,8 @@ def test_map_hessians_at_many_points(client):
 
 
 def test_import_adjit_does_not_import_dask():
-    code = "import sys, adjit; assert 'dask' not in sys.modules and 'distributed' not in sys.modules"
+    code = ("import sys, adjit; "
+            "assert 'dask' not in sys.modules and 'distributed' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
