@@ -178,3 +178,11 @@ def test_local_scheduler_when_configured(client):
     with dask.config.set(scheduler="sync"):
         got = addask.value_and_grad(logistic, params, dask_data(X, y))
     assert_same(got, want)
+
+
+def test_jitted_functions_run_on_the_workers(client):
+    # ad.jit objects pickle (function and options); each worker traces and loads the kernel
+    g = ad.jit(ad.grad(lambda x: (ad.sin(x) * x).sum()))
+    xs = [np.linspace(0.0, 1.0, 5) + k for k in range(4)]
+    for x, r in zip(xs, client.gather(client.map(g, xs))):
+        np.testing.assert_allclose(r, np.sin(x) + x * np.cos(x), rtol=1e-14)

@@ -176,7 +176,7 @@ def _first_bad_row(blocks, index, rows, what):
             n = int(bad.sum())
             return ChunkError(f"adjit.dask.{what}: {_where(index, rows)} has non-finite values "
                               f"in data[{j}]: row {rows[0] + r} (first of {n} such rows in the "
-                              f"chunk) is {b[r]!r}; drop or impute them before the fit",
+                              f"chunk) is {np.array2string(b[r], threshold=10)}; drop or impute such rows",
                               index, rows)
     return None
 
