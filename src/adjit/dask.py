@@ -173,10 +173,16 @@ def _first_bad_row(blocks, index, rows, what):
         bad = ~np.isfinite(b.reshape(b.shape[0], -1)).all(axis=1)
         if bad.any():
             r = int(np.argmax(bad))
-            n = int(bad.sum())
+            row = b[r]
+            found = str(row)
+            if row.ndim:     # the first few offending entries of the row
+                found = ", ".join(
+                    f"{row[tuple(i)]} at " + (f"column {i[0]}" if row.ndim == 1 else
+                                              f"{tuple(int(k) for k in i)}")
+                    for i in np.argwhere(~np.isfinite(row))[:5])
             return ChunkError(f"adjit.dask.{what}: {_where(index, rows)} has non-finite values "
-                              f"in data[{j}]: row {rows[0] + r} (first of {n} such rows in the "
-                              f"chunk) is {np.array2string(b[r], threshold=10)}; drop or impute such rows",
+                              f"in data[{j}]: row {rows[0] + r} (first of {int(bad.sum())} such "
+                              f"rows in the chunk) has {found}; drop or impute such rows",
                               index, rows)
     return None
 
