@@ -20,6 +20,9 @@ import itertools
 import numpy as np
 
 OPS = {}
+# NumPy callable -> the public adjit function with NumPy's signature that implements it on
+# wrapped values (registered with @implements next to the function's definition)
+NUMPY_WRAPPERS = {}
 
 # Level 0: eager PyTorch-style tensors. Level 1: duals made by `ad.dual`. Transforms: fresh.
 EAGER_LEVEL = 0
@@ -43,6 +46,11 @@ class Traced:
     @staticmethod
     def _apply(op, args, params, level):  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def _carries_derivative(self):
+        """True for values whose derivative NumPy would drop (a Tensor that requires grad, a
+        dual number): NumPy functions without a row refuse them (core/numpy_protocol.py)."""
+        return False
 
     # Python protocols shared by every wrapper (each class supplies shape, dtype, item)
     @property
@@ -88,10 +96,13 @@ class Op:
     broadcast: inputs broadcast against each other (reverse mode sums cotangents back).
     nondiff:   output carries no derivative (comparisons, argmax ...).
     saves_in / saves_out: which values the VJP reads, for the in-place version check.
+    numpy:     the NumPy callables the op serves when they are called on wrapped values
+               (np.sin(t) runs `sin`); they take the op's inputs positionally, no keywords.
     """
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
-                 saves_in=True, saves_out=False, backward_name=None, vjp_needs=False):
+                 saves_in=True, saves_out=False, backward_name=None, vjp_needs=False,
+                 numpy=()):
         self.name = name
         self.primal = primal
         self.vjp = vjp
@@ -103,6 +114,7 @@ class Op:
         self.backward_name = backward_name or _camel(name) + "Backward"
         # vjp_needs: the VJP takes `_needs` (which inputs want a cotangent) and skips the rest
         self.vjp_needs = vjp_needs
+        self.numpy = tuple(numpy)
 
     def __call__(self, *args, **params):
         for a in args:
@@ -149,6 +161,13 @@ def _input_error(op, args, params, e):
     """A clear error for bad inputs to an op's primal (numpy's or numba's text names neither
     the adjit op nor, for ufuncs, the shapes), or None to re-raise the original."""
     msg = str(e)
+    for a in args:
+        if isinstance(a, (list, tuple)) and _holds_traced(a):
+            return TypeError(
+                f"adjit.{op.name}: got a Python {type(a).__name__} holding differentiated "
+                "values, which NumPy would turn into a constant. Stack them into one array "
+                "first (ad.stack(xs)); a list passed to ad.grad is a pytree whose elements are "
+                "differentiated one by one.")
     if isinstance(e, np.linalg.LinAlgError):
         return None
     bad = [a for a in args if not isinstance(a, Traced)
@@ -171,6 +190,11 @@ def _input_error(op, args, params, e):
     return None
 
 
+def _holds_traced(seq):
+    return any(isinstance(v, Traced) or isinstance(v, (list, tuple)) and _holds_traced(v)
+               for v in seq)
+
+
 def _camel(name):
     return "".join(p[:1].upper() + p[1:] for p in name.strip("_").split("_"))
 
@@ -188,6 +212,30 @@ def register(op):
         raise ValueError(f"adjit: an op named '{op.name}' is already registered")
     OPS[op.name] = op
     return op
+
+
+def implements(*np_funcs):
+    """Register the decorated public function (written with NumPy's signature) as adjit's
+    implementation of np_funcs on wrapped values: @implements(np.concatenate)."""
+    def deco(fn):
+        for f in np_funcs:
+            NUMPY_WRAPPERS[f] = fn
+        return fn
+    return deco
+
+
+_table = [None, None]
+
+
+def numpy_table():
+    """NumPy callable -> adjit implementation, built from the op rows' `numpy` callables and
+    the wrappers registered with @implements (which take NumPy's full signature)."""
+    key = (len(OPS), len(NUMPY_WRAPPERS))
+    if _table[0] != key:
+        t = {f: op for op in OPS.values() for f in op.numpy}
+        t.update(NUMPY_WRAPPERS)
+        _table[0], _table[1] = key, t
+    return _table[1]
 
 
 def defop(name, primal, vjp=None, jvp=None, **flags):

@@ -55,16 +55,23 @@ _BINARY = [
      "where(b < a, 1.0, where(a == b, 0.5, 0.0))", np.minimum),
 ]
 
+def _serves(f):
+    # a NumPy ufunc primal is also the NumPy function the row serves (np.sin(t) runs sin)
+    return (f,) if isinstance(f, np.ufunc) else ()
+
+
 for _n, _f, _d, _np in _UNARY:
-    globals()[_n] = register(Elementwise(_n, ("x",), _f, (_d,), numpy=_np))
+    globals()[_n] = register(Elementwise(_n, ("x",), _f, (_d,), np_primal=_np,
+                                         numpy=_serves(_np)))
 for _n, _f, _da, _db, _np in _BINARY:
-    globals()[_n] = register(Elementwise(_n, ("a", "b"), _f, (_da, _db), numpy=_np))
+    globals()[_n] = register(Elementwise(_n, ("a", "b"), _f, (_da, _db), np_primal=_np,
+                                         numpy=_serves(_np)))
 
 # ---------------------------------------------------------------------------------------------
 # comparisons: no derivative; on wrappers they compare the innermost values
 
 def _cmp(name, f):
-    return defop(name, f, nondiff=True)
+    return defop(name, f, nondiff=True, numpy=(f,))
 
 
 greater = _cmp("greater", np.greater)

@@ -4,11 +4,11 @@ import builtins
 
 import numpy as np
 
-from ..core.registry import Op, Traced, defop, primal_of
+from ..core.registry import Op, Traced, defop, implements, primal_of
 from .axes import batch, ndim, shape, shape_of_raw
 from .formulas import mul
 from .reductions import prod_others
-from .shape import getitem, mT, reshape, sum_op, tril, unbroadcast
+from .shape import getitem, mT, reshape, sum_op, transpose, tril, unbroadcast
 
 # ---------------------------------------------------------------------------------------------
 # linear algebra (last two axes are the matrix; rules never divide by det)
@@ -83,7 +83,7 @@ def _matmul_jvp(ts, y, a, b):
 
 
 matmul = defop("matmul", np.matmul, _matmul_vjp, _matmul_jvp, backward_name="MmBackward",
-               vjp_needs=True)
+               vjp_needs=True, numpy=(np.matmul, np.linalg.matmul))
 
 
 def _diag_sum(m):
@@ -192,7 +192,8 @@ def _det_jvp(ts, y, x):
             else sum_op(_cofactor(x) * ts[0], axis=(-2, -1)))
 
 
-det = defop("det", np.linalg.det, _det_vjp, _det_jvp, saves_out=True)
+det = defop("det", np.linalg.det, _det_vjp, _det_jvp, saves_out=True,
+            numpy=(np.linalg.det,))
 
 
 def _logabsdet_primal(x):
@@ -206,7 +207,7 @@ logabsdet = defop("logabsdet", _logabsdet_primal,
 inv = defop("inv", np.linalg.inv,
             lambda g, y, x: (-matmul(mT(y), matmul(g, mT(y))),),
             lambda ts, y, x: -matmul(y, matmul(ts[0], y)), saves_in=False, saves_out=True,
-            backward_name="LinalgInvBackward")
+            backward_name="LinalgInvBackward", numpy=(np.linalg.inv,))
 
 
 def _solve_primal(A, b):
@@ -245,7 +246,7 @@ def _solve_jvp(ts, y, A, b):
 
 
 solve = defop("solve", _solve_primal, _solve_vjp, _solve_jvp, saves_out=True,
-              backward_name="LinalgSolveBackward")
+              backward_name="LinalgSolveBackward", numpy=(np.linalg.solve,))
 
 
 def _phi(X):
@@ -268,23 +269,59 @@ def _chol_jvp(ts, L, A):
 
 
 cholesky = defop("cholesky", np.linalg.cholesky, _chol_vjp, _chol_jvp, saves_in=False,
-                 saves_out=True, backward_name="LinalgCholeskyBackward")
+                 saves_out=True, backward_name="LinalgCholeskyBackward",
+                 numpy=(np.linalg.cholesky,))
 
 
+@implements(np.dot)
 def dot(a, b):
-    if ndim(a) == 0 or ndim(b) == 0:
+    """np.dot: a product with a scalar, matmul when b is 1-D or 2-D (or a is 1-D), and for N-D
+    b the sum over the last axis of a and the second-to-last of b, with the result shape
+    a.shape[:-1] + b.shape[:-2] + b.shape[-1:]."""
+    na, nb = ndim(a), ndim(b)
+    if na == 0 or nb == 0:
         return mul(a, b)
-    return matmul(a, b)
+    if nb <= 2 or na == 1:
+        return matmul(a, b)
+    sa, sb = shape(a), shape(b)
+    # b as (n, rest * m): one matrix product with a as (rows, n)
+    bt = transpose(b, axes=(nb - 2,) + tuple(range(nb - 2)) + (nb - 1,))
+    out = matmul(reshape(a, (-1, sa[-1])), reshape(bt, (sb[-2], -1)))
+    return reshape(out, sa[:-1] + sb[:-2] + sb[-1:])
 
 
+@implements(np.outer, np.linalg.outer)
 def outer(a, b):
     return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
-def trace(x):
-    if ndim(x) != 2:
-        raise ValueError(f"adjit.trace: expected a 2-D matrix, got shape {shape(x)}")
-    return _diag_sum(x)
+@implements(np.trace)
+def trace(x, offset=0, axis1=0, axis2=1):
+    """np.trace: the sum along the offset diagonal of the 2-D slices over (axis1, axis2), the
+    other axes kept in order; any shape, square or not."""
+    nd = ndim(x)
+    if nd < 2:
+        raise ValueError(f"adjit.trace: expected an array with at least 2 dimensions, got "
+                         f"shape {shape(x)}")
+    a1, a2 = int(axis1) % nd, int(axis2) % nd
+    if a1 == a2:
+        raise ValueError(f"adjit.trace: axis1 and axis2 must differ, got {axis1} and {axis2}")
+    offset = int(offset)
+    rest = tuple(i for i in range(nd) if i not in (a1, a2))
+    n, m = shape(x)[a1], shape(x)[a2]
+    i = np.arange(builtins.max(0, -offset), builtins.max(0, builtins.min(n, m - offset)))
+    diag = getitem(transpose(x, axes=rest + (a1, a2)), idx=(Ellipsis, i, i + offset))
+    return sum_op(diag, axis=-1)
+
+
+@implements(np.linalg.trace)
+def _np_linalg_trace(x, offset=0):
+    return trace(x, offset, -2, -1)
+
+
+@implements(np.matrix_transpose, np.linalg.matrix_transpose)
+def _np_matrix_transpose(x):
+    return mT(x)
 
 
 def logdet(x):
@@ -296,6 +333,7 @@ def logdet(x):
         return logabsdet(x) + np.log(np.where(sgn < 0, np.nan, sgn))
 
 
+@implements(np.linalg.slogdet)
 def slogdet(x):
     """(sign, log|det|); the sign is a constant."""
     return np.linalg.slogdet(primal_of(x))[0], logabsdet(x)

@@ -3,6 +3,7 @@ through the op rows."""
 import numpy as np
 
 from .. import ops
+from ..core import numpy_protocol
 from ..core.registry import Traced
 from .axes import cond_of
 
@@ -126,3 +127,7 @@ def attach(cls):
         setattr(cls, f"__{name}__", _fwd(op))
     for name, fn in _METHODS.items():
         setattr(cls, name, fn)
+
+
+# NumPy's dispatch protocols, shared by every wrapper type (Tensor, Dual, ad.jit's Tracer)
+numpy_protocol.attach(Traced)

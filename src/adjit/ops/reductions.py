@@ -3,10 +3,10 @@ log_softmax, cumsum, and the public NumPy/PyTorch-style signatures (axis=/dim=,
 keepdims=/keepdim=) of every reduction including sum, var and std."""
 import numpy as np
 
-from ..core.registry import Traced, defop, primal_of
+from ..core.registry import Traced, defop, implements, primal_of
 from .axes import axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw
 from .formulas import abs, exp
-from .shape import broadcast_to, expand, getitem, reshape, sum_op, transpose, where
+from .shape import broadcast_to, expand, getitem, reshape, squeeze, sum_op, transpose, where
 
 def _weighted_reduction(name, primal, w):
     """A reduction whose derivative is an elementwise weight w(x, y, axis, keepdims) of its
@@ -201,6 +201,11 @@ def _reduction(op):
 
 sum, mean, prod, max, min, logsumexp = (  # noqa: A001
     _reduction(op) for op in (sum_op, _mean, _prod, _max, _min, _logsumexp))
+implements(np.sum)(sum)
+implements(np.mean)(mean)
+implements(np.prod)(prod)
+implements(np.max, np.amax)(max)
+implements(np.min, np.amin)(min)
 
 
 def softmax(x, axis=-1, *, dim=None):
@@ -211,19 +216,87 @@ def log_softmax(x, axis=-1, *, dim=None):
     return _log_softmax(x, axis=axis_arg(None, dim) if dim is not None else axis)
 
 
+@implements(np.cumsum)
 def cumsum(x, axis=None, *, dim=None):
     return _cumsum(x, axis=axis_arg(axis, dim))
 
 
+@implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """np.linalg.norm: with ord=None the 2-norm over the given axes (all by default); else a
+    vector norm over one axis (axis=None on 1-D input) or a matrix norm over two (axis=None on
+    2-D input, or a 2-tuple)."""
     axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
-    if ord in (None, 2, "fro"):
+    if ord is None:
         return _norm2(x, axis=axis, keepdims=keepdims)
+    nd = ndim(x)
+    if axis is None:
+        axis = tuple(range(nd))
+    elif not isinstance(axis, tuple):
+        axis = (int(axis),)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis[0], keepdims)
+    if len(axis) == 2:
+        return _matrix_norm(x, ord, axis, keepdims)
+    raise ValueError(f"adjit.norm: ord={ord!r} needs one axis (a vector norm) or two (a matrix "
+                     f"norm); got axes {axis} of an array of shape {shape(x)}")
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if isinstance(ord, str):
+        raise ValueError(f"adjit.norm: invalid norm order {ord!r} for vectors")
+    if ord == 2:
+        return _norm2(x, axis=axis, keepdims=keepdims)
+    if ord == np.inf:
+        return max(abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return min(abs(x), axis=axis, keepdims=keepdims)
+    if ord == 0:  # the number of nonzeros: piecewise constant, derivative 0
+        return sum(where(x != 0, 1.0, 0.0), axis=axis, keepdims=keepdims)
     if ord == 1:
         return sum(abs(x), axis=axis, keepdims=keepdims)
-    if ord in (np.inf, float("inf")):
-        return max(abs(x), axis=axis, keepdims=keepdims)
-    return sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+    # (sum |x|^p)^(1/p). At the zero vector s = 0, where the outer power's derivative is
+    # infinite and the inner one's zero: the where passes the outer one a zero cotangent, so
+    # the gradient is 0 (as PyTorch gives) instead of inf * 0 = NaN.
+    s = sum(abs(x) ** ord, axis=axis, keepdims=keepdims)
+    zero = cond_of(s) == 0
+    return where(zero, 0.0, where(zero, 1.0, s) ** (1.0 / ord))
+
+
+def _matrix_norm(x, ord, axis, keepdims):
+    nd = ndim(x)
+    r, c = (int(a) % nd for a in axis)
+    if r == c:
+        raise ValueError(f"adjit.norm: duplicate axes {axis}")
+    if ord in ("fro", "f"):
+        res = _norm2(x, axis=(r, c), keepdims=True)
+    elif ord in (1, -1, np.inf, -np.inf):
+        # 1 / -1: the largest / smallest column sum of |x|; inf / -inf: the same over rows
+        inner, outer = (r, c) if ord in (1, -1) else (c, r)
+        ext = max if ord in (1, np.inf) else min
+        res = ext(sum(abs(x), axis=inner, keepdims=True), axis=outer, keepdims=True)
+    elif ord in (2, -2, "nuc"):
+        res = _singular_norm(x, ord, r, c)
+    else:
+        raise ValueError(f"adjit.norm: invalid norm order {ord!r} for matrices")
+    return res if keepdims else squeeze(res, axis=(r, c))
+
+
+def _singular_norm(x, ord, r, c):
+    """The 2-, -2- and nuclear norms are functions of the singular values, whose derivatives
+    need an svd row; until it exists they are computed for constants only."""
+    v = x
+    while isinstance(v, Traced):
+        if v._carries_derivative():
+            raise TypeError(
+                f"adjit: np.linalg.norm(x, ord={ord!r}) of a matrix is not differentiable yet "
+                "(it needs the singular values, and svd has no row yet); use ord='fro', 1 or "
+                "inf, or compute it on x.detach()")
+        v = v._raw()
+    # a constant: NumPy's value (an ad.jit tracer refuses the conversion: runs eagerly)
+    s = np.linalg.svd(np.moveaxis(np.asarray(x), (r, c), (-2, -1)), compute_uv=False)
+    v = s[..., 0] if ord == 2 else s[..., -1] if ord == -2 else np.sum(s, axis=-1)
+    return np.moveaxis(np.expand_dims(v, (-2, -1)), (-2, -1), (r, c))
 
 
 def _deviations(x, axis, ddof, correction, unbiased):
@@ -236,6 +309,7 @@ def _deviations(x, axis, ddof, correction, unbiased):
     return x - mean(x, axis=axis, keepdims=True), _count(x, axis) - ddof
 
 
+@implements(np.var)
 def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
     """Variance; ddof=0 as NumPy/JAX (PyTorch's default is unbiased: pass ddof=1)."""
@@ -244,6 +318,7 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correct
     return sum(d * d, axis=axis, keepdims=keepdims) / n
 
 
+@implements(np.std)
 def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
     """Standard deviation, as norm(x - mean) / sqrt(n - ddof): the norm's rule gives the

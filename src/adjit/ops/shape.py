@@ -5,7 +5,7 @@ import builtins
 
 import numpy as np
 
-from ..core.registry import Traced, defop, primal_of
+from ..core.registry import Traced, defop, implements, primal_of
 from .axes import (axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw,
                    tr_axes, zeros_for)
 from .elementwise import AD_NS
@@ -279,22 +279,28 @@ def where(cond, a, b):
     return _where(a, b, cond=np.asarray(c, dtype=bool))
 
 
+@implements(np.clip)
 def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
     lo = primal_of(min if a_min is None else a_min)
     hi = primal_of(max if a_max is None else a_max)
     return _clip(x, lo=lo, hi=hi)
 
 
+@implements(np.concatenate, np.concat)
 def concatenate(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("adjit.concatenate: expected a non-empty sequence of arrays")
-    return _concatenate(*tensors, axis=axis_arg(None, dim) if dim is not None else axis)
+    axis = axis_arg(None, dim) if dim is not None else axis
+    if axis is None:  # as NumPy: the arrays flattened
+        return _concatenate(*[reshape(t, (-1,)) for t in tensors], axis=0)
+    return _concatenate(*tensors, axis=axis)
 
 
 cat = concatenate
 
 
+@implements(np.stack)
 def stack(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
@@ -302,18 +308,49 @@ def stack(tensors, axis=0, *, dim=None):
     return _stack(*tensors, axis=axis_arg(None, dim) if dim is not None else axis)
 
 
+@implements(np.expand_dims)
 def expand_dims(x, axis):
     s = list(shape(x))
     s.insert(int(axis) % (len(s) + 1), 1)
     return reshape(x, tuple(s))
 
 
+@implements(np.squeeze)
 def squeeze(x, axis=None):
     s = shape(x)
     if axis is None:
         return reshape(x, tuple(n for n in s if n != 1))
     axes = {a % len(s) for a in ((axis,) if isinstance(axis, int) else axis)}
     return reshape(x, tuple(n for i, n in enumerate(s) if i not in axes))
+
+
+# NumPy's spellings whose signatures differ from the ad function's
+
+@implements(np.where)
+def _np_where(condition, x=None, y=None):
+    if x is None and y is None:  # np.where(cond) is np.nonzero(cond): indices, no derivative
+        return np.nonzero(condition)
+    return where(condition, x, y)
+
+
+@implements(np.reshape)
+def _np_reshape(a, shape):
+    return reshape(a, shape)
+
+
+@implements(np.transpose, np.permute_dims)
+def _np_transpose(a, axes=None):
+    return transpose(a, axes=axes)
+
+
+@implements(np.broadcast_to)
+def _np_broadcast_to(array, shape):
+    return broadcast_to(array, shape=(int(shape),) if np.ndim(shape) == 0 else tuple(shape))
+
+
+@implements(np.tril)
+def _np_tril(m, k=0):
+    return tril(m, k=int(k))
 
 
 # the names the elementwise formulas use, as ad ops (so rules differentiate their own terms)
