@@ -335,3 +335,35 @@ def test_no_warning_noise_from_the_error_paths():
         warnings.simplefilter("error")
         raises(TypeError, "unsupported", ad.sin, "abc")
         raises(ValueError, "cannot be broadcast", ad.add, np.ones(3), np.ones(2))
+
+
+# --- NumPy code on differentiated values (README: "Differentiating existing NumPy code") -------
+
+def test_numpy_keyword_adjit_does_not_take():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    raises(TypeError, r"adjit: np\.sum\(\.\.\., where=\.\.\.\) is not supported yet", np.sum, x,
+           where=np.array([True, False]))
+    raises(TypeError, r"adjit: np\.reshape\(\.\.\., order=\.\.\.\) is not supported yet",
+           np.reshape, x, (2, 1), order="F")
+
+
+def test_list_of_differentiated_values_into_an_op():
+    raises(TypeError, r"adjit\.sum: got a Python list holding differentiated values",
+           ad.grad(lambda x: ad.sum(x)), [1.0, 2.0])
+
+
+def test_grad_of_a_complex_or_bool_output():
+    raises(TypeError, r"adjit\.grad: the function returned a complex value", ad.grad(
+        lambda x: x * 1j), 1.0)
+    raises(TypeError, r"adjit\.grad: the function returned a bool", ad.grad(lambda x: x > 0), 1.0)
+
+
+def test_singular_value_matrix_norm_derivative():
+    raises(TypeError, r"adjit: np\.linalg\.norm\(x, ord=2\) of a matrix is not differentiable "
+           r"yet", ad.grad(lambda m: ad.norm(m, 2)), np.eye(2))
+
+
+def test_scipy_ufunc_without_a_row():
+    special = pytest.importorskip("scipy.special")
+    raises(TypeError, r"adjit: scipy\.special\.erf is not differentiable yet", special.erf,
+           ad.tensor([0.5], requires_grad=True))

@@ -15,6 +15,7 @@ would call `__array__` and the derivative would silently be zero):
 - anything else raises `TypeError: adjit: np.<name> is not differentiable yet; use ...`.
 """
 import inspect
+import sys
 
 import numpy as np
 
@@ -26,30 +27,39 @@ _UFUNC_DEFAULTS = {"out": None, "where": True, "casting": "same_kind", "order": 
 
 
 def np_name(func):
-    """'sin', 'linalg.solve', 'add.reduce': the name a user calls the function by."""
+    """'sin', 'linalg.solve', 'add.reduce' (called as np.<name>), or 'scipy.special.erf' for
+    the SciPy ufuncs that dispatch too: the name a user calls the function by."""
     name = getattr(func, "__name__", repr(func))
-    if getattr(np.linalg, name, None) is func:
-        return "linalg." + name
-    for sub in ("fft", "random", "polynomial"):
+    if getattr(np, name, None) is func:
+        return name
+    for sub in ("linalg", "fft", "random", "polynomial"):
         if getattr(getattr(np, sub, None), name, None) is func:
             return f"{sub}.{name}"
+    special = sys.modules.get("scipy.special")
+    if special is not None and getattr(special, name, None) is func:
+        return "scipy.special." + name
     return name
 
 
+def _shown(name):
+    return name if name.startswith("scipy.") else "np." + name
+
+
 def not_differentiable(name):
+    f = _shown(name)
     return TypeError(
-        f"adjit: np.{name} is not differentiable yet; use the adjit ops (ad.*) that compute "
-        f"it, call np.{name} on .detach()ed tensors (or a dual's .primal) if a constant is "
-        "meant, or register its derivative with ad.custom_op. The NumPy functions adjit "
-        "differentiates are listed in the README ('Differentiating existing NumPy code').")
+        f"adjit: {f} is not differentiable yet; use the adjit ops (ad.*) that compute it, call "
+        f"{f} on .detach()ed tensors (or a dual's .primal) if a constant is meant, or register "
+        "its derivative with ad.custom_op. The NumPy functions adjit differentiates are listed "
+        "in the README ('Differentiating existing NumPy code').")
 
 
 def _unsupported_kw(name, key):
     if key == "out":
-        return TypeError(f"adjit: np.{name}(..., out=...) cannot write a differentiated value "
+        return TypeError(f"adjit: {_shown(name)}(..., out=...) cannot write a differentiated value "
                          "into an array; use the returned value (y = np.f(x) instead of "
                          "np.f(x, out=y), y = y + x instead of y += x on a NumPy y)")
-    return TypeError(f"adjit: np.{name}(..., {key}=...) is not supported yet on "
+    return TypeError(f"adjit: {_shown(name)}(..., {key}=...) is not supported yet on "
                      "differentiated values; leave it at its default or use the ad.* op")
 
 
@@ -122,14 +132,14 @@ def _without_row(name, call, args, kwargs):
     if not _scan((args, kwargs)):
         traced = _symbolic((args, kwargs))
         if traced:
-            traced[0]._no_numpy_row(name)
+            traced[0]._no_numpy_row(_shown(name))
         return call(*_walk(args, _plain), **_walk(kwargs, _plain))
     res = call(*_walk(args, _probe), **_walk(kwargs, _probe))
     if not _no_derivative(res):
         raise not_differentiable(name)
     traced = _symbolic((args, kwargs))
     if traced:  # ad.jit's tracer: the value must not be frozen into the kernel (runs eagerly)
-        traced[0]._no_numpy_row(name)
+        traced[0]._no_numpy_row(_shown(name))
     return res
 
 
@@ -163,7 +173,7 @@ def _binder(func, impl):
         try:
             bound = sig.bind(*args, **kwargs)
         except TypeError as e:
-            raise TypeError(f"adjit: np.{name}: {e}") from None
+            raise TypeError(f"adjit: {_shown(name)}: {e}") from None
         pos, kw = [], {}
         for i, p in enumerate(params):
             if p.name not in bound.arguments:
@@ -221,7 +231,7 @@ def _implementation(func):
 
 
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+    name = np_name(ufunc) if method == "__call__" else f"{np_name(ufunc)}.{method}"
     impl = numpy_table().get(ufunc) if method == "__call__" else None
     if impl is not None:
         out = kwargs.get("out")

@@ -96,8 +96,7 @@ class Op:
     broadcast: inputs broadcast against each other (reverse mode sums cotangents back).
     nondiff:   output carries no derivative (comparisons, argmax ...).
     saves_in / saves_out: which values the VJP reads, for the in-place version check.
-    numpy:     the NumPy callables the op serves when they are called on wrapped values
-               (np.sin(t) runs `sin`); they take the op's inputs positionally, no keywords.
+    numpy:     the NumPy callables the op serves on wrapped values (np.sin(t) runs sin).
     """
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
@@ -114,6 +113,7 @@ class Op:
         self.backward_name = backward_name or _camel(name) + "Backward"
         # vjp_needs: the VJP takes `_needs` (which inputs want a cotangent) and skips the rest
         self.vjp_needs = vjp_needs
+        # NumPy calls these with the op's inputs positionally (no params): core/numpy_protocol
         self.numpy = tuple(numpy)
 
     def __call__(self, *args, **params):

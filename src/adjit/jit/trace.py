@@ -210,7 +210,7 @@ class Tracer(Traced):
 
     def _no_numpy_row(self, name):
         # core/numpy_protocol.py: a NumPy function without a row would freeze its value
-        raise Fallback(f"np.{name} is a NumPy function without an adjit row, so it cannot be "
+        raise Fallback(f"{name} is a NumPy function without an adjit row, so it cannot be "
                        "compiled")
 
     def numpy(self):
