@@ -5,8 +5,8 @@ import numpy as np
 
 from ..core.registry import Traced, defop, implements, primal_of
 from .axes import axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw
-from .formulas import abs, exp
-from .shape import broadcast_to, expand, getitem, reshape, squeeze, sum_op, transpose, where
+from .formulas import exp
+from .shape import broadcast_to, expand, getitem, reshape, sum_op, transpose, where
 
 def _weighted_reduction(name, primal, w):
     """A reduction whose derivative is an elementwise weight w(x, y, axis, keepdims) of its
@@ -121,7 +121,7 @@ def _safe_recip(y):
     return 1.0 / where(cond_of(y) == 0, np.inf, y)
 
 
-_norm2 = defop(
+norm2 = defop(
     "norm", _norm_primal,
     lambda g, y, x, axis=None, keepdims=False:
         (x * expand(g * _safe_recip(y), shape_of_raw(x), axis, keepdims),),
@@ -221,84 +221,6 @@ def cumsum(x, axis=None, *, dim=None):
     return _cumsum(x, axis=axis_arg(axis, dim))
 
 
-@implements(np.linalg.norm)
-def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """np.linalg.norm: with ord=None the 2-norm over the given axes (all by default); else a
-    vector norm over one axis (axis=None on 1-D input) or a matrix norm over two (axis=None on
-    2-D input, or a 2-tuple)."""
-    axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
-    if ord is None:
-        return _norm2(x, axis=axis, keepdims=keepdims)
-    nd = ndim(x)
-    if axis is None:
-        axis = tuple(range(nd))
-    elif not isinstance(axis, tuple):
-        axis = (int(axis),)
-    if len(axis) == 1:
-        return _vector_norm(x, ord, axis[0], keepdims)
-    if len(axis) == 2:
-        return _matrix_norm(x, ord, axis, keepdims)
-    raise ValueError(f"adjit.norm: ord={ord!r} needs one axis (a vector norm) or two (a matrix "
-                     f"norm); got axes {axis} of an array of shape {shape(x)}")
-
-
-def _vector_norm(x, ord, axis, keepdims):
-    if isinstance(ord, str):
-        raise ValueError(f"adjit.norm: invalid norm order {ord!r} for vectors")
-    if ord == 2:
-        return _norm2(x, axis=axis, keepdims=keepdims)
-    if ord == np.inf:
-        return max(abs(x), axis=axis, keepdims=keepdims)
-    if ord == -np.inf:
-        return min(abs(x), axis=axis, keepdims=keepdims)
-    if ord == 0:  # the number of nonzeros: piecewise constant, derivative 0
-        return sum(where(x != 0, 1.0, 0.0), axis=axis, keepdims=keepdims)
-    if ord == 1:
-        return sum(abs(x), axis=axis, keepdims=keepdims)
-    # (sum |x|^p)^(1/p). At the zero vector s = 0, where the outer power's derivative is
-    # infinite and the inner one's zero: the where passes the outer one a zero cotangent, so
-    # the gradient is 0 (as PyTorch gives) instead of inf * 0 = NaN.
-    s = sum(abs(x) ** ord, axis=axis, keepdims=keepdims)
-    zero = cond_of(s) == 0
-    return where(zero, 0.0, where(zero, 1.0, s) ** (1.0 / ord))
-
-
-def _matrix_norm(x, ord, axis, keepdims):
-    nd = ndim(x)
-    r, c = (int(a) % nd for a in axis)
-    if r == c:
-        raise ValueError(f"adjit.norm: duplicate axes {axis}")
-    if ord in ("fro", "f"):
-        res = _norm2(x, axis=(r, c), keepdims=True)
-    elif ord in (1, -1, np.inf, -np.inf):
-        # 1 / -1: the largest / smallest column sum of |x|; inf / -inf: the same over rows
-        inner, outer = (r, c) if ord in (1, -1) else (c, r)
-        ext = max if ord in (1, np.inf) else min
-        res = ext(sum(abs(x), axis=inner, keepdims=True), axis=outer, keepdims=True)
-    elif ord in (2, -2, "nuc"):
-        res = _singular_norm(x, ord, r, c)
-    else:
-        raise ValueError(f"adjit.norm: invalid norm order {ord!r} for matrices")
-    return res if keepdims else squeeze(res, axis=(r, c))
-
-
-def _singular_norm(x, ord, r, c):
-    """The 2-, -2- and nuclear norms are functions of the singular values, whose derivatives
-    need an svd row; until it exists they are computed for constants only."""
-    v = x
-    while isinstance(v, Traced):
-        if v._carries_derivative():
-            raise TypeError(
-                f"adjit: np.linalg.norm(x, ord={ord!r}) of a matrix is not differentiable yet "
-                "(it needs the singular values, and svd has no row yet); use ord='fro', 1 or "
-                "inf, or compute it on x.detach()")
-        v = v._raw()
-    # a constant: NumPy's value (an ad.jit tracer refuses the conversion: runs eagerly)
-    s = np.linalg.svd(np.moveaxis(np.asarray(x), (r, c), (-2, -1)), compute_uv=False)
-    v = s[..., 0] if ord == 2 else s[..., -1] if ord == -2 else np.sum(s, axis=-1)
-    return np.moveaxis(np.expand_dims(v, (-2, -1)), (-2, -1), (r, c))
-
-
 def _deviations(x, axis, ddof, correction, unbiased):
     """x minus its mean along axis, and the divisor n - ddof (ddof also as PyTorch's
     correction= or unbiased=)."""
@@ -325,5 +247,5 @@ def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correct
     gradient 0 where the data are constant (std == 0), as PyTorch, instead of inf * 0 = NaN."""
     axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
     d, n = _deviations(x, axis, ddof, correction, unbiased)
-    return _norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(n)
+    return norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(n)
 
