@@ -216,22 +216,27 @@ def check(name, f):
 
 
 FUNCTIONS = functions()
+_RESULTS = {}
 
 
 @pytest.mark.parametrize("name,f", FUNCTIONS, ids=[n for n, _ in FUNCTIONS])
 def test_sweep(name, f):
-    assert check(name, f) in ("differentiates", "no derivative", "raises", "not applicable")
+    _RESULTS[name] = check(name, f)
+    assert _RESULTS[name] in ("differentiates", "no derivative", "raises", "not applicable")
 
 
-def test_counts(capsys):
+def test_counts():
     counts = {}
     for name, f in FUNCTIONS:
         try:
-            r = check(name, f)
+            r = _RESULTS.get(name) or check(name, f)
         except AssertionError:
             r = "FAILED"
         counts.setdefault(r, []).append(name)
-    with capsys.disabled():
-        print("\nnumpy sweep:", {k: len(v) for k, v in sorted(counts.items())})
-        print("differentiates:", " ".join(counts.get("differentiates", [])))
+    print("\nnumpy sweep:", {k: len(v) for k, v in sorted(counts.items())})
+    print("differentiates:", " ".join(counts.get("differentiates", [])))
     assert "FAILED" not in counts, counts.get("FAILED")
+    # the sweep exercises most of NumPy (2.x: ~400 callables, ~340 taking arrays), and every
+    # function with a row differentiates (issue 11: 70 on NumPy 2.4)
+    assert len(FUNCTIONS) - len(counts.get("not applicable", [])) >= 300
+    assert len(counts["differentiates"]) >= 65

@@ -262,26 +262,20 @@ def _implementation(func):
 
 
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    name = np_name(ufunc) if method == "__call__" else f"{np_name(ufunc)}.{method}"
     impl = numpy_table().get(ufunc) if method == "__call__" else None
-    if impl is not None:
-        out = kwargs.get("out")
-        if out is not None and any(o is not None for o in (out if isinstance(out, tuple)
-                                                         else (out,))):
-            if _scan((inputs, kwargs)):
-                raise _unsupported_kw(name, "out")
-            impl = None
-        for k, v in kwargs.items():
-            if k != "out" and not (k in _UFUNC_DEFAULTS and _same(v, _UFUNC_DEFAULTS[k])):
-                if _scan(inputs):
-                    raise _unsupported_kw(name, k)
-                impl = None
+    if impl is not None and not kwargs:
+        return impl(*inputs)    # the usual case: np.sin(t), W @ t, 2 * t
+    name = np_name(ufunc) if method == "__call__" else f"{np_name(ufunc)}.{method}"
+    diff = _scan((inputs, kwargs))
+    for k, v in kwargs.items():
+        if not (k in _UFUNC_DEFAULTS and _same(v, _UFUNC_DEFAULTS[k])):
+            if diff:    # out= (also from y += t on a NumPy y), where=, dtype= ...
+                raise _unsupported_kw(name, k)
+            impl = None     # constants: NumPy does it
     if impl is not None:
         return impl(*inputs)
-    fn = ufunc if method == "__call__" else getattr(ufunc, method)
-    if kwargs.get("out") is not None and _scan((inputs, kwargs)):
-        raise _unsupported_kw(name, "out")
-    return _without_row(name, fn, inputs, kwargs)
+    return _without_row(name, ufunc if method == "__call__" else getattr(ufunc, method),
+                        inputs, kwargs)
 
 
 def _same(v, d):
