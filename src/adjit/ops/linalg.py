@@ -4,7 +4,8 @@ import builtins
 
 import numpy as np
 
-from ..core.registry import Op, Traced, defop, implements, primal_of
+from ..core.domain import Sample
+from ..core.registry import Op, Traced, composite, defop, implements, primal_of
 from .axes import batch, ndim, shape, shape_of_raw
 from .formulas import mul
 from .reductions import prod_others
@@ -83,7 +84,12 @@ def _matmul_jvp(ts, y, a, b):
 
 
 matmul = defop("matmul", np.matmul, _matmul_vjp, _matmul_jvp, backward_name="MmBackward",
-               vjp_needs=True, numpy=(np.matmul, np.linalg.matmul))
+               vjp_needs=True, methods=("matmul",), operator="matmul", lower="mm",
+               domain=[Sample(a, b) for a, b in [
+                   ((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)),
+                   ((2, 2, 3), (3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((3,), (2, 3, 4)),
+                   ((2, 2, 3), (3,)), ((0, 3), (3, 2))]],
+              numpy=(np.matmul, np.linalg.matmul))
 
 
 def _diag_sum(m):
@@ -192,8 +198,11 @@ def _det_jvp(ts, y, x):
             else sum_op(_cofactor(x) * ts[0], axis=(-2, -1)))
 
 
-det = defop("det", np.linalg.det, _det_vjp, _det_jvp, saves_out=True,
-            numpy=(np.linalg.det,))
+_SQUARE = [Sample((3, 3), kind="wellcond"), Sample((2, 3, 3), kind="wellcond"),
+           Sample((1, 1), kind="wellcond")]
+det = defop("det", np.linalg.det, _det_vjp, _det_jvp, saves_out=True, methods=("det",),
+            lower="lib", jit={"call": "np.linalg.det({0})", "core": 0}, domain=_SQUARE,
+              numpy=(np.linalg.det,))
 
 
 def _logabsdet_primal(x):
@@ -202,12 +211,16 @@ def _logabsdet_primal(x):
 
 logabsdet = defop("logabsdet", _logabsdet_primal,
                   lambda g, y, x: (_col(g) * mT(inv(x)),),
-                  lambda ts, y, x: _diag_sum(solve(x, ts[0])), backward_name="LogdetBackward")
+                  lambda ts, y, x: _diag_sum(solve(x, ts[0])), backward_name="LogdetBackward",
+                  export=False, lower="lib",
+                  jit={"call": "np.linalg.slogdet({0})[1]", "core": 0}, domain=_SQUARE)
 
 inv = defop("inv", np.linalg.inv,
             lambda g, y, x: (-matmul(mT(y), matmul(g, mT(y))),),
             lambda ts, y, x: -matmul(y, matmul(ts[0], y)), saves_in=False, saves_out=True,
-            backward_name="LinalgInvBackward", numpy=(np.linalg.inv,))
+            backward_name="LinalgInvBackward", methods=("inverse",), lower="lib",
+            jit={"call": "np.linalg.inv({0})", "core": 2}, domain=_SQUARE,
+              numpy=(np.linalg.inv,))
 
 
 def _solve_primal(A, b):
@@ -246,7 +259,12 @@ def _solve_jvp(ts, y, A, b):
 
 
 solve = defop("solve", _solve_primal, _solve_vjp, _solve_jvp, saves_out=True,
-              backward_name="LinalgSolveBackward", numpy=(np.linalg.solve,))
+              backward_name="LinalgSolveBackward", lower="lib",
+              jit={"call": "np.linalg.solve({0}, {1})", "core": 2, "vector_arg": 1},
+              domain=[Sample(a, b, kind="wellcond") for a, b in [
+                  ((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 1)), ((2, 3, 3), (3, 2)),
+                  ((1, 3, 3), (2, 3, 1))]],
+              numpy=(np.linalg.solve,))
 
 
 def _phi(X):
@@ -268,11 +286,19 @@ def _chol_jvp(ts, L, A):
     return matmul(L, _phi(X))
 
 
+def _sym_call(op, a, **params):
+    # cholesky reads one triangle; the sweep perturbs every entry, so it feeds sym(a)
+    return op(0.5 * (a + mT(a)), **params)
+
+
 cholesky = defop("cholesky", np.linalg.cholesky, _chol_vjp, _chol_jvp, saves_in=False,
-                 saves_out=True, backward_name="LinalgCholeskyBackward",
+                 saves_out=True, backward_name="LinalgCholeskyBackward", methods=("cholesky",),
+                 lower="lib", jit={"call": "np.linalg.cholesky({0})", "core": 2},
+                 domain=[Sample(s, kind="spd", call=_sym_call) for s in ((3, 3), (2, 4, 4), (1, 1))],
                  numpy=(np.linalg.cholesky,))
 
 
+@composite(methods=("dot",))
 @implements(np.dot)
 def dot(a, b):
     """np.dot: a product with a scalar, matmul when b is 1-D or 2-D (or a is 1-D), and for N-D
@@ -290,11 +316,13 @@ def dot(a, b):
     return reshape(out, sa[:-1] + sb[:-2] + sb[-1:])
 
 
+@composite(methods=("outer",))
 @implements(np.outer, np.linalg.outer)
 def outer(a, b):
     return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
+@composite(methods=("trace",))
 @implements(np.trace)
 def trace(x, offset=0, axis1=0, axis2=1):
     """np.trace: the sum along the offset diagonal of the 2-D slices over (axis1, axis2), the
@@ -324,6 +352,7 @@ def _np_matrix_transpose(x):
     return mT(x)
 
 
+@composite(methods=("logdet",))
 def logdet(x):
     """log det x; NaN where det < 0 and -inf where det == 0, as PyTorch."""
     sgn = np.linalg.slogdet(primal_of(x))[0]
@@ -333,6 +362,7 @@ def logdet(x):
         return logabsdet(x) + np.log(np.where(sgn < 0, np.nan, sgn))
 
 
+@composite(methods=("slogdet",))
 @implements(np.linalg.slogdet)
 def slogdet(x):
     """(sign, log|det|); the sign is a constant."""

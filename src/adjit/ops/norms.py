@@ -2,7 +2,7 @@
 reductions and linalg (the matrix 2-, -2- and nuclear norms through the singular values)."""
 import numpy as np
 
-from ..core.registry import Op, Traced, implements
+from ..core.registry import Op, Traced
 from .axes import axis_arg, cond_of, keep_shape, ndim, shape
 from .formulas import abs, sign
 from .linalg import matmul
@@ -10,7 +10,7 @@ from .reductions import max, min, norm2, sum
 from .shape import getitem, mT, reshape, squeeze, transpose, where
 
 
-@implements(np.linalg.norm)
+@norm2.public(methods=("norm",), numpy=(np.linalg.norm,))
 def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """np.linalg.norm: with ord=None the 2-norm over the given axes (all by default); else a
     vector norm over one axis (axis=None on 1-D input) or a matrix norm over two (axis=None on
