@@ -19,8 +19,9 @@ the new specialisation kept too (up to `max_specializations` per signature; past
 ops the compiler does not know, it runs eagerly with a one-time warning).
 
 Runs eagerly (with a one-time RuntimeWarning naming the reason): custom ops (`ad.custom_op`),
-NumPy functions applied to traced values (`np.sin(x)`, `np.asarray(t)`), integer-array indices
-that are themselves traced (arguments), complex dtypes. Called on Tensors or dual numbers (e.g.
+NumPy functions without an adjit row applied to traced values (`np.sort(x)`, `np.asarray(x)`;
+`np.sin(x)` and the other NumPy functions with rows are traced like `ad.sin`), integer-array
+indices that are themselves traced (arguments), complex dtypes. Called on Tensors or dual numbers (e.g.
 `ad.grad(ad.jit(f))`) the function simply runs inline. Values read into Python with `float()`,
 `int()`, `.item()` are guarded for equality, so they are correct but retrace for each new
 value. Results: elementwise formulas are the registry's own; sums add in NumPy's pairwise

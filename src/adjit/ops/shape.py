@@ -6,7 +6,7 @@ import builtins
 import numpy as np
 
 from ..core.domain import Sample
-from ..core.registry import Traced, composite, defop, primal_of
+from ..core.registry import Traced, composite, defop, implements, primal_of
 from .axes import (axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw,
                    tr_axes)
 from .elementwise import AD_NS
@@ -346,23 +346,26 @@ def where(cond, a, b):
     return _where(a, b, cond=np.asarray(c, dtype=bool))
 
 
-@_clip.public
+@_clip.public(numpy=(np.clip,))
 def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
     lo = primal_of(min if a_min is None else a_min)
     hi = primal_of(max if a_max is None else a_max)
     return _clip(x, lo=lo, hi=hi)
 
 
-@_concatenate.public
+@_concatenate.public(numpy=(np.concatenate, np.concat))
 def concatenate(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("adjit.concatenate: expected a non-empty sequence of arrays")
-    return _concatenate(*tensors, axis=axis_arg(None, dim) if dim is not None else axis)
+    axis = axis_arg(None, dim) if dim is not None else axis
+    if axis is None:  # as NumPy: the arrays flattened
+        return _concatenate(*[reshape(t, (-1,)) for t in tensors], axis=0)
+    return _concatenate(*tensors, axis=axis)
 
 
 
-@_stack.public
+@_stack.public(numpy=(np.stack,))
 def stack(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
@@ -371,6 +374,7 @@ def stack(tensors, axis=0, *, dim=None):
 
 
 @composite
+@implements(np.expand_dims)
 def expand_dims(x, axis):
     s = list(shape(x))
     a = int(axis)
@@ -381,6 +385,7 @@ def expand_dims(x, axis):
 
 
 @composite
+@implements(np.squeeze)
 def squeeze(x, axis=None):
     """NumPy's squeeze: an axis named explicitly must have size 1 (Tensor.squeeze(dim) skips
     such an axis instead, as PyTorch)."""
@@ -396,6 +401,35 @@ def squeeze(x, axis=None):
                              f"{tuple(s)}: it has size {s[int(a) % len(s)]}, not 1")
         axes.add(int(a) % len(s))
     return reshape(x, tuple(n for i, n in enumerate(s) if i not in axes))
+
+
+# NumPy's spellings whose signatures differ from the ad function's
+
+@implements(np.where)
+def _np_where(condition, x=None, y=None):
+    if x is None and y is None:  # np.where(cond) is np.nonzero(cond): indices, no derivative
+        return np.nonzero(condition)
+    return where(condition, x, y)
+
+
+@implements(np.reshape)
+def _np_reshape(a, shape):
+    return reshape(a, shape)
+
+
+@implements(np.transpose, np.permute_dims)
+def _np_transpose(a, axes=None):
+    return transpose(a, axes=axes)
+
+
+@implements(np.broadcast_to)
+def _np_broadcast_to(array, shape):
+    return broadcast_to(array, shape=(int(shape),) if np.ndim(shape) == 0 else tuple(shape))
+
+
+@implements(np.tril)
+def _np_tril(m, k=0):
+    return tril(m, k=int(k))
 
 
 # the names the elementwise formulas use, as ad ops (so rules differentiate their own terms)
