@@ -373,3 +373,27 @@ def test_item_29_kernel_cache_is_pruned_least_recently_used_first(tmp_path, monk
     assert max(sizes) > cap_mb * 2 ** 20 / 2   # the cap was reached, so pruning happened
     # the most recent kernel survives
     assert any(f.endswith(".py") for f in os.listdir(tmp_path))
+
+
+def test_item_22_branch_on_a_value_one_ulp_from_its_threshold():
+    # libm's tanh (in the kernel) is one ulp below NumPy's at x0: a branch whose threshold is
+    # NumPy's value sees the other side in the kernel; that call runs eagerly (correctly), the
+    # kernel stays in use for other inputs, and nothing warns
+    x0 = 2.1020305255883396
+    T = float(np.tanh(x0))
+    f = lambda x: x * (2.0 if ad.tanh(x[0]) >= T else 3.0)
+    j = _no_fallback(f)
+    x = np.array([x0, 1.0])
+    np.testing.assert_array_equal(j(x), f(x))
+    np.testing.assert_array_equal(j(x), f(x))
+    x3 = np.array([3.0, 1.0])
+    np.testing.assert_array_equal(j(x3), f(x3))
+    assert j.jitted._jit.n_traces <= 3
+
+
+def test_item_22_float_read_of_a_nan_is_not_rejected():
+    f = lambda x: x * 0.0 + float(ad.log(x[0]))   # NaN for x[0] < 0
+    x = np.array([-1.0, 2.0])
+    with np.errstate(invalid="ignore"):
+        got = _no_fallback(f)(x)
+    assert np.isnan(got).all()
