@@ -26,9 +26,9 @@ import numpy as np
 
 from ..ops.axes import tr_axes
 from ..ops.elementwise import Elementwise
-from .exprs import (affine, bmap, cast, cond_src, getitem_map, getitem_map_adv, num, peephole,
-                    reshape_map, scatter_map, subst)
-from .lowering import CMP, Unsupported, is_basic, lit, nb_type, op_class, prod_of
+from .exprs import (affine, bmap, cast, cond_src, eq_guard, getitem_map, getitem_map_adv, num,
+                    peephole, reshape_map, scatter_map, subst)
+from .lowering import CMP, SUPPORTED_DTYPES, Unsupported, is_basic, lit, nb_type, op_class, prod_of
 from .producers import Producers
 from .trace import Var
 
@@ -187,7 +187,8 @@ class Gen(Producers):
     def _classify_const(self, v):
         a = np.asarray(v.value)
         if a.dtype.kind not in "biuf":
-            raise Unsupported(f"constant of dtype {a.dtype}")
+            raise Unsupported(f"a constant of dtype {a.dtype} is not supported by the compiler "
+                              f"(supported: {SUPPORTED_DTYPES})")
         if a.size == 0:
             self.state[v.id] = "carray"
         elif a.size == 1 or (a.dtype.kind != "f" or not np.isnan(a).any()) and \
@@ -227,10 +228,6 @@ class Gen(Producers):
                 continue
             if v.op.name == "where" and "cond" not in v.tparams:
                 v.tparams = dict(v.tparams, cond=self.add_const(np.asarray(v.params["cond"])))
-            if v.op.name == "clip":
-                for k in ("lo", "hi"):
-                    if v.params.get(k) is not None and np.ndim(v.params[k]) > 0:
-                        v.tparams = dict(v.tparams, **{k: self.add_const(v.params[k])})
         self.consumers = {i: [] for i in range(len(vs))}
         for i in sorted(live):
             v = vs[i]
@@ -304,6 +301,11 @@ class Gen(Producers):
         vs = self.vars
         if isinstance(op, Elementwise):
             args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins]
+            if v.dtype == np.float32:
+                # a float64 input of a float32 result is a Python float (NumPy's weak scalar):
+                # NumPy rounds it to float32 first
+                args = [cast(a, v.dtype) if vs[j].dtype == np.float64 else a
+                        for a, j in zip(args, ins)]
             if v.dtype == np.float64 and all(vs[j].dtype == np.float64 for j in ins):
                 r = peephole(name, args)
                 if r is not None:
@@ -330,15 +332,12 @@ class Gen(Producers):
             c = v.tparams["cond"]
             cv = self.val(c, bmap(idx, vs[c].shape, v.shape))
             return self.temp(cast(f"{a} if {cv} else {b}", v.dtype))
-        if name == "clip":
-            x = self.val(ins[0], bmap(idx, vs[ins[0]].shape, v.shape))
-            e = x
+        if name == "clip":   # inputs x, then the bounds present (params lo / hi say which)
+            e, *bounds = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
+            b = iter(bounds)
             for k, f in (("lo", "max"), ("hi", "min")):
-                if k in v.tparams:
-                    j = v.tparams[k]
-                    e = f"{f}({e}, {self.val(j, bmap(idx, vs[j].shape, v.shape))})"
-                elif v.params.get(k) is not None:
-                    e = f"{f}({e}, {lit(v.params[k])})"
+                if v.params.get(k):
+                    e = f"{f}({e}, {next(b)})"
             return self.temp(cast(e, v.dtype))
         if name == "tril":
             x = self.val(ins[0], idx)
@@ -378,7 +377,7 @@ class Gen(Producers):
                 return self.val(x, raw)
             t = self.val(x, clamped)
             return self.temp(f"{t} if {' and '.join(cond_src(c) for c in unknown)} else 0.0")
-        raise Unsupported(name)  # pragma: no cover - op_class screens
+        raise Unsupported(f"op {name} is not supported by the compiler")  # pragma: no cover
 
     # -- materialized values -----------------------------------------------------------------
     def alloc(self, i):
@@ -475,7 +474,7 @@ class Gen(Producers):
                 if kind == "bool":
                     self.emit(f"if ({ref} != 0) != {bool(expected)}: raise GuardFailure")
                 else:
-                    self.emit(f"if {ref} != {lit(expected)}: raise GuardFailure")
+                    self.emit(f"if {eq_guard(ref, expected, v.dtype)}: raise GuardFailure")
         if self._pw_used:   # scratch of the pairwise sums
             self.lines.insert(head, "    _pwr = np.empty(8)\n    _pws = np.empty(64)")
         if rets:
@@ -519,5 +518,3 @@ class Gen(Producers):
         digest = h.hexdigest()[:16]
         return Program(full, digest, self.consts, outputs,
                        [(vs[i].shape, vs[i].dtype) for i in outs])
-
-

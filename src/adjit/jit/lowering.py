@@ -5,7 +5,8 @@ import numpy as np
 from ..ops.elementwise import Elementwise
 
 class Unsupported(Exception):
-    """The tape holds an op (or a form of it) the compiler has no template for."""
+    """The tape holds an op (or a form of it) the compiler has no template for; the message
+    is a whole clause ("op det_cofactor is not supported by the compiler")."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -29,6 +30,7 @@ CMP = {"greater": ">", "greater_equal": ">=", "less": "<", "less_equal": "<=", "
 
 _NB_TYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32",
              "bool": "boolean", "int8": "int8", "int16": "int16", "uint8": "uint8"}
+SUPPORTED_DTYPES = ", ".join(_NB_TYPES)
 
 def op_class(var):
     op = var.op
@@ -36,7 +38,7 @@ def op_class(var):
         return "pw"
     c = OPS.get(op.name)
     if c is None:
-        raise Unsupported(op.name)
+        raise Unsupported(f"op {op.name} is not supported by the compiler")
     if op.name == "scatter_add" and not is_basic(var.params["idx"]):
         return "scat"   # np.add.at semantics: repeated indices accumulate
     return c
@@ -50,7 +52,8 @@ def is_basic(idx):
 def nb_type(dtype):
     t = _NB_TYPES.get(np.dtype(dtype).name)
     if t is None:
-        raise Unsupported(f"dtype {np.dtype(dtype)}")
+        raise Unsupported(f"dtype {np.dtype(dtype)} is not supported by the compiler "
+                          f"(supported: {SUPPORTED_DTYPES})")
     return t
 
 
@@ -71,7 +74,7 @@ def lit(value, dtype=None):
         if dtype is not None and np.dtype(dtype) == np.float32:
             return f"np.float32({s})"
         return s
-    raise Unsupported(f"constant of type {type(v).__name__}")
+    raise Unsupported(f"a constant of type {type(v).__name__} is not supported by the compiler")
 
 
 def prod_of(shape):
