@@ -5,11 +5,14 @@ import builtins
 import numpy as np
 
 from ..core.domain import Sample
-from ..core.registry import Op, Traced, composite, defop, implements, primal_of
-from .axes import batch, ndim, shape, shape_of_raw
-from .formulas import mul
+from ..core.registry import Op, Traced, composite, defop, implements
+from .axes import batch, cond_of, ndim, shape, shape_of_raw
+from .formulas import abs as abs_op
+from .formulas import mul, sign
+from .reductions import max as max_red
+from .reductions import min as min_red
 from .reductions import prod_others
-from .shape import getitem, mT, reshape, sum_op, transpose, tril, unbroadcast
+from .shape import getitem, mT, reshape, sum_op, transpose, tril, unbroadcast, where
 
 # ---------------------------------------------------------------------------------------------
 # linear algebra (last two axes are the matrix; rules never divide by det)
@@ -115,23 +118,31 @@ def _vec_solve(A, v):
 # differentiating det * inv cancels catastrophically) C comes from the SVD x = U S Vh instead:
 # C = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh, exact at any rank, and its own derivative
 # (det's Hessian) from the same SVD, so first and second derivatives exist everywhere; third
-# and higher ones at such matrices raise NotImplementedError. Inside ad.jit the choice is made
-# on the traced values (a kernel traced at a regular matrix keeps the inverse; one whose inv
-# raises runs eagerly), and a trace at an ill-conditioned matrix runs eagerly.
+# and higher ones at such matrices raise NotImplementedError. Inside ad.jit the choice is a
+# guard (a kernel traced at a regular matrix keeps the inverse and retraces when a matrix is
+# ill-conditioned; one whose inv raises runs eagerly), and a trace at an ill-conditioned
+# matrix runs eagerly.
 DET_COND_MAX = 1e8   # 1-norm condition number above which det's rules use the SVD
 
 
 def _det_inv(x):
     """inv(x) if every matrix of x is well conditioned (finite x with a 1-norm condition number
-    below DET_COND_MAX), else None. A wrapped x gets the registered op."""
-    xr = np.asarray(primal_of(x))
+    below DET_COND_MAX), else None. A wrapped x gets the registered op. Under ad.jit the test
+    is a guard: the kernel recomputes it and retraces where its outcome changes."""
+    xc = cond_of(x)
     try:
-        xi = np.linalg.inv(xr)
+        xi = inv(xc) if isinstance(xc, Traced) else np.linalg.inv(np.asarray(xc))
     except np.linalg.LinAlgError:
         return None
-    c = (np.abs(xr).sum(axis=-2).max(axis=-1, initial=0.0)
-         * np.abs(xi).sum(axis=-2).max(axis=-1, initial=0.0))
-    if np.any(c >= DET_COND_MAX) and np.all(np.isfinite(xr)):
+    if isinstance(xc, Traced):
+        c = (max_red(sum_op(abs_op(xc), axis=-2), axis=-1)
+             * max_red(sum_op(abs_op(xi), axis=-2), axis=-1))
+        ill = bool(where(max_red(c >= DET_COND_MAX), min_red(abs_op(xc) < np.inf), False))
+    else:
+        c = (np.abs(xc).sum(axis=-2).max(axis=-1, initial=0.0)
+             * np.abs(xi).sum(axis=-2).max(axis=-1, initial=0.0))
+        ill = np.any(c >= DET_COND_MAX) and np.all(np.isfinite(xc))
+    if ill:
         return None
     return inv(x) if isinstance(x, Traced) else xi
 
@@ -379,7 +390,12 @@ def _np_matrix_transpose(x):
 @composite(methods=("logdet",))
 def logdet(x):
     """log det x; NaN where det < 0 and -inf where det == 0, as PyTorch."""
-    sgn = np.linalg.slogdet(primal_of(x))[0]
+    xc = cond_of(x)
+    if isinstance(xc, Traced):
+        # ad.jit: the sign is part of the traced computation (a constant of the derivative)
+        d = det(xc)
+        return logabsdet(x) + where(d > 0, 0.0, where(d < 0, np.nan, -np.inf))
+    sgn = np.linalg.slogdet(xc)[0]
     if np.all(sgn > 0):
         return logabsdet(x)  # the usual case: one op, grad_fn LogdetBackward as in PyTorch
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -389,7 +405,9 @@ def logdet(x):
 @composite(methods=("slogdet",))
 @implements(np.linalg.slogdet)
 def slogdet(x):
-    """(sign, log|det|); the sign is a constant."""
-    return np.linalg.slogdet(primal_of(x))[0], logabsdet(x)
+    """(sign, log|det|); the sign is a constant (traced by ad.jit, not frozen)."""
+    xc = cond_of(x)
+    sgn = sign(det(xc)) if isinstance(xc, Traced) else np.linalg.slogdet(xc)[0]
+    return sgn, logabsdet(x)
 
 
