@@ -10,7 +10,7 @@ from .core.registry import OPS
 from .forward.dual import Dual, dual
 from .jit import jit
 from .ops import (abs, add, arccos, arcsin, arctan, cat, cholesky, clip, concatenate, cos, cosh,
-                  cumsum, det, div, dot, erf, exp, exp2, expand_dims, expm1, inv, log, log1p,
+                  cumsum, det, div, dot, eigh, eigvalsh, erf, exp, exp2, expand_dims, expm1, inv, log, log1p,
                   log2, log10, log_softmax, logdet, logsumexp, matmul, max, maximum, mean, min,
                   minimum, mul, norm, outer, pow, prod, relu, reshape, sigmoid, sign, sin, sinh,
                   slogdet, softmax, softplus, solve, sqrt, square, squeeze, stack, std, sub, sum,

@@ -30,10 +30,22 @@ CMP = {"greater": ">", "greater_equal": ">=", "less": "<", "less_equal": "<=", "
 _NB_TYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32",
              "bool": "boolean", "int8": "int8", "int16": "int16", "uint8": "uint8"}
 
+def compiles(op):
+    """Whether the compiler has a template for op (or the op brings its own numba code)."""
+    return isinstance(op, Elementwise) or op.name in OPS or lib_impl(op) is not None
+
+
+def lib_impl(op):
+    """The op's own numba implementation (`numba=` of a multi-output row), or None."""
+    return getattr(op, "numba", None)
+
+
 def op_class(var):
     op = var.op
     if isinstance(op, Elementwise):
         return "pw"
+    if lib_impl(op) is not None:
+        return "lib"
     c = OPS.get(op.name)
     if c is None:
         raise Unsupported(op.name)

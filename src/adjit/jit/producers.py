@@ -4,7 +4,8 @@ the code generator (`codegen.Gen`)."""
 import numpy as np
 
 from .exprs import (bmap, getitem_map, getitem_map_adv, iadd, same_order, unravel)
-from .lowering import Unsupported, lit, prod_of
+from . import oplib
+from .lowering import Unsupported, lib_impl, lit, prod_of
 
 
 class Producers:
@@ -410,12 +411,22 @@ class Producers:
             return
         ins = [self.arr(j) for j in v.inputs]
         vec = name == "solve" and len(shapes[1]) == 1
-        call = {"det": "np.linalg.det({0})", "inv": "np.linalg.inv({0})",
-                "cholesky": "np.linalg.cholesky({0})",
-                "logabsdet": "np.linalg.slogdet({0})[1]",
-                "solve": "np.linalg.solve({0}, {1})"}[name]
-        core = {"det": 0, "logabsdet": 0, "inv": 2, "cholesky": 2,
-                "solve": 1 if vec else 2}[name]
+        cores_in = [2] * len(ins)
+        if lib_impl(v.op) is not None:
+            # the row's own numba code, on each input's core matrices, giving a 1-d result
+            self.emit(f"# {name}: numba implementation {oplib.digest(v.op)}")
+            call = f"oplib.{name}({', '.join('{%d}' % k for k in range(len(ins)))})"
+            core = 1
+            cores_in = [v.op.core_in] * len(ins)
+        else:
+            call = {"det": "np.linalg.det({0})", "inv": "np.linalg.inv({0})",
+                    "cholesky": "np.linalg.cholesky({0})",
+                    "logabsdet": "np.linalg.slogdet({0})[1]",
+                    "solve": "np.linalg.solve({0}, {1})"}[name]
+            core = {"det": 0, "logabsdet": 0, "inv": 2, "cholesky": 2,
+                    "solve": 1 if vec else 2}[name]
+            if vec:
+                cores_in[1] = 1
         bshape = v.shape[:len(v.shape) - core]
         if not bshape:
             c = call.format(*ins)
@@ -431,8 +442,7 @@ class Producers:
 
         def body(bidx):
             views = []
-            for j, s_ in zip(ins, shapes):
-                m = 1 if (vec and j == ins[1]) else 2
+            for j, s_, m in zip(ins, shapes, cores_in):
                 bi = bmap(bidx, s_[:len(s_) - m], bshape)
                 views.append(f"{j}[{', '.join(bi)}]" if bi else j)
             tgt = ", ".join(list(bidx) + [":"] * core)

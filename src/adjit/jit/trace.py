@@ -15,9 +15,8 @@ import numpy as np
 
 from .. import ops
 from ..core.registry import Traced
-from ..ops.elementwise import Elementwise
 from ..ops.methods import attach
-from .lowering import OPS as SUPPORTED
+from .lowering import compiles
 
 
 class GuardFailure(Exception):
@@ -123,7 +122,7 @@ class Tracer(Traced):
     # -- the tracing layer -------------------------------------------------------------------
     @staticmethod
     def _apply(op, args, params, level):
-        if op.name not in SUPPORTED and not isinstance(op, Elementwise):
+        if not compiles(op):
             raise Fallback(f"op {op.name} is not supported by the compiler")
         trace = None
         for a in args:

@@ -1,5 +1,6 @@
 """Linear algebra rows (last two axes are the matrix; rules never divide by det): matmul,
-det, logabsdet, inv, solve, cholesky, and dot, outer, trace, logdet, slogdet over them."""
+det, logabsdet, inv, solve, cholesky, and dot, outer, trace, logdet over them (slogdet and
+the other multi-output ops are in `decompositions`)."""
 import builtins
 
 import numpy as np
@@ -294,10 +295,3 @@ def logdet(x):
         return logabsdet(x)  # the usual case: one op, grad_fn LogdetBackward as in PyTorch
     with np.errstate(divide="ignore", invalid="ignore"):
         return logabsdet(x) + np.log(np.where(sgn < 0, np.nan, sgn))
-
-
-def slogdet(x):
-    """(sign, log|det|); the sign is a constant."""
-    return np.linalg.slogdet(primal_of(x))[0], logabsdet(x)
-
-
