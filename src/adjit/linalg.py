@@ -1,3 +1,3 @@
 """`ad.linalg`: the linear-algebra ops of the registry under NumPy's names."""
-from .ops import (cholesky, det, eigh, eigvalsh, inv, logdet, norm, slogdet,  # noqa: F401
-                  solve)
+from .ops import (cholesky, det, eigh, eigvalsh, inv, logdet, norm, qr, slogdet,  # noqa: F401
+                  solve, svd, svdvals)

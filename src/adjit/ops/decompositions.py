@@ -61,15 +61,27 @@ def _gap_product(w, P, square=False):
 # ---------------------------------------------------------------------------------------------
 # slogdet: (sign, log|det|); the sign is piecewise constant (no derivative)
 
+def _regular(sign, x):
+    """x with its singular matrices (sign 0) replaced by the identity, so that the rules'
+    solves never raise there; the results at those matrices are masked by the caller."""
+    sc = getitem(cond_of(sign), idx=(Ellipsis, None, None))
+    return sc, where(sc == 0, np.eye(shape(x)[-1]), x)
+
+
 def _slogdet_vjp(gs, outs, x):
     gl = gs[1]
     if not isinstance(gl, Traced) and not np.any(gl):
         return (None,)     # only the sign was used: nothing to pull (and no inverse needed)
-    return (getitem(gl, idx=(Ellipsis, None, None)) * mT(inv(x)),)
+    gl = getitem(gl, idx=(Ellipsis, None, None))
+    sc, xr = _regular(outs[0], x)
+    # log|det| has no derivative at a singular matrix: NaN there, unless nothing used it
+    return (where(sc == 0, where(cond_of(gl) != 0, np.nan, 0.0), gl * mT(inv(xr))),)
 
 
 def _slogdet_jvp(ts, outs, x):
-    return None, sum_op(_diag(solve(x, ts[0])), axis=-1)
+    sc, xr = _regular(outs[0], x)
+    dl = sum_op(_diag(solve(xr, ts[0])), axis=-1)
+    return None, where(sc[..., 0, 0] == 0, np.nan, dl)
 
 
 def _slogdet_nb(a):
@@ -135,3 +147,176 @@ def eigvalsh(x):
     if not isinstance(x, Traced):
         return np.linalg.eigvalsh(x)
     return eigh(x)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# svd (reduced): u (..., m, k), s (..., k) descending, vh (..., k, n), k = min(m, n)
+
+def _div_s(G, s):
+    """G / s along G's last axis; where s == 0: 0 if G is exactly 0 there, else NaN (no
+    derivative: the singular vectors of a zero singular value are not unique)."""
+    sc = cond_of(s)
+    zero = _row(sc) == 0
+    q = G / _row(where(sc == 0, 1.0, s))
+    return where(zero, where(cond_of(G) != 0, np.nan, 0.0), q)
+
+
+def _svd_vjp(gs, outs, x):
+    # PyTorch's svd_backward (real case), with the gap and 1/s terms guarded as for eigh
+    gU, gS, gVh = gs
+    U, S, Vh = outs
+    m, n = shape(x)[-2:]
+    k = min(m, n)
+    V, gV = mT(Vh), mT(gVh)
+    UgU = matmul(mT(U), gU)
+    VgV = matmul(mT(V), gV)
+    num = (UgU - mT(UgU)) * _row(S) + _col(S) * (VgV - mT(VgV))
+    inner = _gap_product(S, num, square=True) + _diag_embed(gS)
+    if m > k:
+        gUs = _div_s(gU, S)
+        gA = matmul(U, inner) + gUs - matmul(U, matmul(mT(U), gUs))
+        return (matmul(gA, Vh),)
+    if n > k:
+        gVs = _div_s(gV, S)
+        gA = matmul(inner, Vh) + mT(gVs) - matmul(matmul(mT(gVs), V), Vh)
+        return (matmul(U, gA),)
+    return (matmul(U, matmul(inner, Vh)),)
+
+
+def _svd_jvp(ts, outs, x):
+    # JAX's svd_jvp_rule (real case)
+    U, S, Vh = outs
+    t = ts[0]
+    m, n = shape(x)[-2:]
+    V = mT(Vh)
+    dS = matmul(mT(U), matmul(t, V))
+    dSS = dS * _row(S)
+    SdS = _col(S) * dS
+    dU = matmul(U, _gap_product(S, dSS + mT(dSS), square=True))
+    dV = matmul(V, _gap_product(S, SdS + mT(SdS), square=True))
+    if m > n:
+        tV = matmul(t, V)
+        dU = dU + _div_s(tV - matmul(U, matmul(mT(U), tV)), S)
+    if n > m:
+        tU = matmul(mT(t), U)
+        dV = dV + _div_s(tU - matmul(V, matmul(Vh, tU)), S)
+    return dU, _diag(dS), mT(dV)
+
+
+def _svd_nb(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    m, k = u.shape
+    n = vh.shape[1]
+    out = np.empty(m * k + k + k * n, dtype=np.float64)
+    for i in range(m):
+        for j in range(k):
+            out[i * k + j] = u[i, j]
+    for j in range(k):
+        out[m * k + j] = s[j]
+    for i in range(k):
+        for j in range(n):
+            out[m * k + k + i * n + j] = vh[i, j]
+    return out
+
+
+def _svd_cores(xs):
+    m, n = xs[-2:]
+    k = min(m, n)
+    return (m, k), (k,), (k, n)
+
+
+_svd = defop_multi("svd", lambda x: np.linalg.svd(x, full_matrices=False), _svd_vjp, _svd_jvp,
+                   cores=_svd_cores, numba=_svd_nb, backward_name="LinalgSvdBackward")
+
+
+def svd(x, full_matrices=True, compute_uv=True):
+    """(u, s, vh) as np.linalg.svd; s alone with compute_uv=False. Differentiable with
+    full_matrices=False (or a square x): the extra columns of the full u or vh are not unique.
+    See the module docstring for repeated (and zero) singular values."""
+    if not isinstance(x, Traced):
+        return np.linalg.svd(x, full_matrices=full_matrices, compute_uv=compute_uv)
+    if not compute_uv:
+        return svdvals(x)
+    m, n = shape(x)[-2:]
+    if full_matrices and m != n:
+        raise NotImplementedError(
+            f"adjit.linalg.svd: full_matrices=True of a {m}x{n} matrix is not differentiable "
+            "(the extra singular vectors are not unique); pass full_matrices=False")
+    return call_multi(_svd, x)
+
+
+def svdvals(x):
+    """The singular values of x, descending (np.linalg.svd(x, compute_uv=False))."""
+    if not isinstance(x, Traced):
+        return np.linalg.svd(x, compute_uv=False)
+    return call_multi(_svd, x)[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# qr (reduced): q (..., m, k), r (..., k, n); derivatives for m >= n (r invertible)
+
+def _qr_wide(m, n):
+    return NotImplementedError(
+        f"adjit.linalg.qr: derivatives of the QR decomposition of a wide {m}x{n} matrix "
+        "(m < n) are not implemented; differentiate qr of its first m columns, or of its "
+        "transpose")
+
+
+def _qr_vjp(gs, outs, x):
+    # A_bar = (G_Q + Q copyltu(M)) R^-T, M = R G_R^T - G_Q^T Q (Liao et al. 2019)
+    gQ, gR = gs
+    Q, R = outs
+    m, n = shape(x)[-2:]
+    if m < n:
+        raise _qr_wide(m, n)
+    M = matmul(R, mT(gR)) - matmul(mT(gQ), Q)
+    B = gQ + matmul(Q, tril(M) + mT(tril(M, k=-1)))
+    return (mT(solve(R, mT(B))),)
+
+
+def _qr_jvp(ts, outs, x):
+    # JAX's qr_jvp_rule
+    Q, R = outs
+    t = ts[0]
+    m, n = shape(x)[-2:]
+    if m < n:
+        raise _qr_wide(m, n)
+    t_rinv = mT(solve(mT(R), mT(t)))
+    qt = matmul(mT(Q), t_rinv)
+    low = tril(qt, k=-1)
+    do = low - mT(low)
+    return matmul(Q, do - qt) + t_rinv, matmul(qt - do, R)
+
+
+def _qr_nb(a):
+    q, r = np.linalg.qr(a)
+    m, k = q.shape
+    n = r.shape[1]
+    out = np.empty(m * k + k * n, dtype=np.float64)
+    for i in range(m):
+        for j in range(k):
+            out[i * k + j] = q[i, j]
+    for i in range(k):
+        for j in range(n):
+            out[m * k + i * n + j] = r[i, j]
+    return out
+
+
+def _qr_cores(xs):
+    m, n = xs[-2:]
+    k = min(m, n)
+    return (m, k), (k, n)
+
+
+_qr = defop_multi("qr", lambda x: np.linalg.qr(x, mode="reduced"), _qr_vjp, _qr_jvp,
+                  cores=_qr_cores, numba=_qr_nb, backward_name="LinalgQrBackward")
+
+
+def qr(x, mode="reduced"):
+    """(q, r) as np.linalg.qr(x, mode='reduced'); differentiable for m >= n."""
+    if mode != "reduced":
+        if not isinstance(x, Traced):
+            return np.linalg.qr(x, mode=mode)
+        raise NotImplementedError(f"adjit.linalg.qr: mode={mode!r} is not differentiable; "
+                                  "use mode='reduced'")
+    return call_multi(_qr, x)
