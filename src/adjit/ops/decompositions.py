@@ -10,7 +10,9 @@ the vectors' choice of basis, e.g. a function of the eigenvalues alone, or an un
 NaN where it is not (the derivative does not exist, or needs more than the decomposition: a
 spectral function written as V diag(f(w)) V^T has one, but only its eigenvalue form f(w) gives it
 here). So functions of the eigenvalues (sum, norms, log-det of an SPD matrix ...) differentiate
-correctly at any degeneracy, and nothing returns a finite wrong number there.
+correctly at any degeneracy, and nothing returns a finite wrong number there. The same holds
+for singular values at most DEGENERATE_RTOL times the largest, which the singular-vector rules
+of a non-square matrix divide by.
 Like cholesky, eigh reads the lower triangle but its derivative is the symmetric one (PyTorch's,
 JAX's): perturbations are symmetrized.
 """
@@ -153,12 +155,13 @@ def eigvalsh(x):
 # svd (reduced): u (..., m, k), s (..., k) descending, vh (..., k, n), k = min(m, n)
 
 def _div_s(G, s):
-    """G / s along G's last axis; where s == 0: 0 if G is exactly 0 there, else NaN (no
-    derivative: the singular vectors of a zero singular value are not unique)."""
+    """G / s along G's last axis; where s is zero (at most DEGENERATE_RTOL times the largest):
+    0 if G is exactly 0 there, else NaN (no derivative: the singular vectors of a zero singular
+    value of a non-square matrix are not unique)."""
     sc = cond_of(s)
-    zero = _row(sc) == 0
-    q = G / _row(where(sc == 0, 1.0, s))
-    return where(zero, where(cond_of(G) != 0, np.nan, 0.0), q)
+    zero = sc <= DEGENERATE_RTOL * ad_max(sc, axis=-1, keepdims=True)
+    q = G / _row(where(zero, 1.0, s))
+    return where(_row(zero), where(cond_of(G) != 0, np.nan, 0.0), q)
 
 
 def _svd_vjp(gs, outs, x):
