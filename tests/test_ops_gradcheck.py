@@ -898,7 +898,8 @@ sqrt square abs sign sigmoid relu softplus erf add sub mul div pow maximum minim
 mean prod max min norm var std logsumexp softmax log_softmax cumsum dot matmul outer trace
 transpose reshape concatenate stack cat det logdet slogdet inv solve cholesky""".split()
 COVERED_INTERNAL = {"broadcast_to", "getitem", "scatter_add", "index_update", "tril", "logabsdet",
-                    "step", "erf_d", "logpos"}
+                    "step", "erf_d", "logpos",
+                    "eigh", "svd", "qr"}  # multi-output: tests/test_decompositions.py
 
 
 def test_every_api_op_exists_and_is_covered():
