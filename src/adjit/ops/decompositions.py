@@ -19,7 +19,7 @@ JAX's): perturbations are symmetrized.
 import numpy as np
 
 from ..core.registry import Traced
-from .axes import cond_of, ndim, shape
+from .axes import cond_of, shape
 from .linalg import inv, matmul, solve
 from .multi import call_multi, defop_multi
 from .reductions import max as ad_max

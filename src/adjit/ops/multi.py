@@ -66,18 +66,19 @@ class MultiOp(Op):
     def backward(self, g, out, inputs, params, needs):
         gs = self.unpack(g, inputs, params)
         outs = self.unpack(out, inputs, params)
+        if self.vjp_needs:
+            return self.vjp(gs, outs, *inputs, _needs=needs, **params)
         return self.vjp(gs, outs, *inputs, **params)
 
     def forward(self, tangents, out, inputs, params):
         outs = self.unpack(out, inputs, params)
         ts = self.jvp(tangents, outs, *inputs, **params)
-        ref = next(t for t in tangents if t is not None)
-        x = inputs[list(tangents).index(ref)]
-        lead = batch(ref, x)
-        b = tuple(lead) + tuple(shape(out)[:-1])
+        k = next(i for i, t in enumerate(tangents) if t is not None)
+        b = tuple(batch(tangents[k], inputs[k])) + tuple(shape(out)[:-1])
+        nb = len(shape(out)) - 1
         pieces = []
         for t, o in zip(ts, outs):
-            n = int(np.prod(shape(o)[len(b) - len(lead):], dtype=int))
+            n = int(np.prod(shape(o)[nb:], dtype=int))
             pieces.append(np.zeros(b + (n,)) if t is None else reshape(t, b + (n,)))
         if len(pieces) == 1:
             return pieces[0]
@@ -89,7 +90,8 @@ def defop_multi(name, primal, vjp, jvp, **flags):
 
 
 def call_multi(op, *inputs, **params):
-    """Call a multi-output op: a tuple of outputs. Plain arrays go straight to the primal."""
+    """Call a multi-output op: a tuple of outputs. Plain arrays go straight to the primal (and
+    get NumPy's result, e.g. its named tuple)."""
     if not any(isinstance(x, Traced) for x in inputs):
-        return tuple(op.unpacked_primal(*inputs, **params))
+        return op.unpacked_primal(*inputs, **params)
     return op.unpack(op(*inputs, **params), inputs, params)
