@@ -93,6 +93,29 @@ def test_values_match_numpy(shape):
             np.testing.assert_allclose(val(r), rr, rtol=1e-12, atol=1e-13)
 
 
+def test_upper_triangle_float32_and_empty_batches():
+    a = rng.normal(size=(3, 3))
+    for uplo in ("L", "U"):
+        w, V = ad.linalg.eigh(ad.tensor(a, requires_grad=True), UPLO=uplo)
+        rw, rV = np.linalg.eigh(a, UPLO=uplo)
+        np.testing.assert_allclose(val(w), rw, rtol=1e-12)
+        # UPLO='U' decomposes the transpose's lower triangle: the same vectors up to sign
+        np.testing.assert_allclose(np.abs(val(V)), np.abs(rV), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(val(ad.linalg.eigvalsh(ad.tensor(a), UPLO=uplo)), rw,
+                                   rtol=1e-12)
+    b = sym(a).astype(np.float32)
+    for f in (lambda t: ad.linalg.eigh(t)[0], lambda t: ad.linalg.svd(t, full_matrices=False)[1],
+              lambda t: ad.linalg.qr(t)[1]):
+        e = f(ad.tensor(b))
+        assert e.dtype == np.float32
+        np.testing.assert_allclose(compiled(f, b), val(e), rtol=1e-5, atol=1e-6)
+    z = np.zeros((0, 3, 3))
+    assert ad.linalg.eigh(ad.tensor(z))[1].shape == (0, 3, 3)
+    assert compiled(lambda t: ad.linalg.eigh(t)[1], z).shape == (0, 3, 3)
+    assert ad.grad(lambda t: ad.sum(ad.linalg.eigh(t)[0]))(z).shape == (0, 3, 3)
+    assert ad.slogdet(ad.tensor(z))[1].shape == (0,)
+
+
 def test_names_and_method():
     assert ad.linalg.slogdet is ad.slogdet
     assert ad.linalg.eigh is ad.eigh and ad.linalg.eigvalsh is ad.eigvalsh

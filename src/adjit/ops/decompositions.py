@@ -88,7 +88,7 @@ def _slogdet_jvp(ts, outs, x):
 
 def _slogdet_nb(a):
     s, l = np.linalg.slogdet(a)
-    out = np.empty(2, dtype=np.float64)
+    out = np.empty(2, dtype=a.dtype)
     out[0] = s
     out[1] = l
     return out
@@ -125,7 +125,7 @@ def _eigh_jvp(ts, outs, x):
 def _eigh_nb(a):
     w, v = np.linalg.eigh(a)
     n = w.shape[0]
-    out = np.empty(n + n * n, dtype=np.float64)
+    out = np.empty(n + n * n, dtype=a.dtype)
     out[:n] = w
     for i in range(n):
         for j in range(n):
@@ -138,17 +138,27 @@ _eigh = defop_multi("eigh", np.linalg.eigh, _eigh_vjp, _eigh_jvp,
                     backward_name="LinalgEighBackward")
 
 
-def eigh(x):
+def _uplo(x, UPLO):
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"adjit.linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return mT(x) if UPLO == "U" else x   # the upper triangle is the transpose's lower one
+
+
+def eigh(x, UPLO="L"):  # noqa: N803 (NumPy's name)
     """(w, V) of a symmetric x (..., n, n), eigenvalues ascending, as np.linalg.eigh (reads the
-    lower triangle). See the module docstring for degenerate eigenvalues."""
-    return call_multi(_eigh, x)
+    lower triangle, or the upper with UPLO='U': then of wrapped values as the transpose's lower
+    one, whose eigenvectors may differ from NumPy's in sign). See the module docstring for
+    degenerate eigenvalues."""
+    if not isinstance(x, Traced):
+        return np.linalg.eigh(x, UPLO=UPLO)
+    return call_multi(_eigh, _uplo(x, UPLO))
 
 
-def eigvalsh(x):
+def eigvalsh(x, UPLO="L"):  # noqa: N803
     """The eigenvalues of a symmetric x, ascending (np.linalg.eigvalsh)."""
     if not isinstance(x, Traced):
-        return np.linalg.eigvalsh(x)
-    return eigh(x)[0]
+        return np.linalg.eigvalsh(x, UPLO=UPLO)
+    return eigh(x, UPLO)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +220,7 @@ def _svd_nb(a):
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     m, k = u.shape
     n = vh.shape[1]
-    out = np.empty(m * k + k + k * n, dtype=np.float64)
+    out = np.empty(m * k + k + k * n, dtype=a.dtype)
     for i in range(m):
         for j in range(k):
             out[i * k + j] = u[i, j]
@@ -295,7 +305,7 @@ def _qr_nb(a):
     q, r = np.linalg.qr(a)
     m, k = q.shape
     n = r.shape[1]
-    out = np.empty(m * k + k * n, dtype=np.float64)
+    out = np.empty(m * k + k * n, dtype=a.dtype)
     for i in range(m):
         for j in range(k):
             out[i * k + j] = q[i, j]

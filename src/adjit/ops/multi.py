@@ -38,7 +38,9 @@ class MultiOp(Op):
             outs = primal(*inputs, **params)
             b = self.batch_of(inputs)
             dt = np.result_type(*outs)
-            return np.concatenate([np.reshape(np.asarray(o, dtype=dt), b + (-1,))
+            # explicit sizes: -1 is ambiguous for an empty batch
+            return np.concatenate([np.reshape(np.asarray(o, dtype=dt),
+                                              b + (int(np.prod(np.shape(o)[len(b):])),))
                                    for o in outs], axis=-1)
         return packed
 
