@@ -5,14 +5,16 @@ written in ad ops, so they differentiate again.
 Degenerate spectra. The eigenvector (singular vector) rules divide by gaps w_j - w_i
 (s_j^2 - s_i^2). A pair whose gap is at most DEGENERATE_RTOL times the largest |w| (s) is
 treated as degenerate: there the vectors are not differentiable (any rotation of the eigenspace
-is as good), and the rules put 0 where the pair's coupling term is exactly zero (nothing used
-the vectors' choice of basis, e.g. a function of the eigenvalues alone, or an unused output) and
-NaN where it is not (the derivative does not exist, or needs more than the decomposition: a
-spectral function written as V diag(f(w)) V^T has one, but only its eigenvalue form f(w) gives it
-here). So functions of the eigenvalues (sum, norms, log-det of an SPD matrix ...) differentiate
-correctly at any degeneracy, and nothing returns a finite wrong number there. The same holds
-for singular values at most DEGENERATE_RTOL times the largest, which the singular-vector rules
-of a non-square matrix divide by.
+is as good), and the reverse rules put 0 for the pair where the function did not use either
+vector (its cotangent is exactly zero there: a function of the eigenvalues alone, an unused
+output) and NaN where it did (the derivative does not exist, or needs more than the
+decomposition: a spectral function written as V diag(f(w)) V^T has one, but only its
+eigenvalue form f(w) gives it here). The forward rules put NaN where the tangent mixes the
+pair's vectors, which reaches the result only if the function uses them. So first derivatives
+of functions of the eigenvalues (sum, norms, log-det of an SPD matrix ...) are exact at any
+degeneracy, their second derivatives there are NaN (they go through the vectors), and nothing
+returns a finite wrong number. The same holds for singular values at most DEGENERATE_RTOL times
+the largest, which the singular-vector rules of a non-square matrix divide by.
 Like cholesky, eigh reads the lower triangle but its derivative is the symmetric one (PyTorch's,
 JAX's): perturbations are symmetrized.
 """
@@ -44,19 +46,32 @@ def _diag_embed(v):
     return _col(v) * np.eye(shape(v)[-1])
 
 
-def _gap_product(w, P, square=False):
+def _used(g, axis):
+    """Per vector (column of V for axis=-2, row of Vh for axis=-1): whether the cotangent g is
+    not exactly zero on it, i.e. whether the function used that vector at all (> 0)."""
+    return ad_max(abs(cond_of(g)), axis=axis)
+
+
+def _gap_product(w, P, used=None, square=False):
     """F * P with F_ij = 1 / (w_j - w_i) off the diagonal (1 / (w_j^2 - w_i^2) if square) and
-    0 on it; at degenerate pairs 0 where P_ij == 0 exactly and NaN elsewhere (module
-    docstring). The masks are computed on the innermost values (recomputed by ad.jit kernels)."""
-    wc, Pc = cond_of(w), cond_of(P)
+    0 on it. At a degenerate pair (module docstring) the product is NaN if the pair is
+    coupled, else 0: in a VJP (used = _used(...)) coupled means the function used either
+    vector; in a JVP (used None) that the tangent mixes them (P_ij != 0). The masks are
+    computed on the innermost values (recomputed by ad.jit kernels)."""
+    wc = cond_of(w)
     if square:
         w, wc = w * w, wc * wc
     gap = _row(wc) - _col(wc)
     scale = _col(ad_max(abs(wc), axis=-1, keepdims=True))
     deg = abs(gap) <= DEGENERATE_RTOL * scale
     F = 1.0 / where(deg, 1.0, _row(w) - _col(w))
+    if used is None:
+        coupled = cond_of(P) != 0
+    else:
+        uc = cond_of(used)
+        coupled = (_row(uc) + _col(uc)) != 0
     n = shape(w)[-1]
-    undefined = where(np.eye(n, dtype=bool), 0.0, where(Pc != 0, np.nan, 0.0))
+    undefined = where(np.eye(n, dtype=bool), 0.0, where(coupled, np.nan, 0.0))
     return where(deg, undefined, F * P)
 
 
@@ -111,7 +126,7 @@ def _eigh_vjp(gs, outs, x):
     gw, gV = gs
     w, V = outs
     K = matmul(mT(V), gV)
-    inner = _diag_embed(gw) + _gap_product(w, 0.5 * (K - mT(K)))
+    inner = _diag_embed(gw) + _gap_product(w, 0.5 * (K - mT(K)), _used(gV, -2))
     return (matmul(V, matmul(inner, mT(V))),)
 
 
@@ -164,14 +179,15 @@ def eigvalsh(x, UPLO="L"):  # noqa: N803
 # ---------------------------------------------------------------------------------------------
 # svd (reduced): u (..., m, k), s (..., k) descending, vh (..., k, n), k = min(m, n)
 
-def _div_s(G, s):
-    """G / s along G's last axis; where s is zero (at most DEGENERATE_RTOL times the largest):
-    0 if G is exactly 0 there, else NaN (no derivative: the singular vectors of a zero singular
-    value of a non-square matrix are not unique)."""
+def _div_s(G, s, used=None):
+    """G / s along G's last axis. Where s is zero (at most DEGENERATE_RTOL times the largest)
+    the vectors of a non-square matrix are not unique: NaN if they were used (VJP: `used` per
+    vector; JVP: G != 0), else 0."""
     sc = cond_of(s)
     zero = sc <= DEGENERATE_RTOL * ad_max(sc, axis=-1, keepdims=True)
     q = G / _row(where(zero, 1.0, s))
-    return where(_row(zero), where(cond_of(G) != 0, np.nan, 0.0), q)
+    coupled = cond_of(G) != 0 if used is None else _row(cond_of(used)) != 0
+    return where(_row(zero), where(coupled, np.nan, 0.0), q)
 
 
 def _svd_vjp(gs, outs, x):
@@ -184,13 +200,14 @@ def _svd_vjp(gs, outs, x):
     UgU = matmul(mT(U), gU)
     VgV = matmul(mT(V), gV)
     num = (UgU - mT(UgU)) * _row(S) + _col(S) * (VgV - mT(VgV))
-    inner = _gap_product(S, num, square=True) + _diag_embed(gS)
+    used = _used(gU, -2) + _used(gVh, -1)
+    inner = _gap_product(S, num, used, square=True) + _diag_embed(gS)
     if m > k:
-        gUs = _div_s(gU, S)
+        gUs = _div_s(gU, S, used)
         gA = matmul(U, inner) + gUs - matmul(U, matmul(mT(U), gUs))
         return (matmul(gA, Vh),)
     if n > k:
-        gVs = _div_s(gV, S)
+        gVs = _div_s(gV, S, used)
         gA = matmul(inner, Vh) + mT(gVs) - matmul(matmul(mT(gVs), V), Vh)
         return (matmul(U, gA),)
     return (matmul(U, matmul(inner, Vh)),)
