@@ -288,8 +288,11 @@ def test_eigenvalue_functions_at_degenerate_eigenvalues(a):
     gradcheck(g, [a])
 
 
-def test_eigenvectors_at_degenerate_eigenvalues_are_nan_not_wrong():
-    a = degenerate([1, 1, 2])
+@pytest.mark.parametrize("a", [np.diag([1.0, 1.0, 2.0]), degenerate([1, 1, 2])],
+                         ids=["diag", "rotated"])
+def test_eigenvectors_at_degenerate_eigenvalues_are_nan_not_wrong(a):
+    # at bit-equal eigenvalues the spectral function's coupling terms cancel exactly: a rule
+    # that tested the coupling instead of the use of the vectors gave a finite wrong gradient
     w8 = weights((3, 3))
 
     def f(t):
