@@ -259,12 +259,15 @@ _svd = defop_multi("svd", lambda x: np.linalg.svd(x, full_matrices=False), _svd_
                    cores=_svd_cores, numba=_svd_nb, backward_name="LinalgSvdBackward")
 
 
-def svd(x, full_matrices=True, compute_uv=True):
+def svd(x, full_matrices=True, compute_uv=True, hermitian=False):
     """(u, s, vh) as np.linalg.svd; s alone with compute_uv=False. Differentiable with
     full_matrices=False (or a square x): the extra columns of the full u or vh are not unique.
-    See the module docstring for repeated (and zero) singular values."""
+    hermitian=True is accepted for NumPy's signature (wrapped values use the general SVD: the
+    same factors up to the signs of the singular vectors). See the module docstring for
+    repeated (and zero) singular values."""
     if not isinstance(x, Traced):
-        return np.linalg.svd(x, full_matrices=full_matrices, compute_uv=compute_uv)
+        return np.linalg.svd(x, full_matrices=full_matrices, compute_uv=compute_uv,
+                             hermitian=hermitian)
     if not compute_uv:
         return svdvals(x)
     m, n = shape(x)[-2:]
