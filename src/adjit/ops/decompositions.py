@@ -78,6 +78,13 @@ def _gap_product(w, P, used=None, square=False):
 # ---------------------------------------------------------------------------------------------
 # slogdet: (sign, log|det|); the sign is piecewise constant (no derivative)
 
+def _all_regular(sign):
+    """Whether no matrix is singular, known now (not under ad.jit, whose kernels keep the masked
+    rule so that a later call at a singular matrix is handled)."""
+    sc = cond_of(sign)
+    return not isinstance(sc, Traced) and bool(np.all(sc != 0))
+
+
 def _regular(sign, x):
     """x with its singular matrices (sign 0) replaced by the identity, so that the rules'
     solves never raise there; the results at those matrices are masked by the caller."""
@@ -90,12 +97,16 @@ def _slogdet_vjp(gs, outs, x):
     if not isinstance(gl, Traced) and not np.any(gl):
         return (None,)     # only the sign was used: nothing to pull (and no inverse needed)
     gl = getitem(gl, idx=(Ellipsis, None, None))
+    if _all_regular(outs[0]):
+        return (gl * mT(inv(x)),)
     sc, xr = _regular(outs[0], x)
     # log|det| has no derivative at a singular matrix: NaN there, unless nothing used it
     return (where(sc == 0, where(cond_of(gl) != 0, np.nan, 0.0), gl * mT(inv(xr))),)
 
 
 def _slogdet_jvp(ts, outs, x):
+    if _all_regular(outs[0]):
+        return None, sum_op(_diag(solve(x, ts[0])), axis=-1)
     sc, xr = _regular(outs[0], x)
     dl = sum_op(_diag(solve(xr, ts[0])), axis=-1)
     return None, where(sc[..., 0, 0] == 0, np.nan, dl)

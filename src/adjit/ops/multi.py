@@ -11,6 +11,8 @@ The rules are written per output, on unpacked values, in ad ops (so they differe
     vjp(gs, outs, *inputs, **params) -> cotangents of the inputs (gs: one per output)
     jvp(tangents, outs, *inputs, **params) -> one tangent per output (None for a zero)
 """
+import math
+
 import numpy as np
 
 from ..core.registry import Op, Traced, register
@@ -53,14 +55,24 @@ class MultiOp(Op):
 
     # -- unpacking: works on arrays, Tensors, duals and tracers alike -------------------------
     def unpack(self, packed, inputs, params):
-        """The outputs of a packed value (or cotangent)."""
+        """The outputs of a packed value (or cotangent): as few ops as the core shapes need (a
+        plain array, e.g. a first-order cotangent, is simply sliced)."""
         cores = self._cores_of(inputs, params)
         b = tuple(shape(packed)[:-1])
+        plain = not isinstance(packed, Traced)
         outs, start = [], 0
         for c in cores:
-            n = int(np.prod(c, dtype=int))
-            piece = getitem(packed, idx=(Ellipsis, slice(start, start + n)))
-            outs.append(reshape(piece, b + tuple(c)))
+            c = tuple(c)
+            n = math.prod(c)
+            if plain:
+                piece = np.reshape(packed[..., start:start + n], b + c)
+            elif not c:
+                piece = getitem(packed, idx=(Ellipsis, start))
+            else:
+                piece = getitem(packed, idx=(Ellipsis, slice(start, start + n)))
+                if len(c) > 1:
+                    piece = reshape(piece, b + c)
+            outs.append(piece)
             start += n
         return tuple(outs)
 
