@@ -200,7 +200,14 @@ CASES += [
     ("det-batched", "det", lambda x: ops.det(x), [wellcond(3, (2,))]),
     ("logabsdet", "logabsdet", lambda x: ops.logabsdet(x), [wellcond(3)]),
     ("logdet", "logabsdet", lambda x: ops.logdet(x), [spd(3)]),
-    ("slogdet", "logabsdet", lambda x: ops.slogdet(x)[1], [wellcond(3)]),
+    ("slogdet", "slogdet", lambda x: ops.slogdet(x)[1], [wellcond(3)]),
+    # multi-output ops (tests/test_decompositions.py has the rest): outputs used together,
+    # eigenvector and singular-vector signs squared away
+    ("eigh", "eigh", lambda x: ops.eigh(0.5 * (x + ops.transpose(x)))[1] ** 2
+     * ops.eigh(0.5 * (x + ops.transpose(x)))[0], [normal(3, 3)]),
+    ("svd", "svd", lambda x: ops.svd(x, full_matrices=False)[0] ** 2
+     * ops.svd(x, full_matrices=False)[1], [normal(4, 3)]),
+    ("qr", "qr", lambda x: ops.qr(x)[0] + ops.qr(x)[1][0], [normal(4, 3)]),
     ("inv", "inv", lambda x: ops.inv(x), [wellcond(3)]),
     ("inv-batched", "inv", lambda x: ops.inv(x), [wellcond(3, (2,))]),
     ("solve-vec", "solve", lambda a, b: ops.solve(a, b), [wellcond(3), normal(3)]),
