@@ -16,7 +16,6 @@ import numpy as np
 from .. import ops
 from ..core.registry import Traced
 from ..ops.methods import attach
-from .lowering import compiles
 
 
 class GuardFailure(Exception):
@@ -122,7 +121,7 @@ class Tracer(Traced):
     # -- the tracing layer -------------------------------------------------------------------
     @staticmethod
     def _apply(op, args, params, level):
-        if not compiles(op):
+        if op.lower is None:
             raise Fallback(f"op {op.name} is not supported by the compiler")
         trace = None
         for a in args:

@@ -20,7 +20,8 @@ JAX's): perturbations are symmetrized.
 """
 import numpy as np
 
-from ..core.registry import Traced
+from ..core.domain import Sample
+from ..core.registry import Traced, composite
 from .axes import cond_of, shape
 from .linalg import inv, matmul, solve
 from .multi import call_multi, defop_multi
@@ -120,11 +121,24 @@ def _slogdet_nb(a):
     return out
 
 
+# the op-info sweep (testing/opinfo.py) checks each row on its packed output; the vector
+# outputs squared there, as their signs are LAPACK's choice
+def _squared(op, a):
+    return op(a) ** 2
+
+
+def _sym_squared(op, a):
+    return op(0.5 * (a + mT(a))) ** 2
+
+
 _slogdet = defop_multi("slogdet", np.linalg.slogdet, _slogdet_vjp, _slogdet_jvp,
                        cores=lambda xs: ((), ()), numba=_slogdet_nb,
-                       backward_name="LinalgSlogdetBackward")
+                       backward_name="LinalgSlogdetBackward", methods=("slogdet",),
+                       domain=[Sample((3, 3), kind="wellcond"),
+                               Sample((2, 3, 3), kind="wellcond")])
 
 
+@_slogdet.public
 def slogdet(x):
     """(sign, log|det|) of x (..., n, n), as np.linalg.slogdet; the sign has no derivative."""
     return call_multi(_slogdet, x)
@@ -161,7 +175,9 @@ def _eigh_nb(a):
 
 _eigh = defop_multi("eigh", np.linalg.eigh, _eigh_vjp, _eigh_jvp,
                     cores=lambda xs: ((xs[-1],), (xs[-1], xs[-1])), numba=_eigh_nb,
-                    backward_name="LinalgEighBackward")
+                    backward_name="LinalgEighBackward",
+                    domain=[Sample((3, 3), call=_sym_squared),
+                            Sample((2, 3, 3), call=_sym_squared)])
 
 
 def _uplo(x, UPLO):
@@ -170,6 +186,7 @@ def _uplo(x, UPLO):
     return mT(x) if UPLO == "U" else x   # the upper triangle is the transpose's lower one
 
 
+@_eigh.public
 def eigh(x, UPLO="L"):  # noqa: N803 (NumPy's name)
     """(w, V) of a symmetric x (..., n, n), eigenvalues ascending, as np.linalg.eigh (reads the
     lower triangle, or the upper with UPLO='U': then of wrapped values as the transpose's lower
@@ -180,6 +197,7 @@ def eigh(x, UPLO="L"):  # noqa: N803 (NumPy's name)
     return call_multi(_eigh, _uplo(x, UPLO))
 
 
+@composite
 def eigvalsh(x, UPLO="L"):  # noqa: N803
     """The eigenvalues of a symmetric x, ascending (np.linalg.eigvalsh)."""
     if not isinstance(x, Traced):
@@ -267,9 +285,12 @@ def _svd_cores(xs):
 
 
 _svd = defop_multi("svd", lambda x: np.linalg.svd(x, full_matrices=False), _svd_vjp, _svd_jvp,
-                   cores=_svd_cores, numba=_svd_nb, backward_name="LinalgSvdBackward")
+                   cores=_svd_cores, numba=_svd_nb, backward_name="LinalgSvdBackward",
+                   domain=[Sample((4, 3), call=_squared), Sample((3, 4), call=_squared),
+                           Sample((2, 3, 3), call=_squared)])
 
 
+@_svd.public
 def svd(x, full_matrices=True, compute_uv=True, hermitian=False):
     """(u, s, vh) as np.linalg.svd; s alone with compute_uv=False. Differentiable with
     full_matrices=False (or a square x): the extra columns of the full u or vh are not unique.
@@ -289,6 +310,7 @@ def svd(x, full_matrices=True, compute_uv=True, hermitian=False):
     return call_multi(_svd, x)
 
 
+@composite
 def svdvals(x):
     """The singular values of x, descending (np.linalg.svd(x, compute_uv=False))."""
     if not isinstance(x, Traced):
@@ -353,9 +375,11 @@ def _qr_cores(xs):
 
 
 _qr = defop_multi("qr", lambda x: np.linalg.qr(x, mode="reduced"), _qr_vjp, _qr_jvp,
-                  cores=_qr_cores, numba=_qr_nb, backward_name="LinalgQrBackward")
+                  cores=_qr_cores, numba=_qr_nb, backward_name="LinalgQrBackward",
+                  domain=[Sample((4, 3)), Sample((2, 3, 3))])
 
 
+@_qr.public
 def qr(x, mode="reduced"):
     """(q, r) as np.linalg.qr(x, mode='reduced'); differentiable for m >= n."""
     if mode != "reduced":

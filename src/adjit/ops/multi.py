@@ -11,6 +11,7 @@ The rules are written per output, on unpacked values, in ad ops (so they differe
     vjp(gs, outs, *inputs, **params) -> cotangents of the inputs (gs: one per output)
     jvp(tangents, outs, *inputs, **params) -> one tangent per output (None for a zero)
 """
+import hashlib
 import math
 
 import numpy as np
@@ -29,6 +30,15 @@ class MultiOp(Op):
 
     def __init__(self, name, primal, vjp, jvp, *, cores, numba=None, core_in=2, **flags):
         flags.setdefault("saves_out", True)
+        if numba is not None:
+            # ad.jit: one call per matrix of the batch (producers.p_lib); the code's digest in
+            # the kernel's text, so a kernel cached with an older implementation is not reused
+            # (numba's cache does not track the functions a kernel calls)
+            code = numba.__code__
+            digest = hashlib.sha1(code.co_code + repr(code.co_consts).encode()).hexdigest()[:12]
+            flags.setdefault("lower", "lib")
+            flags.setdefault("jit", {"call": f"oplib.{name}({{0}})  # numba code {digest}",
+                                     "core": 1})
         super().__init__(name, self._packed(primal), vjp, jvp, **flags)
         self.unpacked_primal = primal
         self.cores = cores
