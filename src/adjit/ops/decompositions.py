@@ -21,7 +21,7 @@ JAX's): perturbations are symmetrized.
 import numpy as np
 
 from ..core.domain import Sample
-from ..core.registry import Traced, composite
+from ..core.registry import Traced, composite, implements
 from .axes import cond_of, shape
 from .linalg import inv, matmul, solve
 from .multi import call_multi, defop_multi
@@ -139,6 +139,7 @@ _slogdet = defop_multi("slogdet", np.linalg.slogdet, _slogdet_vjp, _slogdet_jvp,
 
 
 @_slogdet.public
+@implements(np.linalg.slogdet)
 def slogdet(x):
     """(sign, log|det|) of x (..., n, n), as np.linalg.slogdet; the sign has no derivative."""
     return call_multi(_slogdet, x)
@@ -187,6 +188,7 @@ def _uplo(x, UPLO):
 
 
 @_eigh.public
+@implements(np.linalg.eigh)
 def eigh(x, UPLO="L"):  # noqa: N803 (NumPy's name)
     """(w, V) of a symmetric x (..., n, n), eigenvalues ascending, as np.linalg.eigh (reads the
     lower triangle, or the upper with UPLO='U': then of wrapped values as the transpose's lower
@@ -198,6 +200,7 @@ def eigh(x, UPLO="L"):  # noqa: N803 (NumPy's name)
 
 
 @composite
+@implements(np.linalg.eigvalsh)
 def eigvalsh(x, UPLO="L"):  # noqa: N803
     """The eigenvalues of a symmetric x, ascending (np.linalg.eigvalsh)."""
     if not isinstance(x, Traced):
@@ -291,6 +294,7 @@ _svd = defop_multi("svd", lambda x: np.linalg.svd(x, full_matrices=False), _svd_
 
 
 @_svd.public
+@implements(np.linalg.svd)
 def svd(x, full_matrices=True, compute_uv=True, hermitian=False):
     """(u, s, vh) as np.linalg.svd; s alone with compute_uv=False. Differentiable with
     full_matrices=False (or a square x): the extra columns of the full u or vh are not unique.
@@ -311,6 +315,7 @@ def svd(x, full_matrices=True, compute_uv=True, hermitian=False):
 
 
 @composite
+@implements(*[f for f in (getattr(np.linalg, "svdvals", None),) if f])
 def svdvals(x):
     """The singular values of x, descending (np.linalg.svd(x, compute_uv=False))."""
     if not isinstance(x, Traced):
@@ -380,6 +385,7 @@ _qr = defop_multi("qr", lambda x: np.linalg.qr(x, mode="reduced"), _qr_vjp, _qr_
 
 
 @_qr.public
+@implements(np.linalg.qr)
 def qr(x, mode="reduced"):
     """(q, r) as np.linalg.qr(x, mode='reduced'); differentiable for m >= n."""
     if mode != "reduced":
