@@ -6,6 +6,7 @@ in a numba kernel, on NumPy arrays and on Tensors. Only what `math` lacks lives 
 """
 import math
 
+import numpy as np
 from numba import njit
 
 _jit = njit(cache=True, inline="always")
@@ -85,3 +86,79 @@ def erf_d(x):
 def smul(a, b):
     # a * b, with a zero a giving 0 even where b is inf or NaN ("strong zero")
     return 0.0 if a == 0 else a * b
+
+
+# numba's math.floor/ceil/trunc return ints (wrong for NaN and inf); its np.* scalars stay float
+@_jit
+def floor(x):
+    return np.floor(x)
+
+
+@_jit
+def ceil(x):
+    return np.ceil(x)
+
+
+@_jit
+def trunc(x):
+    return np.trunc(x)
+
+
+@_jit
+def rint(x):
+    return np.rint(x)
+
+
+@_jit
+def cbrt(x):
+    return np.cbrt(x)
+
+
+@_jit
+def sinc(x):
+    return np.sinc(x)
+
+
+@_jit
+def sinc_d(x):
+    # d sinc / dx = (cos(pi x) - sinc(x)) / x; its Taylor series near 0, where that cancels
+    if abs(x) < 1e-4:
+        return -(math.pi ** 2) * x / 3.0 + (math.pi ** 4) * x ** 3 / 30.0
+    return (math.cos(math.pi * x) - np.sinc(x)) / x
+
+
+@_jit
+def fmod(a, b):
+    return np.fmod(a, b)
+
+
+@_jit
+def remainder(a, b):
+    return np.remainder(a, b)
+
+
+@_jit
+def fmax(a, b):
+    return np.fmax(a, b)
+
+
+@_jit
+def fmin(a, b):
+    return np.fmin(a, b)
+
+
+@_jit
+def logaddexp(a, b):
+    return np.logaddexp(a, b)
+
+
+@_jit
+def logaddexp2(a, b):
+    return np.logaddexp2(a, b)
+
+
+@_jit
+def heaviside(a, b):
+    if a != a:
+        return a
+    return 0.0 if a < 0 else (1.0 if a > 0 else b)

@@ -48,13 +48,45 @@ _UNARY = [
     ("softplus", "softplus(x)", "sigmoid(x)", lambda x: np.logaddexp(0.0, x),
      dict(domain=(-4, 4))),
     ("erf", "erf(x)", "erf_d(x)", None),
+    ("deg2rad", "x * (pi / 180.0)", "pi / 180.0", np.deg2rad,
+     dict(numpy=(np.deg2rad, np.radians), aliases=("radians",))),
+    ("rad2deg", "x * (180.0 / pi)", "180.0 / pi", np.rad2deg,
+     dict(numpy=(np.rad2deg, np.degrees), aliases=("degrees",))),
+    ("reciprocal", "1.0 / x", "-y * y", np.reciprocal, dict(domain=(-2, 2, (0,)))),
+    ("negative", "-x", "-1", np.negative),
+    ("positive", "+x", "1", np.positive),
+    # the kink at 0 as abs's: sign(0) = 0
+    ("fabs", "abs(x)", "sign(x)", np.fabs, dict(domain=(-2, 2, (0,)))),
+    ("cbrt", "cbrt(x)", "1.0 / (3.0 * y * y)", np.cbrt, dict(domain=(-2, 2, (0,)))),
+    ("sinc", "sinc(x)", "sinc_d(x)", np.sinc),
+    # piecewise constant: derivative 0 (also at the jumps, as PyTorch and JAX)
+    ("floor", "floor(x)", "0", np.floor, dict(domain=(-2, 2, (-2, -1, 0, 1, 2)))),
+    ("ceil", "ceil(x)", "0", np.ceil, dict(domain=(-2, 2, (-2, -1, 0, 1, 2)))),
+    ("trunc", "trunc(x)", "0", np.trunc, dict(domain=(-2, 2, (-2, -1, 0, 1, 2)))),
+    ("rint", "rint(x)", "0", np.rint, dict(domain=(-2, 2, (-1.5, -0.5, 0.5, 1.5)))),
+    # decimals=0 only (NumPy's default): half to even, as rint
+    ("round", "rint(x)", "0", np.round,
+     dict(numpy=(np.round, np.around), aliases=("around",),
+          domain=(-2, 2, (-1.5, -0.5, 0.5, 1.5)))),
     # helpers the formulas above use, so their own derivatives exist too
+    ("sinc_d", "sinc_d(x)",
+     "where(x == 0.0, -pi * pi / 3.0, (-pi * sin(pi * x) - 2.0 * y) / where(x == 0.0, 1.0, x))",
+     lambda x: _sinc_d(x), _HELPER),
     ("step", "step(x)", "0", lambda x: np.heaviside(x, 0.0), dict(_HELPER, domain=(-2, 2, (0,)))),
     ("erf_d", "erf_d(x)", "-2.0 * x * y", lambda x: 1.1283791670955126 * np.exp(-np.square(x)),
      _HELPER),
     ("logpos", "logpos(x)", "step(x) / where(x > 0, x, 1.0)",
      lambda x: np.log(np.where(np.asarray(x) > 0, x, 1.0)), dict(_HELPER, domain=(-2, 3, (0,)))),
 ]
+
+def _sinc_d(x):
+    # NumPy twin of kernels.scalar.sinc_d (its series near 0, where the quotient cancels)
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 1e-4
+    xs = np.where(small, 1.0, x)
+    return np.where(small, -np.pi ** 2 * x / 3.0 + np.pi ** 4 * x ** 3 / 30.0,
+                    (np.cos(np.pi * x) - np.sinc(x)) / xs)
+
 
 # Elementwise, two broadcasting inputs a, b:  name, primal formula, d/da, d/db, NumPy primal
 # [, row flags]; domain: one range per input
@@ -73,6 +105,38 @@ _BINARY = [
      "where(a > b, 0.0, where(a == b, 0.5, 1.0))", np.maximum),
     ("minimum", "min(a, b)", "where(a > b, 0.0, where(a == b, 0.5, 1.0))",
      "where(a < b, 0.0, where(a == b, 0.5, 1.0))", np.minimum),
+    # NumPy's fmax/fmin ignore a NaN operand: the other one gets all of the gradient (both
+    # NaN: both, as maximum); ties split evenly, as maximum
+    ("fmax", "fmax(a, b)",
+     "where(a != a, where(b != b, 1.0, 0.0), where(b != b, 1.0, "
+     "where(a < b, 0.0, where(a == b, 0.5, 1.0))))",
+     "where(b != b, where(a != a, 1.0, 0.0), where(a != a, 1.0, "
+     "where(a > b, 0.0, where(a == b, 0.5, 1.0))))", np.fmax),
+    ("fmin", "fmin(a, b)",
+     "where(a != a, where(b != b, 1.0, 0.0), where(b != b, 1.0, "
+     "where(a > b, 0.0, where(a == b, 0.5, 1.0))))",
+     "where(b != b, where(a != a, 1.0, 0.0), where(a != a, 1.0, "
+     "where(a < b, 0.0, where(a == b, 0.5, 1.0))))", np.fmin),
+    ("arctan2", "atan2(a, b)", "b / (a * a + b * b)", "-a / (a * a + b * b)", np.arctan2,
+     dict(domain=((0.5, 2), (-2, 2)))),
+    ("hypot", "hypot(a, b)", "a / y", "b / y", np.hypot,
+     dict(domain=((-2, 2, (0,), 0.3), (-2, 2, (0,), 0.3)))),
+    ("logaddexp", "logaddexp(a, b)", "exp(a - y)", "exp(b - y)", np.logaddexp),
+    ("logaddexp2", "logaddexp2(a, b)", "exp2(a - y)", "exp2(b - y)", np.logaddexp2),
+    ("float_power", "a ** b", "smul(b, a ** (b - 1.0))", "y * logpos(a)", np.float_power,
+     dict(domain=((0.5, 2), (-2, 2)))),
+    # a - trunc(a / b) * b and a - floor(a / b) * b: the quotient is piecewise constant
+    ("fmod", "fmod(a, b)", "1", "-trunc(a / b)", np.fmod,
+     dict(domain=((0.1, 3.9, (1, 2, 3), 0.15), (0.97, 1.03)))),
+    ("remainder", "remainder(a, b)", "1", "-floor(a / b)", np.remainder,
+     dict(operator="mod", numpy=(np.remainder, np.mod), aliases=("mod",),
+          domain=((-3.9, 3.9, (-3, -2, -1, 0, 1, 2, 3), 0.15), (0.97, 1.03)))),
+    # 0 / x2 / 1; d/dx1 is 0 (also at 0, as sign), d/dx2 is 1 where x1 == 0
+    ("heaviside", "heaviside(a, b)", "0", "where(a == 0.0, 1.0, 0.0)", np.heaviside,
+     dict(domain=((-2, 2, (0,)), (-2, 2)))),
+    # |a| with b's sign: the kink at a == 0 as abs's; 0 in b (a jump at b == 0)
+    ("copysign", "copysign(a, b)", "sign(a) * sign(y)", "0", np.copysign,
+     dict(domain=((-2, 2, (0,)), (-2, 2, (0,))))),
 ]
 
 def _serves(f):
@@ -82,11 +146,12 @@ def _serves(f):
 
 for _n, _f, _d, _np, *_kw in _UNARY:
     globals()[_n] = register(Elementwise(_n, ("x",), _f, (_d,), np_primal=_np,
-                                         numpy=_serves(_np),
-                                         **dict(dict(methods=(_n,)), **(_kw[0] if _kw else {}))))
+                                         **dict(dict(methods=(_n,), numpy=_serves(_np)),
+                                                **(_kw[0] if _kw else {}))))
 for _n, _f, _da, _db, _np, *_kw in _BINARY:
     globals()[_n] = register(Elementwise(_n, ("a", "b"), _f, (_da, _db), np_primal=_np,
-                                         numpy=_serves(_np), **(_kw[0] if _kw else {})))
+                                         **dict(dict(numpy=_serves(_np)),
+                                                **(_kw[0] if _kw else {}))))
 
 # ---------------------------------------------------------------------------------------------
 # comparisons: no derivative; on wrappers they compare the innermost values
