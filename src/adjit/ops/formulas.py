@@ -58,16 +58,15 @@ _UNARY = [
     # the kink at 0 as abs's: sign(0) = 0
     ("fabs", "abs(x)", "sign(x)", np.fabs, dict(domain=(-2, 2, (0,)))),
     ("cbrt", "cbrt(x)", "1.0 / (3.0 * y * y)", np.cbrt, dict(domain=(-2, 2, (0,)))),
-    ("sinc", "sinc(x)", "sinc_d(x)", np.sinc),
+    ("sinc", "sinc(x)", "sinc_d(x)", np.sinc, dict(numpy=(np.sinc,))),
     # piecewise constant: derivative 0 (also at the jumps, as PyTorch and JAX)
     ("floor", "floor(x)", "0", np.floor, dict(domain=(-2, 2, (-2, -1, 0, 1, 2)))),
     ("ceil", "ceil(x)", "0", np.ceil, dict(domain=(-2, 2, (-2, -1, 0, 1, 2)))),
     ("trunc", "trunc(x)", "0", np.trunc, dict(domain=(-2, 2, (-2, -1, 0, 1, 2)))),
     ("rint", "rint(x)", "0", np.rint, dict(domain=(-2, 2, (-1.5, -0.5, 0.5, 1.5)))),
-    # decimals=0 only (NumPy's default): half to even, as rint
+    # half to even, as rint; decimals= in its public function below
     ("round", "rint(x)", "0", np.round,
-     dict(numpy=(np.round, np.around), aliases=("around",),
-          domain=(-2, 2, (-1.5, -0.5, 0.5, 1.5)))),
+     dict(domain=(-2, 2, (-1.5, -0.5, 0.5, 1.5)))),
     # helpers the formulas above use, so their own derivatives exist too
     ("sinc_d", "sinc_d(x)",
      "where(x == 0.0, -pi * pi / 3.0, (-pi * sin(pi * x) - 2.0 * y) / where(x == 0.0, 1.0, x))",
@@ -152,6 +151,18 @@ for _n, _f, _da, _db, _np, *_kw in _BINARY:
     globals()[_n] = register(Elementwise(_n, ("a", "b"), _f, (_da, _db), np_primal=_np,
                                          **dict(dict(numpy=_serves(_np)),
                                                 **(_kw[0] if _kw else {}))))
+
+
+@round.public(numpy=(np.round, np.around), aliases=("around",), methods=("round",))
+def round_(x, decimals=0, out=None):
+    """np.round: half to even at `decimals` digits, as NumPy (rint of the scaled value)."""
+    if out is not None:
+        raise TypeError("adjit: round(out=...) is not supported; use the returned value")
+    if decimals == 0:
+        return round(x)
+    scale = 10.0 ** abs(decimals)
+    return div(round(mul(x, scale)), scale) if decimals > 0 else mul(round(div(x, scale)), scale)
+
 
 # ---------------------------------------------------------------------------------------------
 # comparisons: no derivative; on wrappers they compare the innermost values
