@@ -159,7 +159,9 @@ class Op:
     def _linear_jvp(self, tangents, out, *inputs, **params):
         ref, x = next((t, x) for t, x in zip(tangents, inputs) if t is not None)
         lead = tuple(_shape(ref)[:len(_shape(ref)) - len(_shape(x))])
-        ts = [np.zeros(lead + _shape(x)) if t is None else t for t, x in zip(tangents, inputs)]
+        dt = np.result_type(*[t.dtype for t in tangents if t is not None])   # float32 stays
+        ts = [np.zeros(lead + _shape(x), dtype=dt) if t is None else t
+              for t, x in zip(tangents, inputs)]
         if lead and self.batched is not None:
             params = self.batched(params, lead, out, *inputs)
         return self(*ts, **params)
