@@ -111,6 +111,8 @@ class JitState:
     def call(self, args, kw):
         leaves = []
         spec = _flatten((args, kw), leaves)
+        if any(type(lf) is np.ndarray and lf.dtype == np.float16 for lf in leaves):
+            return self.half(args, kw, leaves, spec)
         parts, kparams = [], []
         for lf in leaves:
             if isinstance(lf, Traced):
@@ -182,6 +184,25 @@ class JitState:
             self.fast = s.entry
         else:
             self.fast = None
+
+    def half(self, args, kw, leaves, spec):
+        """float16 arguments: numba has no float16 on the CPU, so the kernel of the float32
+        signature computes (in float32, as NumPy's float16 loops do inside) and its float32
+        results are stored back as float16."""
+        if any(not isinstance(lf, Traced) and np.asarray(lf).dtype.kind == "f"
+               and np.asarray(lf).dtype.itemsize > 2 and type(lf) is not float for lf in leaves):
+            return self.eager(args, kw, None, "float16 arguments mixed with wider floats run "
+                              "eagerly (cast them to one dtype to compile)")
+        wide = [lf.astype(np.float32) if type(lf) is np.ndarray and lf.dtype == np.float16
+                else lf for lf in leaves]
+        a, k = _unflatten(spec, iter(wide))
+        out = self.call(a, k)
+        oleaves = []
+        ospec = _flatten(out, oleaves)
+        back = [np.float16(o) if isinstance(o, (float, np.float32)) and type(o) is not bool
+                else o.astype(np.float16) if isinstance(o, np.ndarray) and o.dtype == np.float32
+                else o for o in oleaves]
+        return _unflatten(ospec, iter(back))
 
     def eager(self, args, kw, key, why):
         if why is not None and why not in self.warned:
@@ -283,12 +304,14 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
     """A small Python function (generated) that allocates the output arrays, calls the kernel
     and rebuilds the output structure; the kernel itself when that would be a no-op."""
     rets = [o for o in prog.outputs if o[0] == "ret"]
+    # numba returns a float32 scalar as a Python float: NumPy's float32 is restored here
+    narrow = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.float32}
     if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
-            and not prog.out_arrays:
+            and not prog.out_arrays and not narrow:
         if (len(rets) == 1 and ospec is None) or \
                 (len(rets) > 1 and ospec == (tuple, (None,) * len(rets))):
             return kernel
-    ns = {"_kernel": kernel, "_empty": np.empty}
+    ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32}
     params = [f"a{k}" for k in range(nparams)]
     lines = [f"def entry({', '.join(params)}):"]
     outs = []
@@ -305,7 +328,8 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
     exprs = []
     for k, (kind, n) in enumerate(prog.outputs):
         if kind == "ret":
-            exprs.append("r" if nret == 1 else f"r[{n}]")
+            e = "r" if nret == 1 else f"r[{n}]"
+            exprs.append(f"_f32({e})" if n in narrow else e)
         elif kind == "out":
             exprs.append(f"o{n}")
         elif kind == "arg":

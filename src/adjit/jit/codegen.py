@@ -39,8 +39,9 @@ from .trace import Var
 class Program:
     """What codegen hands back: module source, kernel signature and the entry's plan."""
 
-    def __init__(self, source, digest, consts, outputs, out_arrays):
+    def __init__(self, source, digest, consts, outputs, out_arrays, ret_dtypes=()):
         self.source, self.digest, self.consts = source, digest, consts
+        self.ret_dtypes = list(ret_dtypes)   # dtype per returned scalar
         self.outputs = outputs          # per output leaf: ("ret", k) / ("out", j) / ("arg", i)
         self.out_arrays = out_arrays    # [(shape, dtype)] of out-parameters
 
@@ -507,6 +508,6 @@ class Gen(Producers):
             h.update(c.tobytes())
         digest = h.hexdigest()[:16]
         return Program(full, digest, self.consts, outputs,
-                       [(vs[i].shape, vs[i].dtype) for i in outs])
+                       [(vs[i].shape, vs[i].dtype) for i in outs], [vs[i].dtype for i in rets])
 
 
