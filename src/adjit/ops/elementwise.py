@@ -75,6 +75,23 @@ strong_mul = Op("strong_mul", strong_mul_np, _strong_mul_vjp, _strong_mul_jvp, b
 NP_NS["smul"], AD_NS["smul"] = strong_mul_np, strong_mul
 
 
+def dtype_name(x):
+    """The dtype of a value (wrapped or not) by name: a hashable op parameter."""
+    return (x.dtype if isinstance(x, Traced) else np.asarray(x).dtype).name
+
+
+def _astype_np(x, dtype):
+    a = np.asarray(x).astype(dtype)
+    return a if a.ndim else a[()]
+
+
+# x in another float dtype: an internal op (not in OPS), so that a rule whose constants made a
+# float64 partial (where(a > b, 1.0, 0.5), a count of ties) hands float32 cotangents back as
+# float32 under every wrapper, ad.jit's tracers included. Linear; its VJP casts back.
+astype = Op("astype", _astype_np, lambda g, y, x, dtype: (astype(g, dtype=dtype_name(x)),),
+            linear=True, lower="pw", jit={"pw": lambda a, p, idx: a[0]})
+
+
 class Elementwise(Op):
     """An op given by scalar formulas: `f` for the primal, `partials[i]` = d y / d input_i."""
 
@@ -99,7 +116,7 @@ class Elementwise(Op):
             NP_NS[name] = self.primal
 
     def _compiled_primal(self, *xs):
-        return kernels.ufunc(f"{self.name}__f")(*xs)
+        return kernels.ufunc(f"{self.name}__f")(*xs)   # float16 stays float16 (Kernel)
 
     def _ad(self, i):
         if self._ad_d is None:
@@ -128,13 +145,13 @@ class Elementwise(Op):
                     d = self._np_d[i](*inputs, out)
                 except ZeroDivisionError:  # a Python 0 in a denominator, e.g. div(x, 0.0)
                     d = self._np_d[i](*_np_scalars(inputs), out)
-                res[i] = strong_mul_np(g, d)
+                res[i] = strong_mul_np(g, narrow(d, g, out))
             else:
                 try:
                     d = self._ad(i)(*inputs, out)
                 except ZeroDivisionError:
                     d = self._ad(i)(*_np_scalars(inputs), out)
-                res[i] = strong_mul(g, d)
+                res[i] = strong_mul(g, narrow(d, g, out))
         return res
 
     def backward(self, g, out, inputs, params, needs):
@@ -147,6 +164,17 @@ class Elementwise(Op):
                 c = self._terms(t, out, inputs, (i,))[i]
                 acc = c if acc is None else acc + c
         return acc
+
+
+def narrow(d, g, out):
+    """A partial made of constants only (maximum's where(a > b, 1.0, 0.5), NumPy scalars of
+    _np_scalars) is float64: it must not upcast a float32/float16 cotangent."""
+    if not isinstance(d, (np.ndarray, np.floating, Traced)):
+        return d
+    dt = np.result_type(*[v.dtype if isinstance(v, Traced) else v for v in (g, out)])
+    if dt.kind == "f" and d.dtype.kind == "f" and d.dtype.itemsize > dt.itemsize:
+        return astype(d, dtype=dt.name) if isinstance(d, Traced) else d.astype(dt)
+    return d
 
 
 def _np_scalars(vals):

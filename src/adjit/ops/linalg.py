@@ -7,6 +7,7 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import Op, Traced, composite, defop, primal_of
 from .axes import batch, ndim, shape, shape_of_raw
+from .elementwise import dtype_name
 from .formulas import mul
 from .reductions import prod_others
 from .shape import getitem, mT, reshape, sum_op, tril, unbroadcast
@@ -265,7 +266,7 @@ solve = defop("solve", _solve_primal, _solve_vjp, _solve_jvp, saves_out=True,
 
 def _phi(X):
     n = shape(X)[-1]
-    return tril(X) * (1.0 - 0.5 * np.eye(n))
+    return tril(X) * (1.0 - 0.5 * np.eye(n, dtype=dtype_name(X)))   # float32 stays
 
 
 def _chol_vjp(g, L, A):

@@ -6,6 +6,7 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, defop, primal_of
 from .axes import axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw
+from .elementwise import astype, dtype_name
 from .formulas import abs, exp
 from .shape import (REDUCTION_DOMAIN, axes_batched, broadcast_to, expand, getitem, reshape,
                     sum_op, transpose, where)
@@ -100,9 +101,10 @@ def _extreme(npf):
         xr, yr = cond_of(x), cond_of(y)
         if isinstance(xr, Traced):  # ad.jit: the mask is part of the traced computation
             m = xr == reshape(yr, keep_shape(shape(xr), axis))
-            return m, sum_op(m, axis=axis, keepdims=True)
+            # the count of ties in x's dtype: an int64 count would upcast float32 cotangents
+            return m, astype(sum_op(m, axis=axis, keepdims=True), dtype=dtype_name(x))
         m = xr == np.reshape(yr, keep_shape(np.shape(xr), axis))
-        return m, np.sum(m, axis=axis, keepdims=True)
+        return m, np.sum(m, axis=axis, keepdims=True, dtype=dtype_name(x))
 
     def vjp(g, y, x, axis=None, keepdims=False):
         m, cnt = mask(x, y, axis, keepdims)
@@ -149,7 +151,7 @@ _norm2 = defop(
 
 def _lse_primal(x, axis=None, keepdims=False):
     x = np.asarray(x)
-    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros(keep_shape(x.shape, axis))
+    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros(keep_shape(x.shape, axis), x.dtype)
     m = np.where(np.isfinite(m), m, 0.0)
     r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return r if keepdims else np.reshape(r, np.shape(np.sum(x, axis=axis)))

@@ -116,7 +116,7 @@ def _is_basic(idx):
 
 
 def _scatter_primal(g, idx, shape):
-    z = np.zeros(shape, dtype=np.result_type(np.asarray(g).dtype, np.float32))
+    z = np.zeros(shape, dtype=np.result_type(np.asarray(g).dtype, np.float16))   # f16 stays
     if _is_basic(idx):
         z[idx] = g
     else:
@@ -169,8 +169,8 @@ def _index_update_primal(x, v, idx):
 
 
 def _index_update_vjp(g, y, x, v, idx):
-    keep = np.ones(np.shape(primal_of(x)))
-    keep[idx] = 0.0
+    keep = np.ones(np.shape(primal_of(x)), dtype=bool)   # a bool mask keeps g's dtype
+    keep[idx] = False
     return g * keep, unbroadcast(getitem(g, idx=idx), shape_of_raw(v))
 
 
@@ -178,7 +178,7 @@ def _index_update_jvp(ts, y, x, v, idx):
     tx, tv = ts
     lead = batch(tx, x) if tx is not None else batch(tv, v)
     if tv is None:
-        tv = np.zeros(())
+        tv = np.zeros((), dtype=tx.dtype)
     else:
         # v broadcasts into x[idx]: put unit axes between tv's batch axes and v's own axes
         vb = batch(tv, v)
@@ -187,7 +187,7 @@ def _index_update_jvp(ts, y, x, v, idx):
         if len(vb) > len(lead):
             lead = vb
     if tx is None:
-        tx = np.zeros(lead + shape_of_raw(x))
+        tx = np.zeros(lead + shape_of_raw(x), dtype=tv.dtype)
     elif len(batch(tx, x)) < len(lead):
         tx = broadcast_to(tx, lead + shape_of_raw(x))
     return index_update(tx, tv, idx=_prefix(tx, x, idx))
