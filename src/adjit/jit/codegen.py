@@ -304,8 +304,12 @@ class Gen(Producers):
             return getattr(self, "map_" + op.jit["map"])(v, idx)
         args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in v.inputs]
         f64 = v.dtype == np.float64 and all(vs[j].dtype == np.float64 for j in v.inputs)
+        # float32: the same simplifications (x ** 1.0 would call float64 pow), then the cast
+        f32 = v.dtype == np.float32
         if isinstance(op, Elementwise):
-            r = peephole(op.f, args) if f64 else None
+            r = peephole(op.f, args) if f64 or f32 else None
+            if r is not None and f32:
+                return self.temp(cast(r, v.dtype))
             if r is not None:
                 return r if num(r) is not None or r in args else self.temp(r)
             return self.temp(cast(subst(op.f, op.args, args), v.dtype))
@@ -317,10 +321,12 @@ class Gen(Producers):
             plain = subst(op.jit["strong"], ("a", "b"), args)
             if na is not None or (nb is not None and np.isfinite(nb)):
                 # the product already is 0 where a == 0 (the strong zero only matters for inf/nan)
-                r = peephole(op.jit["strong"], args) if f64 else None
+                r = peephole(op.jit["strong"], args) if f64 or f32 else None
+                if f32:
+                    return self.temp(cast(r or plain, v.dtype))
                 return r if r is not None and (num(r) is not None or r in args) else \
                     self.temp(r or plain)
-            return self.temp(f"0.0 if {a} == 0.0 else {plain}")
+            return self.temp(cast(f"0.0 if {a} == 0.0 else {plain}", v.dtype))
         p = dict(v.params)
         for k, j in v.tparams.items():   # array params are read at the element's index
             p[k] = self.val(j, bmap(idx, vs[j].shape, v.shape))
