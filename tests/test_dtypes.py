@@ -165,3 +165,15 @@ def test_float16_values_and_derivatives_are_stored_as_float16():
     for g in (ad.grad(f)(x), ad.jacfwd(lambda x: ad.exp(x) * x)(x),
               ad.jacrev(lambda x: ad.tanh(x) @ x)(x), ad.hessian(f)(x)):
         assert np.asarray(g).dtype == np.float16
+
+
+def test_readme_dtypes_example_prints_what_its_comments_say():
+    import os
+    import re
+    text = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    code = re.search(r"## dtypes\n.*?```python\n(.*?)```", text, re.S).group(1)
+    lines = [ln for ln in code.strip().splitlines() if "#" in ln and not ln.startswith("#")]
+    ns = {"np": np, "ad": ad}
+    exec(code.split("\n", 1)[0], ns)  # noqa: S102 - the README's own example
+    assert repr(eval(lines[0].split("#")[0], ns)) == lines[0].split("# ")[1].strip()  # noqa: S307
+    assert str(eval(lines[1].split("#")[0], ns)) == lines[1].split("# ")[1].split()[0]  # noqa: S307
