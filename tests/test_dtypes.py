@@ -176,4 +176,18 @@ def test_readme_dtypes_example_prints_what_its_comments_say():
     ns = {"np": np, "ad": ad}
     exec(code.split("\n", 1)[0], ns)  # noqa: S102 - the README's own example
     assert repr(eval(lines[0].split("#")[0], ns)) == lines[0].split("# ")[1].strip()  # noqa: S307
-    assert str(eval(lines[1].split("#")[0], ns)) == lines[1].split("# ")[1].split()[0]  # noqa: S307
+    want = lines[1].split("# ")[1].split()[0]
+    assert str(eval(lines[1].split("#")[0], ns)) == want  # noqa: S307
+
+
+@pytest.mark.parametrize("dt", FLOATS, ids=IDS)
+def test_custom_op_rules_run_in_the_inputs_dtype(dt):
+    op = ad.custom_op(f"dtype_cube_{np.dtype(dt).name}", lambda x: x * x * x,
+                      lambda g, y, x: (3.0 * g * x * x,),
+                      jvp=lambda ts, y, x: 3.0 * ts[0] * x * x)
+    x = xs(dt)
+    assert op(x).dtype == dt
+    g = ad.grad(lambda x: ad.sum(op(x)))(x)
+    assert g.dtype == dt
+    np.testing.assert_allclose(g.astype(np.float64), 3.0 * x.astype(np.float64) ** 2, **tol(dt))
+    assert ad.jacfwd(op)(x).dtype == dt

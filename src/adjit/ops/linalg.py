@@ -155,7 +155,8 @@ def _det_hessian_primal(t, x):
     Q = np.where(eye, 0.0, prod_others(np.where(eye, 1.0, s[..., None, :]), -1))
     E = np.swapaxes(U, -1, -2) @ t @ np.swapaxes(Vh, -1, -2)
     d = np.sum(Q * np.diagonal(E, axis1=-2, axis2=-1)[..., None, :], axis=-1)
-    return sign * (U @ (d[..., None] * np.eye(n) - np.swapaxes(E, -1, -2) * Q) @ Vh)
+    I = np.eye(n, dtype=d.dtype)   # noqa: E741 - float32 stays float32
+    return sign * (U @ (d[..., None] * I - np.swapaxes(E, -1, -2) * Q) @ Vh)
 
 
 def _det_third():

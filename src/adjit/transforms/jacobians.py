@@ -98,7 +98,8 @@ def jacfwd_impl(f, args, nums, single, chunk):
                 if hi <= s or lo >= s + kk:
                     vals.append(x)            # no direction of this chunk: a constant
                 else:
-                    vals.append(Dual._make(x, _seed(s, kk, lo, hi, xshapes[j], dtype_of(x)), level))
+                    seed = _seed(s, kk, lo, hi, xshapes[j], dtype_of(x))
+                    vals.append(Dual._make(x, seed, level))
                 j += 1
             a[i] = tree_unflatten(spec, vals)
         outs, ospec = tree_flatten(f(*a))
