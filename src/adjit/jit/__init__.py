@@ -16,7 +16,9 @@ and dtype of every array, the type of every float, and the value of every int / 
 static argument. Python control flow on traced values (`if`, `while`, `float(x)`) is recorded as
 guards that the kernel checks; when one fails, the function is traced again for that input and
 the new specialisation kept too (up to `max_specializations` per signature; past that, and for
-ops the compiler does not know, it runs eagerly with a one-time warning).
+ops the compiler does not know, it runs eagerly with a one-time warning). float32 and float64
+arrays get kernels of their own dtype; float16 arrays run the float32 kernel and its float32
+results come back as float16 (numba has no CPU float16).
 
 Runs eagerly (with a one-time RuntimeWarning naming the reason): custom ops (`ad.custom_op`),
 NumPy functions applied to traced values (`np.sin(x)`, `np.asarray(t)`), integer-array indices
