@@ -41,32 +41,12 @@ import numpy as np
 
 from .. import kernels
 from ..core.registry import Traced, new_level
+from ..transforms.pytree import tree_flatten, tree_unflatten
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
 
 MAX_SPECIALIZATIONS = 8
-
-
-# ---------------------------------------------------------------------------------------------
-# pytrees with a hashable structure
-
-def _flatten(x, leaves):
-    if type(x) in (tuple, list):
-        return (type(x), tuple(_flatten(v, leaves) for v in x))
-    if type(x) is dict:
-        keys = tuple(sorted(x))
-        return (dict, keys, tuple(_flatten(x[k], leaves) for k in keys))
-    leaves.append(x)
-    return None
-
-
-def _unflatten(spec, it):
-    if spec is None:
-        return next(it)
-    if spec[0] is dict:
-        return {k: _unflatten(s, it) for k, s in zip(spec[1], spec[2])}
-    return spec[0](_unflatten(s, it) for s in spec[1])
 
 
 _DYN, _INT, _STATIC = 0, 1, 2
@@ -112,8 +92,7 @@ class JitState:
 
     # -- slow path: signature lookup, retrace, fallback ------------------------------------
     def call(self, args, kw):
-        leaves = []
-        spec = _flatten((args, kw), leaves)
+        leaves, spec = tree_flatten((args, kw))
         if any(type(lf) is np.ndarray and lf.dtype == np.float16 for lf in leaves):
             return self.half(args, kw, leaves, spec)
         parts, kparams = [], []
@@ -182,7 +161,7 @@ class JitState:
             specs.remove(s)
             specs.insert(0, s)
         # the fast path calls the entry with the positional arguments as they are
-        flat_args = key[0][1][0] == (tuple, (None,) * len(args))
+        flat_args = key[0][2][0] == (tuple, None, (None,) * len(args))
         if not kw and flat_args and all(kind != _STATIC for kind, _ in key[1]):
             self.fast = s.entry
         else:
@@ -198,14 +177,13 @@ class JitState:
                               "eagerly (cast them to one dtype to compile)")
         wide = [lf.astype(np.float32) if type(lf) is np.ndarray and lf.dtype == np.float16
                 else lf for lf in leaves]
-        a, k = _unflatten(spec, iter(wide))
+        a, k = tree_unflatten(spec, wide)
         out = self.call(a, k)
-        oleaves = []
-        ospec = _flatten(out, oleaves)
+        oleaves, ospec = tree_flatten(out)
         back = [np.float16(o) if isinstance(o, (float, np.float32)) and type(o) is not bool
                 else o.astype(np.float16) if isinstance(o, np.ndarray) and o.dtype == np.float32
                 else o for o in oleaves]
-        return _unflatten(ospec, iter(back))
+        return tree_unflatten(ospec, back)
 
     def eager(self, args, kw, key, why):
         if why is not None and why not in self.warned:
@@ -229,11 +207,10 @@ class JitState:
                 if kind == _INT:
                     kvars.append(None)
                 targs.append(lf)
-        a, k = _unflatten(spec, iter(targs))
+        a, k = tree_unflatten(spec, targs)
         self.n_traces += 1
         out = self.f(*a, **k)
-        oleaves = []
-        ospec = _flatten(out, oleaves)
+        oleaves, ospec = tree_flatten(out)
         out_ids = []
         for o in oleaves:
             if type(o) is Tracer and o._trace is trace:
@@ -312,7 +289,7 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
     if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
             and not prog.out_arrays and not narrow:
         if (len(rets) == 1 and ospec is None) or \
-                (len(rets) > 1 and ospec == (tuple, (None,) * len(rets))):
+                (len(rets) > 1 and ospec == (tuple, None, (None,) * len(rets))):
             return kernel
     ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32}
     params = [f"a{k}" for k in range(nparams)]
@@ -349,20 +326,23 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
 
 
 def _build(spec, it, ns):
+    """Source of an expression rebuilding the pytree `spec` (see pytree.py) from `it`."""
     if spec is None:
         return next(it)
-    if spec[0] is dict:
+    kind, keys, children = spec
+    inner = [_build(s, it, ns) for s in children]
+    if kind is dict:
         ns_key = f"_keys{len(ns)}"
-        ns[ns_key] = spec[1]
-        items = ", ".join(f"{ns_key}[{i}]: {_build(s, it, ns)}" for i, s in enumerate(spec[2]))
-        return "{" + items + "}"
-    inner = [_build(s, it, ns) for s in spec[1]]
-    if spec[0] is tuple:
+        ns[ns_key] = keys
+        return "{" + ", ".join(f"{ns_key}[{i}]: {e}" for i, e in enumerate(inner)) + "}"
+    if kind is tuple:
         return "(" + "".join(e + ", " for e in inner) + ")"
-    if spec[0] is list:
+    if kind is list:
         return "[" + ", ".join(inner) + "]"
     ns_key = f"_type{len(ns)}"
-    ns[ns_key] = spec[0]
+    ns[ns_key] = kind
+    if hasattr(kind, "_fields"):   # a namedtuple takes its fields as arguments
+        return f"{ns_key}({', '.join(inner)})"
     return f"{ns_key}([{', '.join(inner)}])"
 
 
