@@ -97,6 +97,11 @@ _prod = _weighted_reduction(
        Sample((3, 2), kind="with_zero", axis=0, second=False)])
 
 
+def _fill(nan_slice, x):
+    # NaN on NaN slices, else 0, in x's dtype (a float64 fill would upcast float32 cotangents)
+    return astype(where(nan_slice, np.nan, 0.0), dtype=dtype_name(x))
+
+
 def _extreme(npf):
     def mask(x, y, axis, keepdims):
         xr, yr = cond_of(x), cond_of(y)
@@ -113,12 +118,12 @@ def _extreme(npf):
         m, cnt = mask(x, y, axis, keepdims)
         nan_slice = cnt == 0
         return (where(m, expand(g, shape_of_raw(x), axis, keepdims) / where(nan_slice, 1, cnt),
-                      where(nan_slice, np.nan, 0.0)),)
+                      _fill(nan_slice, x)),)
 
     def jvp(ts, y, x, axis=None, keepdims=False):
         m, cnt = mask(x, y, axis, keepdims)
         nan_slice = cnt == 0
-        return sum_op(where(m, ts[0], where(nan_slice, np.nan, 0.0)) / where(nan_slice, 1, cnt),
+        return sum_op(where(m, ts[0], _fill(nan_slice, x)) / where(nan_slice, 1, cnt),
                       axis=neg_axes(axis, ndim(x)), keepdims=keepdims)
 
     return (lambda x, axis=None, keepdims=False: npf(x, axis=axis, keepdims=keepdims)), vjp, jvp
