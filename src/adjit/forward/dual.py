@@ -73,7 +73,8 @@ class Dual(Traced):
 
     @property
     def dtype(self):
-        return np.asarray(primal_of(self._p)).dtype
+        p = primal_of(self._p)   # its dtype, without reading (converting) the value
+        return p.dtype if hasattr(p, "dtype") else np.asarray(p).dtype
 
     def __bool__(self):
         if isinstance(self._p, Traced):
