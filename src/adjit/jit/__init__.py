@@ -442,6 +442,7 @@ def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
     -------
     Jitted
         A callable with ``f``'s name and docstring; it pickles as ``f`` and its options.
+        A jitted ``ad.jacobian`` has the ``last_mode`` attribute of the function it wraps.
 
     Raises
     ------
