@@ -105,7 +105,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check_forward=True, dt
         Absolute and relative tolerances of the comparison (as ``np.isclose``).
     check_forward : bool, optional
         Also check forward mode (dual numbers); default ``True``.
-    dtype : dtype, optional
+    dtype : numpy.dtype, optional
         The dtype the derivatives are computed in (default float64; e.g. ``np.float32`` with
         tolerances scaled to its eps). The central differences are always computed in float64
         from the same (rounded) inputs, so the reference is not the noisy part.
