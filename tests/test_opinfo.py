@@ -131,7 +131,7 @@ def test_output_dtypes(case, dtype):
     dt = np.dtype(dtype)
     if case.op.name in UPCASTS_FLOAT32 and dt == np.float32:
         pytest.xfail(f"{case.op.name}'s rules upcast float32 (Hessian or ad.jit gradient): rows "
-                     "merged after the dtype work, to be fixed (strict: passes -> remove)")
+                     "merged after the dtype work; remove from UPCASTS_FLOAT32 once fixed")
     xs = [x.astype(dt) for x in case.inputs]
     fn = quiet(case.fn)
     try:
