@@ -3,6 +3,7 @@
     python benchmarks/eager_vs_torch.py            # everything, a few minutes on a busy machine
     python benchmarks/eager_vs_torch.py --quick    # fewer repeats
     python benchmarks/eager_vs_torch.py -k hess    # only workloads whose name contains "hess"
+    python benchmarks/eager_vs_torch.py --cpu      # CPU time of this process, not wall time
 
 PyTorch is optional (`pip install -e ".[compare]"`); without it the torch column is skipped.
 The workloads are the ones issues 10 and 15 name:
@@ -19,6 +20,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 import timeit
 import warnings
 
@@ -38,12 +40,12 @@ except ImportError:
 warnings.filterwarnings("ignore", category=FutureWarning, module="torch")
 
 
-def interleaved(fns, number, repeat):
+def interleaved(fns, number, repeat, timer=time.perf_counter):
     """Median per-call time of each function; repeats alternate between the functions."""
     times = [[] for _ in fns]
     for _ in range(repeat):
         for i, fn in enumerate(fns):
-            times[i].append(timeit.timeit(fn, number=number) / number)
+            times[i].append(timeit.Timer(fn, timer=timer).timeit(number) / number)
     return [statistics.median(t) for t in times]
 
 
@@ -253,13 +255,17 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true", help="a third of the repeats")
     p.add_argument("-k", default="", help="only workloads whose name contains this")
+    p.add_argument("--cpu", action="store_true",
+                   help="time by the CPU time of this process (all its threads) instead of the "
+                        "wall clock: steadier on a machine shared with other jobs")
     args = p.parse_args()
 
     print(f"adjit {ad.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs"
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""))
     print("before:", load())
-    print("median per call; adjit and torch repeats interleaved\n")
+    print(f"median per call ({'process CPU time' if args.cpu else 'wall clock'}); adjit and "
+          "torch repeats interleaved\n")
     w = 44
     print(f"{'workload':{w}} {'adjit':>12} {'torch':>12} {'ratio':>6}  torch variant")
     for name, make, number, repeat in WORKLOADS:
@@ -274,7 +280,8 @@ def main():
         fn()
         for _, tf in torch_fns:
             tf()
-        times = interleaved([fn] + [tf for _, tf in torch_fns], number, repeat)
+        times = interleaved([fn] + [tf for _, tf in torch_fns], number, repeat,
+                            time.process_time if args.cpu else time.perf_counter)
         t_ad = times[0]
         if not torch_fns:
             print(f"{name:{w}} {fmt(t_ad):>12} {'-':>12} {'-':>6}")
