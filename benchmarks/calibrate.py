@@ -36,10 +36,11 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import adjit as ad  # noqa: E402
-from adjit import functional as F  # noqa: E402
-from adjit.autograd import run_backward  # noqa: E402
-from adjit.dual import Dual  # noqa: E402
-from adjit.registry import new_level  # noqa: E402
+from adjit.transforms import jacobians as F  # noqa: E402
+from adjit.transforms.reverse_mode import record  # noqa: E402
+from adjit.reverse.engine import run_backward  # noqa: E402
+from adjit.forward.dual import Dual  # noqa: E402
+from adjit.core.registry import new_level  # noqa: E402
 from bench_selector import PROBLEMS, interleaved  # noqa: E402
 
 
@@ -55,8 +56,8 @@ def pass_costs(name, n, repeats):
         V[np.arange(min(n, k)), np.arange(min(n, k))] = 1.0
         res[f"fwd{k}"] = median_time(lambda: ad.jvp(f, (x,), (V,) if k > 1 else (V[:, 0],)),
                                      repeats)
-    res["record"] = median_time(lambda: F._record(f, (x,), (0,)), repeats)
-    out, level, leaves, specs = F._record(f, (x,), (0,))
+    res["record"] = median_time(lambda: record(f, (x,), (0,)), repeats)
+    out, level, leaves, specs = record(f, (x,), (0,))
     flat = leaves[0]
     e = np.zeros(n)
     e[0] = 1.0

@@ -12,7 +12,8 @@ import pytest
 import scipy.optimize
 
 import adjit as ad
-from adjit import bench, cli
+from adjit.bench import cli, report, runner, suites, timing
+from adjit.bench import peers as bench_peers
 
 
 def run_cli(*args, timeout=120):
@@ -33,15 +34,15 @@ def quick(tmp_path_factory):
 
 def test_analytic_references_match_scipy_and_finite_differences():
     x = np.random.default_rng(3).uniform(-2, 2, 17)
-    np.testing.assert_allclose(bench.rosen_np(x), scipy.optimize.rosen(x), rtol=1e-14)
-    np.testing.assert_allclose(bench.rosen_der(x), scipy.optimize.rosen_der(x), rtol=1e-13)
-    np.testing.assert_allclose(bench.rosen_hess(x), scipy.optimize.rosen_hess(x), rtol=1e-13)
+    np.testing.assert_allclose(timing.rosen_np(x), scipy.optimize.rosen(x), rtol=1e-14)
+    np.testing.assert_allclose(timing.rosen_der(x), scipy.optimize.rosen_der(x), rtol=1e-13)
+    np.testing.assert_allclose(timing.rosen_hess(x), scipy.optimize.rosen_hess(x), rtol=1e-13)
     W = np.random.default_rng(4).standard_normal((3, 5))
     v = np.random.default_rng(5).standard_normal(5)
     h = 1e-6
     fd = np.stack([(np.tanh(W @ (v + h * e)) - np.tanh(W @ (v - h * e))) / (2 * h)
                    for e in np.eye(5)], axis=1)
-    np.testing.assert_allclose(bench.tanh_jac(W, v), fd, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(timing.tanh_jac(W, v), fd, rtol=1e-7, atol=1e-9)
 
 
 # -- `adjit bench --quick --json` ---------------------------------------------------------------
@@ -68,11 +69,11 @@ def test_json_top_level(quick):
     assert d["checks"]["all_passed"] is True and d["checks"]["failed"] == []
     assert d["checks"]["all_before_timing"] is True
     # BLAS runs single-threaded unless the environment already says otherwise
-    env = {k: os.environ.get(k) for k in cli.BLAS_ENV}
+    env = {k: os.environ.get(k) for k in ad.bench.BLAS_ENV}
     if any(env.values()):
         assert d["machine"]["blas_thread_env"] == env
     else:
-        assert d["machine"]["blas_thread_env"] == {k: "1" for k in cli.BLAS_ENV}
+        assert d["machine"]["blas_thread_env"] == {k: "1" for k in ad.bench.BLAS_ENV}
     # every figure has its check: 4 per Jacobian cell, 4 per Rosenbrock n (+ jit), 3 Hessian
     cells = len(d["settings"]["sizes"]) ** 2
     jit = sum("check" in r["methods"]["jit"] for r in d["rosenbrock_grad"]["rows"])
@@ -124,7 +125,7 @@ def test_json_rosenbrock(quick):
         assert m["extrapolated"] is True and "EXTRAPOLATED" in m["note"]
         assert m["median_s"] == pytest.approx(m["measured_median_s"] * m["extrapolation_factor"])
         assert 0 < m["check"]["entries_checked"] < 100000
-    assert big["forward"]["passes"] == math.ceil(100000 / bench.CHUNK)
+    assert big["forward"]["passes"] == math.ceil(100000 / timing.CHUNK)
     assert big["fd"]["evaluations"] == 200000
     assert rows[0]["methods"]["reverse"]["extrapolated"] is False
 
@@ -218,24 +219,24 @@ def test_bad_arguments_subprocess():
 # -- in-process: a wrong result is caught, crossover arithmetic -----------------------------------
 
 def _tiny():
-    s = bench.Settings(quick=True, sizes=[2, 3], repeat=1)
+    s = timing.Settings(quick=True, sizes=[2, 3], repeat=1)
     s.rosen_ns = [10]
     s.hess_n = 5
     return s
 
 
 def test_wrong_result_is_flagged(monkeypatch):
-    monkeypatch.setattr(bench, "rosen_der", lambda x: scipy.optimize.rosen_der(x) + 1e-3)
-    res = bench.run(_tiny(), progress_enabled=False)
+    monkeypatch.setattr(suites, "rosen_der", lambda x: scipy.optimize.rosen_der(x) + 1e-3)
+    res = runner.run(_tiny(), progress_enabled=False)
     assert res["checks"]["all_passed"] is False
     failed = res["checks"]["failed"]
     assert failed and all(f.startswith("rosenbrock_grad") for f in failed)
     assert any("reverse" in f for f in failed) and any("forward" in f for f in failed)
-    assert "FAILED" in bench.report(res)
+    assert "FAILED" in report.report(res)
 
 
 def test_main_exit_status_on_failed_check(monkeypatch, capsys):
-    monkeypatch.setattr(bench, "rosen_hess", lambda x: scipy.optimize.rosen_hess(x) * 2)
+    monkeypatch.setattr(suites, "rosen_hess", lambda x: scipy.optimize.rosen_hess(x) * 2)
     assert cli.main(["bench", "--quick", "--sizes", "2", "--repeat", "1", "--no-progress"]) == 1
     assert "FAILED" in capsys.readouterr().out
 
@@ -243,17 +244,17 @@ def test_main_exit_status_on_failed_check(monkeypatch, capsys):
 def test_crossover_interpolation():
     xs = [1, 10, 100, 1000]
     # reverse grows linearly, forward is flat: they meet where t_rev = t_fwd = 50 -> x = 50
-    xo, kind = bench._crossover(xs, [50.0] * 4, [float(x) for x in xs])
+    xo, kind = suites.crossover(xs, [50.0] * 4, [float(x) for x in xs])
     assert kind == "forward-above" and xo == pytest.approx(50.0, rel=1e-12)
     # noise flipping the winner at small sizes: the crossover is the last change
-    xo, kind = bench._crossover(xs, [1.0, 1.0, 1.0, 1.0], [1.1, 0.9, 0.5, 2.0])
+    xo, kind = suites.crossover(xs, [1.0, 1.0, 1.0, 1.0], [1.1, 0.9, 0.5, 2.0])
     assert kind == "forward-above" and 100 < xo < 1000
-    assert bench._crossover(xs, [1.0] * 4, [2.0] * 4) == (None, "forward-always")
-    assert bench._crossover(xs, [2.0] * 4, [1.0] * 4) == (None, "reverse-always")
+    assert suites.crossover(xs, [1.0] * 4, [2.0] * 4) == (None, "forward-always")
+    assert suites.crossover(xs, [2.0] * 4, [1.0] * 4) == (None, "reverse-always")
 
 
 def test_peers_absent_are_skipped_with_a_note():
-    peers, notes = bench.load_peers()
+    peers, notes = bench_peers.load_peers()
     assert set(notes) == {"jax", "torch", "autograd"}
     for name, note in notes.items():
         spec = importlib.util.find_spec(name)
@@ -271,14 +272,14 @@ def test_jit_rows_when_jit_exists(monkeypatch):
         calls.append(f.__name__)
         return f
     monkeypatch.setattr(ad, "jit", fake_jit, raising=False)
-    res = bench.run(_tiny(), progress_enabled=False)
+    res = runner.run(_tiny(), progress_enabled=False)
     assert res["checks"]["all_passed"]
     m = res["rosenbrock_grad"]["rows"][0]["methods"]["jit"]
     _timing_ok(m)
     assert m["ratio_to_f"] > 0
     _timing_ok(res["hessian"]["methods"]["jit"])
     assert "grad(rosen)" in calls
-    assert "ad.jit(ad.grad)" in bench.report(res)
+    assert "ad.jit(ad.grad)" in report.report(res)
 
 
 def test_jit_failure_is_reported_not_fatal(monkeypatch):
@@ -287,11 +288,59 @@ def test_jit_failure_is_reported_not_fatal(monkeypatch):
             raise NotImplementedError("cannot compile this")
         return g
     monkeypatch.setattr(ad, "jit", broken_jit, raising=False)
-    res = bench.run(_tiny(), progress_enabled=False)
+    res = runner.run(_tiny(), progress_enabled=False)
     m = res["rosenbrock_grad"]["rows"][0]["methods"]
     assert "cannot compile this" in m["jit"]["error"]
     _timing_ok(m["reverse"])
     assert "cannot compile this" in res["hessian"]["methods"]["jit"]["error"]
     assert res["checks"]["all_passed"]
-    assert "ERROR: NotImplementedError: cannot compile this" in bench.report(res)
-    assert "first call includes" not in bench.report(res)
+    assert "ERROR: NotImplementedError: cannot compile this" in report.report(res)
+    assert "first call includes" not in report.report(res)
+
+
+def _fake_jacobian_result(times_fwd, times_rev, sizes=(1, 8, 64)):
+    """A bench result holding only the Jacobian grid the plot reads (times in seconds)."""
+    cells = []
+    for i, n_in in enumerate(sizes):
+        for j, n_out in enumerate(sizes):
+            tf, tr = times_fwd[i][j], times_rev[i][j]
+            cells.append({"n_in": n_in, "n_out": n_out, "forward": {"median_s": tf},
+                          "reverse": {"median_s": tr}, "auto": {"median_s": min(tf, tr) * 1.3},
+                          "auto_mode": "forward" if tf <= tr else "reverse"})
+    return {"jacobian": {"sizes": list(sizes), "cells": cells}}
+
+
+def test_plot_axes_read_in_microseconds_and_noise_stays_flat(tmp_path):
+    pytest.importorskip("matplotlib")
+    # forward flat at ~30 µs with 10 % noise, reverse growing with n_out
+    tf = [[30e-6, 33e-6, 30e-6]] * 3
+    tr = [[20e-6, 90e-6, 600e-6]] * 3
+    fig = report.plot(_fake_jacobian_result(tf, tr), str(tmp_path / "p.png"))
+    assert (tmp_path / "p.png").stat().st_size > 0
+    for ax in fig.axes:
+        assert ax.get_ylabel() == "time per Jacobian (µs, median)"
+        labels = [ax.yaxis.get_major_formatter()(v, 0) for v in (20.0, 100.0, 500.0)]
+        assert labels == ["20", "100", "500"]     # plain numbers, no 1e-05 notation
+        lo, hi = ax.get_ylim()
+        assert hi / lo >= 10                      # a 10 % wobble cannot fill the axis
+        # the 'auto' crosses sit on the line of the mode they ran
+        lines = {ln.get_label(): ln for ln in ax.get_lines()}
+        fwd = dict(zip(*lines["forward (jacfwd)"].get_data()))
+        rev = dict(zip(*lines["reverse (jacrev)"].get_data()))
+        for ln in ax.get_lines():
+            if ln.get_marker() == "x":
+                for x, y in zip(*ln.get_data()):
+                    assert y in (fwd[x], rev[x])
+    # milliseconds when the times call for it
+    fig = report.plot(_fake_jacobian_result([[2e-3] * 3] * 3, [[5e-3] * 3] * 3),
+                      str(tmp_path / "q.png"))
+    assert fig.axes[0].get_ylabel() == "time per Jacobian (ms, median)"
+
+
+def test_verdict_says_tie_when_modes_are_within_noise():
+    xs = [1, 8, 64]
+    assert suites.crossover(xs, [1.0, 1.05, 0.97], [1.02, 1.0, 1.0]) == (None, "tie")
+    # a tie at the small end is not a crossover at n_out ~ 1
+    assert suites.crossover(xs, [1.0, 1.0, 1.0], [0.95, 1.6, 2.5]) == (None, "forward-always")
+    res = {"sizes": xs, "crossover_n_out_by_n_in": {"1": {"n_out": None, "kind": "tie"}}}
+    assert "tie" in suites._verdict(res) and "crossover" not in suites._verdict(res)

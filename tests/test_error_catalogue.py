@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import adjit as ad
-from adjit.registry import Op
+from adjit.core.registry import Op
 
 NUMBA_TEXT = re.compile(r"nopython|TypingError|Failed in|numba\.core|no callable|ufunc '")
 

@@ -399,7 +399,7 @@ def test_select_mode_extremes_and_monotonicity():
 
 
 def test_select_mode_counts_chunked_passes():
-    from adjit import functional as F
+    from adjit.transforms import selector as F
     fwd, rev = F.mode_costs(130, 1)
     fwd1, _ = F.mode_costs(130, 1, chunk=1)
     assert fwd1 > fwd         # 130 one-direction passes cost more than 3 chunked ones

@@ -20,7 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 import adjit as ad
 from adjit import ops
-from adjit.elementwise import strong_mul
+from adjit.ops.elementwise import strong_mul
 
 # ---------------------------------------------------------------------------------------------
 # value and shape strategies

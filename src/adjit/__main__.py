@@ -1,6 +1,6 @@
 """`python -m adjit bench ...` (same as the `adjit` console script)."""
 import sys
 
-from .cli import main
+from .bench.cli import main
 
 sys.exit(main())

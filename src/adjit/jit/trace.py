@@ -13,9 +13,11 @@ mismatch makes `ad.jit` trace again for that input.
 """
 import numpy as np
 
-from ..elementwise import Elementwise
-from ..registry import Traced
-from .codegen import OPS as _SUPPORTED
+from .. import ops
+from ..core.registry import Traced
+from ..ops.elementwise import Elementwise
+from ..ops.methods import attach
+from .lowering import OPS as SUPPORTED
 
 
 class GuardFailure(Exception):
@@ -121,7 +123,7 @@ class Tracer(Traced):
     # -- the tracing layer -------------------------------------------------------------------
     @staticmethod
     def _apply(op, args, params, level):
-        if op.name not in _SUPPORTED and not isinstance(op, Elementwise):
+        if op.name not in SUPPORTED and not isinstance(op, Elementwise):
             raise Fallback(f"op {op.name} is not supported by the compiler")
         trace = None
         for a in args:
@@ -209,11 +211,6 @@ class Tracer(Traced):
         raise Fallback(".numpy() of a traced value")
 
 
-def _attach_methods():
-    from .. import methods, ops
-    methods.attach(Tracer)
-    Tracer.any = lambda self: ops.max(ops.not_equal(self, 0))
-    Tracer.all = lambda self: ops.min(ops.not_equal(self, 0))
-
-
-_attach_methods()
+attach(Tracer)
+Tracer.any = lambda self: ops.max(ops.not_equal(self, 0))
+Tracer.all = lambda self: ops.min(ops.not_equal(self, 0))

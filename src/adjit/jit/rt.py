@@ -1,7 +1,7 @@
-"""Runtime namespace of the kernels `ad.jit` generates (`from adjit._jit.rt import *`).
+"""Runtime namespace of the kernels `ad.jit` generates (`from adjit.jit.rt import *`).
 
 The scalar functions are the ones the registry's elementwise formulas use, imported by the same
-lines as the elementwise kernels' module (`kernels._HEADER`), so an op's primal formula string
+lines as the elementwise kernels' module (`kernels.HEADER`), so an op's primal formula string
 means the same thing in a generated loop.
 """
 import math  # noqa: F401
@@ -10,13 +10,13 @@ from math import nan  # noqa: F401
 import numpy as np  # noqa: F401
 from numba import njit  # noqa: F401
 
-from ..kernels import _HEADER
+from ..kernels import HEADER
 from .trace import GuardFailure  # noqa: F401
 
-exec(_HEADER)  # noqa: S102 - adjit's own import lines: sin, cos, ..., sign, step, smul ...
+exec(HEADER)  # noqa: S102 - adjit's own import lines: sin, cos, ..., sign, step, smul ...
 
 
-def _load_consts(module_file):
+def load_consts(module_file):
     import os
     path = module_file[:-3] + ".npz"
     if not os.path.exists(path):

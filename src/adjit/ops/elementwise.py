@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from . import kernels
-from .registry import Op, Traced
+from .. import kernels
+from ..core.registry import Op, Traced
 
 
 # Namespaces the formulas are evaluated in. Each unary elementwise op adds its own NumPy primal

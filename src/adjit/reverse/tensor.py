@@ -8,11 +8,14 @@ import weakref
 
 import numpy as np
 
-from . import grad_mode
-from .ops import cond_of as _value
-from .ops import unbroadcast as _unbroadcast
-from .registry import EAGER_LEVEL, Traced
-from .registry import primal_of as _inner
+from .. import ops
+from ..core import grad_mode
+from ..core.registry import EAGER_LEVEL, Traced
+from ..core.registry import primal_of as _inner
+from ..ops.axes import cond_of as _value
+from ..ops.methods import attach, norm_index
+from ..ops.shape import index_update
+from ..ops.shape import unbroadcast as _unbroadcast
 
 
 class Node:
@@ -258,11 +261,6 @@ class Tensor(Traced):
         lst.append(fn)
         return RemovableHandle(lst, fn)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
-                 inputs=inputs)
-
     def detach(self):
         return Tensor._make(self._data, self._level)
 
@@ -271,9 +269,8 @@ class Tensor(Traced):
         return self
 
     def clone(self):
-        from .ops import mul
         if self._rg:
-            return mul(self, 1.0)
+            return ops.mul(self, 1.0)
         return Tensor._make(np.array(self._data, copy=True), self._level)
 
     def item(self):
@@ -352,24 +349,8 @@ class Tensor(Traced):
         return self.__itruediv__(other)
 
     def __setitem__(self, idx, value):
-        from .ops import index_update
-        idx = _norm_index(idx)
+        idx = norm_index(idx)
         self._inplace(lambda t, v: index_update(t, v, idx=idx), value)
-
-
-def _norm_index(idx):
-    if not isinstance(idx, tuple):
-        idx = (idx,)
-    out = []
-    for i in idx:
-        if isinstance(i, Traced):
-            i = np.asarray(_value(i))
-        elif isinstance(i, list):
-            i = np.asarray([_value(v) if isinstance(v, Traced) else v for v in i])
-        if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
-            i = int(i)
-        out.append(i)
-    return tuple(out)
 
 
 def _repr(t):
@@ -388,3 +369,20 @@ def _repr(t):
         extras.append("requires_grad=True")
     inner = ", ".join([body] + extras)
     return f"tensor({inner})"
+
+
+attach(Tensor)
+
+
+def _make_inplace(op):
+    def method(self, other):
+        return self._inplace(op, other)
+    return method
+
+
+Tensor.__iadd__ = _make_inplace(ops.add)
+Tensor.__isub__ = _make_inplace(ops.sub)
+Tensor.__imul__ = _make_inplace(ops.mul)
+Tensor.__itruediv__ = _make_inplace(ops.div)
+Tensor.any = lambda self: Tensor(np.any(np.asarray(self)))
+Tensor.all = lambda self: Tensor(np.all(np.asarray(self)))

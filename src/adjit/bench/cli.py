@@ -3,7 +3,7 @@ import argparse
 import os
 import sys
 
-BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+from . import BLAS_ENV
 
 
 def _sizes(text):
@@ -29,7 +29,7 @@ def _positive(text):
 
 
 def build_parser():
-    from . import __version__
+    from .. import __version__
     p = argparse.ArgumentParser(
         prog="adjit",
         description="adjit: forward- and reverse-mode automatic differentiation for NumPy code.")
@@ -88,22 +88,22 @@ def main(argv=None):
         elif args.blas_threads is not None:
             print("adjit bench: --blas-threads applies only when run as a command (it "
                   "restarts the process); BLAS threads left as they are", file=sys.stderr)
-    from . import bench
+    from . import report, runner, timing
     if args.plot:
         if not args.plot.lower().endswith((".png", ".pdf", ".svg")):
             parser.error("argument --plot: the file name must end in .png, .pdf or .svg")
-        if not bench.have_matplotlib():
-            print(bench.PLOT_HINT, file=sys.stderr)
+        if not report.have_matplotlib():
+            print(report.PLOT_HINT, file=sys.stderr)
             return 2
-    settings = bench.Settings(quick=args.quick, sizes=args.sizes, repeat=args.repeat,
+    settings = timing.Settings(quick=args.quick, sizes=args.sizes, repeat=args.repeat,
                               peers=args.peers, seed=args.seed)
-    res = bench.run(settings, progress_enabled=not args.no_progress)
-    print(bench.report(res), flush=True)
+    res = runner.run(settings, progress_enabled=not args.no_progress)
+    print(report.report(res), flush=True)
     if args.json:
-        bench.write_json(res, args.json)
+        report.write_json(res, args.json)
         print(f"wrote {args.json}")
     if args.plot:
-        bench.plot(res, args.plot)
+        report.plot(res, args.plot)
         print(f"wrote {args.plot}")
     return 0 if res["checks"]["all_passed"] else 1
 

@@ -1,9 +1,10 @@
-"""Operators and methods of Tensor and Dual, all routed through the op registry."""
+"""Operators and methods every wrapper type (Tensor, Dual, ad.jit's Tracer) gets, all routed
+through the op rows."""
 import numpy as np
 
-from . import ops
-from .dual import Dual
-from .tensor import Tensor, _norm_index
+from .. import ops
+from ..core.registry import Traced
+from .axes import cond_of
 
 
 def _rev(op):
@@ -19,8 +20,25 @@ _CMP = {"gt": ops.greater, "ge": ops.greater_equal, "lt": ops.less, "le": ops.le
         "eq": ops.equal, "ne": ops.not_equal}
 
 
+def norm_index(idx):
+    """An indexing key as the getitem row takes it: a tuple, with traced indices read as arrays
+    and 0-d integer arrays as ints."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    for i in idx:
+        if isinstance(i, Traced):
+            i = np.asarray(cond_of(i))
+        elif isinstance(i, list):
+            i = np.asarray([cond_of(v) if isinstance(v, Traced) else v for v in i])
+        if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
+            i = int(i)
+        out.append(i)
+    return tuple(out)
+
+
 def _getitem(self, idx):
-    return ops.getitem(self, idx=_norm_index(idx))
+    return ops.getitem(self, idx=norm_index(idx))
 
 
 def _transpose(self, *dims, dim0=None, dim1=None):
@@ -108,31 +126,3 @@ def attach(cls):
         setattr(cls, f"__{name}__", _fwd(op))
     for name, fn in _METHODS.items():
         setattr(cls, name, fn)
-
-
-attach(Tensor)
-attach(Dual)
-
-
-def _make_inplace(op):
-    def method(self, other):
-        return self._inplace(op, other)
-    return method
-
-
-Tensor.__iadd__ = _make_inplace(ops.add)
-Tensor.__isub__ = _make_inplace(ops.sub)
-Tensor.__imul__ = _make_inplace(ops.mul)
-Tensor.__itruediv__ = _make_inplace(ops.div)
-
-
-def _any(self):
-    return Tensor(np.any(np.asarray(self)))
-
-
-def _all(self):
-    return Tensor(np.all(np.asarray(self)))
-
-
-Tensor.any = _any
-Tensor.all = _all

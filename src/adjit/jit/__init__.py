@@ -36,7 +36,8 @@ import warnings
 
 import numpy as np
 
-from ..registry import Traced, new_level
+from .. import kernels
+from ..core.registry import Traced, new_level
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
@@ -248,7 +249,6 @@ _load_lock = threading.Lock()
 
 
 def _load(prog):
-    from .. import kernels
     with _load_lock:
         hit = _modules.get(prog.digest)
         if hit is not None:

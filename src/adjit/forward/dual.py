@@ -5,8 +5,9 @@ serves elementwise rules unchanged); the public `.tangent` shows them trailing, 
 """
 import numpy as np
 
-from . import ops
-from .registry import USER_DUAL_LEVEL, Traced, primal_of
+from .. import ops
+from ..core.registry import USER_DUAL_LEVEL, Traced, primal_of
+from ..ops.methods import attach
 
 
 def _shape(v):
@@ -141,3 +142,6 @@ def dual(primal, tangent):
     """A dual number: `primal` with a tangent of the same shape, or of shape primal.shape + (k,)
     to push k directions at once."""
     return Dual(primal, tangent)
+
+
+attach(Dual)

@@ -1,0 +1,1 @@
+"""Core: the registry (Traced, Op, dispatch, levels), grad mode, user ops."""

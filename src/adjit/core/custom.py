@@ -1,0 +1,78 @@
+"""User ops: `ad.custom_op(name, primal, vjp, jvp=None)` registers numba-compiled rules in the
+same registry as the built-in rows."""
+import numpy as np
+
+from .registry import Op, Traced, register
+
+
+def custom_op(name, primal, vjp, jvp=None):
+    """Register a user op. The three functions must be numba-compilable (array in, array out);
+    they are compiled on first use. The returned callable works on arrays, Tensors and duals."""
+    import numba
+
+    if not isinstance(name, str) or not name:
+        raise TypeError("adjit.custom_op: name must be a non-empty string")
+    for what, fn in (("primal", primal), ("vjp", vjp)):
+        if not callable(fn):
+            raise TypeError(f"adjit.custom_op('{name}'): {what} must be a function")
+    cp, cv = lazy_njit(numba, primal, name), lazy_njit(numba, vjp, name)
+    if jvp is not None and not callable(jvp):
+        raise TypeError(f"adjit.custom_op('{name}'): jvp must be a function or None")
+    cj = lazy_njit(numba, jvp, name) if jvp is not None else None
+
+    def prim(*xs):
+        return cp(*[np.asarray(x, dtype=np.float64) for x in xs])
+
+    def vj(g, out, *xs):
+        if any(isinstance(v, Traced) for v in (g, out) + xs):
+            raise NotImplementedError(
+                f"adjit: custom op '{name}' has a compiled VJP, which cannot itself be "
+                "differentiated (create_graph=True, ad.hessian). Compose it from ad.* ops instead.")
+        res = cv(np.asarray(g, dtype=np.float64), np.asarray(out, dtype=np.float64),
+                 *[np.asarray(x, dtype=np.float64) for x in xs])
+        if not isinstance(res, tuple):
+            res = (res,)
+        if len(res) != len(xs):
+            raise ValueError(f"adjit: custom op '{name}': vjp returned {len(res)} cotangents "
+                             f"for {len(xs)} inputs; return one per input, as a tuple")
+        for i, (c, x) in enumerate(zip(res, xs)):
+            if np.shape(c) != np.shape(x):
+                raise ValueError(f"adjit: custom op '{name}': vjp returned a cotangent of shape "
+                                 f"{np.shape(c)} for input {i} of shape {np.shape(x)}; each "
+                                 "cotangent must have its input's shape")
+        return res
+
+    def jv(tangents, out, *xs):
+        # Tangents may carry leading batch axes; the user's kernel sees one direction at a time.
+        ref = next(t for t, x in zip(tangents, xs) if t is not None)
+        nb = np.ndim(ref) - np.ndim(next(x for t, x in zip(tangents, xs) if t is not None))
+        xs = [np.asarray(x, dtype=np.float64) for x in xs]
+
+        def one(ts):
+            ts = tuple(np.zeros_like(x) if t is None else np.asarray(t, dtype=np.float64)
+                       for t, x in zip(ts, xs))
+            return cj(ts, np.asarray(out, dtype=np.float64), *xs)
+
+        if nb == 0:
+            return one(tangents)
+        k = np.shape(ref)[0]
+        return np.stack([one(tuple(None if t is None else t[j] for t in tangents))
+                         for j in range(k)])
+
+    return register(Op(name, prim, vj, jv if jvp is not None else None))
+
+
+def lazy_njit(numba, fn, name):
+    compiled = []
+
+    def call(*a):
+        if not compiled:
+            compiled.append(numba.njit(fn))
+        try:
+            return compiled[0](*a)
+        except numba.core.errors.TypingError as e:
+            raise TypeError(f"adjit: custom op '{name}': numba could not compile "
+                            f"{getattr(fn, '__name__', fn)} for arguments "
+                            f"{[getattr(x, 'dtype', type(x).__name__) for x in a]}: "
+                            f"{str(e).splitlines()[0]}") from None
+    return call

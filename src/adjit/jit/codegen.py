@@ -1,0 +1,523 @@
+"""Code generation for `ad.jit`: one numba function from a traced tape.
+
+The tape is a list of `Var`s (arguments, constants, op results), each with a static shape and
+dtype. Every op falls in one of a few classes, declared in one table (`OPS` below):
+
+- pointwise ("pw"): elementwise formulas (the registry's `Elementwise.f` strings), `where`,
+  comparisons, `clip`, `tril`, `strong_mul`;
+- index maps ("ix"): `getitem` (basic indices), `broadcast_to`, `reshape`, `transpose`,
+  `scatter_add` (basic indices): output element = input element at a mapped index (or 0);
+- reductions ("red"): `sum mean prod max min norm` over any axes;
+- `matmul` ("mm": BLAS through np.dot for 1-D/2-D operands held in arrays, as NumPy does,
+  else loops), `concatenate` / `stack` ("cat"), `cumsum` ("scan"), `logsumexp softmax
+  log_softmax` ("axis"), linear algebra ("lib": numba's np.linalg on contiguous arrays).
+
+Fusion: a value is either *materialized* (an array written by one loop nest, or a scalar
+variable for 0-d values) or *inline*: computed where it is used, inside the consumer's loop
+body, at the index the consumer asks for (index maps only rewrite that index). A pointwise value
+is inlined when that does not make it evaluated noticeably more often than it has elements
+(one consumer of the same size, a reduction over it, a slice of it...), so chains of
+elementwise ops, slices, broadcasts and scatters become single loops without temporaries, in
+the forward and the backward pass alike.
+"""
+import hashlib
+
+import numpy as np
+
+from ..ops.axes import tr_axes
+from ..ops.elementwise import Elementwise
+from .exprs import (affine, bmap, cast, cond_src, getitem_map, getitem_map_adv, num, peephole,
+                    reshape_map, scatter_map, subst)
+from .lowering import CMP, Unsupported, is_basic, lit, nb_type, op_class, prod_of
+from .producers import Producers
+from .trace import Var
+
+# ---------------------------------------------------------------------------------------------
+# the generator
+
+class Program:
+    """What codegen hands back: module source, kernel signature and the entry's plan."""
+
+    def __init__(self, source, digest, consts, outputs, out_arrays):
+        self.source, self.digest, self.consts = source, digest, consts
+        self.outputs = outputs          # per output leaf: ("ret", k) / ("out", j) / ("arg", i)
+        self.out_arrays = out_arrays    # [(shape, dtype)] of out-parameters
+
+
+class Gen(Producers):
+    def __init__(self, trace, arg_ids, out_ids):
+        self.vars = list(trace.vars)
+        self.guards = trace.guards
+        self.arg_ids = list(arg_ids)     # var id per kernel argument (dynamic leaf)
+        self.out_ids = out_ids           # var id per traced output leaf (None: not traced)
+        self.lines = []
+        self.ind = 1
+        self.memo = {}
+        self.ntemp = 0
+        self.nidx = 0
+        self.consts = []                 # arrays passed as module globals
+        self.name = {}
+        self.state = {}
+        self.ranges = {}                 # loop variable -> (lo, hi) of the loop being emitted
+        self.splits = {}                 # loop variable -> indices where a condition flips
+        self.split_ok = True
+        self._const_names = {}
+        self._pw_used = False
+
+    # -- small helpers -----------------------------------------------------------------------
+    def emit(self, line):
+        self.lines.append("    " * self.ind + line)
+
+    def temp(self, expr):
+        t = f"t{self.ntemp}"
+        self.ntemp += 1
+        self.emit(f"{t} = {expr}")
+        return t
+
+    def new_index(self):
+        i = f"i{self.nidx}"
+        self.nidx += 1
+        return i
+
+    def add_const(self, value):
+        value = np.asarray(value)
+        v = Var(len(self.vars), "const", value.shape, value.dtype, value=value)
+        self.vars.append(v)
+        self._classify_const(v)
+        return v.id
+
+    def scope(self):
+        saved = self.memo
+        self.memo = dict(saved)
+        return saved
+
+    # -- loops -------------------------------------------------------------------------------
+    def loop_nest(self, shape, body):
+        """Emit loops over shape with body(idx) innermost (unit dims get index "0"). A loop is
+        split where a scatter's condition on its index changes value (found by a dry run), so
+        each piece runs without per-element tests or clamped indices, and can vectorize."""
+        names = [None if n == 1 else self.new_index() for n in shape]
+        segs = {}
+        if any(n is not None for n in names) and self.split_ok:
+            for n, m in zip(names, shape):
+                if n is not None:
+                    self.ranges[n] = (0, m)
+            mark, saved, ind = len(self.lines), self.memo, self.ind
+            self.memo = dict(saved)
+            self._nest(names, shape, 0, (), body, {})
+            del self.lines[mark:]
+            self.memo, self.ind = saved, ind
+            total = 1
+            for n, m in zip(names, shape):
+                if n is None:
+                    continue
+                cuts = sorted(t for t in self.splits.get(n, ()) if 0 < t < m)
+                if cuts and total * (len(cuts) + 1) <= 16:
+                    segs[n] = cuts
+                    total *= len(cuts) + 1
+        self._nest(names, shape, 0, (), body, segs)
+
+    def _nest(self, names, shape, d, idx, body, segs):
+        if d == len(shape):
+            saved = self.scope()
+            body(idx)
+            self.memo = saved
+            return
+        n, m = names[d], shape[d]
+        if n is None:
+            self._nest(names, shape, d + 1, idx + ("0",), body, segs)
+            return
+        cuts = [0] + segs.get(n, []) + [m]
+        for lo, hi in zip(cuts, cuts[1:]):
+            saved = self.scope()
+            if hi - lo == 1 and len(cuts) > 2:
+                self._nest(names, shape, d + 1, idx + (str(lo),), body, segs)
+            else:
+                self.emit(f"for {n} in range({hi}):" if lo == 0 else
+                          f"for {n} in range({lo}, {hi}):")
+                self.ind += 1
+                self.ranges[n] = (lo, hi)
+                self._nest(names, shape, d + 1, idx + (n,), body, segs)
+                self.ranges[n] = (0, m)
+                self.ind -= 1
+            self.memo = saved
+
+    def static_cond(self, c):
+        """True / False when condition c holds / fails on the whole current loop range, else
+        None (and the enclosing loop is asked to split where it changes)."""
+        e, op, v = c
+        p = affine(e)
+        if p is None:
+            return None
+        a, var, b = p
+        if var is None or a == 0:
+            lo = hi = b
+        else:
+            r = self.ranges.get(var)
+            if r is None:
+                return None
+            lo, hi = (a * r[0] + b, a * (r[1] - 1) + b) if a > 0 else \
+                     (a * (r[1] - 1) + b, a * r[0] + b)
+        if op == "%":
+            return (lo - v[0]) % v[1] == 0 if lo == hi else None
+        if op == "==":
+            if lo == hi:
+                return lo == v
+            if v < lo or v > hi:
+                return False
+            if a == 1:
+                self.splits.setdefault(var, set()).update((v - b, v - b + 1))
+            return None
+        if op == ">=":
+            if lo >= v:
+                return True
+            if hi < v:
+                return False
+            cut = -((b - v) // a) if a > 0 else None   # first i with a*i + b >= v
+        else:
+            if hi <= v:
+                return True
+            if lo > v:
+                return False
+            cut = (v - b) // a + 1 if a > 0 else None  # first i with a*i + b > v
+        if cut is not None:
+            self.splits.setdefault(var, set()).add(cut)
+        return None
+
+    def _classify_const(self, v):
+        a = np.asarray(v.value)
+        if a.dtype.kind not in "biuf":
+            raise Unsupported(f"constant of dtype {a.dtype}")
+        if a.size == 0:
+            self.state[v.id] = "carray"
+        elif a.size == 1 or (a.dtype.kind != "f" or not np.isnan(a).any()) and \
+                np.all(a == a.flat[0]):
+            self.state[v.id] = "fill"
+            self.name[v.id] = lit(a.flat[0], a.dtype)
+            return
+        else:
+            self.state[v.id] = "carray"
+        self.name[v.id] = f"_c{len(self.consts)}"
+        self.consts.append(np.ascontiguousarray(a))
+
+    def analyse(self):
+        vs = self.vars
+        roots = [i for i in self.out_ids if i is not None] + [g[0] for g in self.guards]
+        live = set()
+        stack = list(roots)
+        while stack:
+            i = stack.pop()
+            if i in live:
+                continue
+            live.add(i)
+            v = vs[i]
+            stack.extend(v.inputs)
+            stack.extend(v.tparams.values())
+        self.live = live
+        self.cls = {}
+        for i in sorted(live):
+            v = vs[i]
+            if v.kind == "op":
+                self.cls[i] = op_class(v)
+                nb_type(v.dtype)
+        # static array params become constants the kernel reads
+        for i in sorted(live):
+            v = vs[i]
+            if v.kind != "op":
+                continue
+            if v.op.name == "where" and "cond" not in v.tparams:
+                v.tparams = dict(v.tparams, cond=self.add_const(np.asarray(v.params["cond"])))
+            if v.op.name == "clip":
+                for k in ("lo", "hi"):
+                    if v.params.get(k) is not None and np.ndim(v.params[k]) > 0:
+                        v.tparams = dict(v.tparams, **{k: self.add_const(v.params[k])})
+        self.consumers = {i: [] for i in range(len(vs))}
+        for i in sorted(live):
+            v = vs[i]
+            if v.kind == "op":
+                for j in list(v.inputs) + list(v.tparams.values()):
+                    self.consumers[j].append(i)
+        forced = set(self.out_ids[k] for k in range(len(self.out_ids))
+                     if self.out_ids[k] is not None)
+        forced |= {g[0] for g in self.guards}
+        # decide, consumers first
+        E = {}
+        for i in sorted(live, reverse=True):
+            v = vs[i]
+            if v.kind == "arg":
+                self.state[i] = "scalar" if v.shape == () else "array"
+                self.name[i] = f"a{self.arg_ids.index(i)}" if i in self.arg_ids else None
+                continue
+            if v.kind == "const":
+                self._classify_const(v)
+                continue
+            c = self.cls[i]
+            e = 0
+            must = i in forced or c not in ("pw", "ix")
+            for u in self.consumers[i]:
+                cu = self.cls[u]
+                vu = vs[u]
+                if cu == "lib" or cu == "axis" or cu == "scan":
+                    must = True
+                elif cu == "mm":
+                    a, b = vu.inputs
+                    k = vs[a].shape[-1] if vs[a].shape else 1
+                    e += prod_of(vu.shape) * k
+                elif cu in ("red", "cat", "scat"):
+                    e += v.size
+                elif self.state.get(u) == "inline":
+                    e += E[u]
+                else:
+                    e += vu.size
+            E[i] = e
+            if v.shape == ():
+                self.state[i] = "scalar"
+                self.name[i] = f"v{i}"
+            elif must or (c == "pw" and e > 1.25 * v.size + 16):
+                self.state[i] = "array"
+                self.name[i] = f"v{i}"
+            else:
+                self.state[i] = "inline"
+
+    # -- values inside loop bodies -----------------------------------------------------------
+    def val(self, i, idx):
+        st = self.state[i]
+        if st in ("scalar", "fill"):
+            return self.name[i]
+        key = (i, idx)
+        r = self.memo.get(key)
+        if r is not None:
+            return r
+        if st in ("array", "carray"):
+            r = self.temp(f"{self.name[i]}[{', '.join(idx)}]" if idx else f"{self.name[i]}[()]")
+        else:
+            r = self.compute(i, idx)
+        self.memo[key] = r
+        return r
+
+    def compute(self, i, idx):
+        """Emit the statements for element idx of op var i; returns its expression."""
+        v = self.vars[i]
+        op = v.op
+        name = op.name
+        ins = v.inputs
+        vs = self.vars
+        if isinstance(op, Elementwise):
+            args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins]
+            if v.dtype == np.float64 and all(vs[j].dtype == np.float64 for j in ins):
+                r = peephole(name, args)
+                if r is not None:
+                    return r if num(r) is not None or r in args else self.temp(r)
+            expr = subst(op.f, op.args, args)
+            return self.temp(cast(expr, v.dtype))
+        if name == "strong_mul":
+            a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
+            na, nb = num(a), num(b)
+            if na == 0.0:
+                return "0.0"
+            if na is not None or (nb is not None and np.isfinite(nb)):
+                # a * b already is 0 where a == 0 (the strong zero only matters for inf/nan b)
+                r = peephole("mul", [a, b]) if v.dtype == np.float64 and all(
+                    vs[j].dtype == np.float64 for j in ins) else None
+                return r if r is not None and (num(r) is not None or r in (a, b)) else \
+                    self.temp(r or f"{a} * {b}")
+            return self.temp(f"0.0 if {a} == 0.0 else {a} * {b}")
+        if name in CMP:
+            a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
+            return self.temp(f"{a} {CMP[name]} {b}")
+        if name == "where":
+            a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
+            c = v.tparams["cond"]
+            cv = self.val(c, bmap(idx, vs[c].shape, v.shape))
+            return self.temp(cast(f"{a} if {cv} else {b}", v.dtype))
+        if name == "clip":
+            x = self.val(ins[0], bmap(idx, vs[ins[0]].shape, v.shape))
+            e = x
+            for k, f in (("lo", "max"), ("hi", "min")):
+                if k in v.tparams:
+                    j = v.tparams[k]
+                    e = f"{f}({e}, {self.val(j, bmap(idx, vs[j].shape, v.shape))})"
+                elif v.params.get(k) is not None:
+                    e = f"{f}({e}, {lit(v.params[k])})"
+            return self.temp(cast(e, v.dtype))
+        if name == "tril":
+            x = self.val(ins[0], idx)
+            k = int(v.params.get("k", 0))
+            return self.temp(f"{x} if {idx[-1]} - {idx[-2]} <= {k} else 0.0")
+        # index maps
+        x = ins[0]
+        xs = vs[x].shape
+        if name == "getitem":
+            ix = v.params["idx"]
+            if is_basic(ix):
+                return self.val(x, getitem_map(ix, xs, idx))
+            return self.val(x, getitem_map_adv(ix, xs, idx, self.index_const))
+        if name == "broadcast_to":
+            return self.val(x, bmap(idx, xs, v.shape))
+        if name == "reshape":
+            return self.val(x, reshape_map(idx, xs, v.shape))
+        if name == "transpose":
+            axes = tr_axes(len(xs), v.params.get("axes"))
+            src = [None] * len(xs)
+            for d, a in enumerate(axes):
+                src[a] = idx[d]
+            return self.val(x, tuple(src))
+        if name == "scatter_add":
+            m = scatter_map(v.params["idx"], v.shape, idx)
+            if m is None:
+                return "0.0"
+            raw, clamped, conds = m
+            unknown = []
+            for c in conds:
+                st = self.static_cond(c)
+                if st is False:
+                    return "0.0"
+                if st is None:
+                    unknown.append(c)
+            if not unknown:
+                return self.val(x, raw)
+            t = self.val(x, clamped)
+            return self.temp(f"{t} if {' and '.join(cond_src(c) for c in unknown)} else 0.0")
+        raise Unsupported(name)  # pragma: no cover - op_class screens
+
+    # -- materialized values -----------------------------------------------------------------
+    def alloc(self, i):
+        v = self.vars[i]
+        if self.name[i].startswith("o"):
+            return
+        self.emit(f"{self.name[i]} = np.empty({v.shape!r}, np.{v.dtype.name})")
+
+    def produce(self, i):
+        v = self.vars[i]
+        c = self.cls[i]
+        nm = self.name[i]
+        if c in ("pw", "ix"):
+            if v.shape == ():
+                self.emit(f"{nm} = {self.val_top(i)}")
+                return
+            self.alloc(i)
+            self.loop_store(i, nm)
+            return
+        getattr(self, "p_" + c)(i, v, nm)
+
+    def val_top(self, i):
+        saved = self.scope()
+        r = self.compute(i, ())
+        self.memo = saved
+        return r
+
+    def loop_store(self, i, nm):
+        v = self.vars[i]
+        if v.size == 0:
+            return
+
+        def body(idx):
+            r = self.compute(i, idx)
+            self.emit(f"{nm}[{', '.join(idx)}] = {r}")
+        self.loop_nest(v.shape, body)
+
+
+    # -- guards and the whole kernel ---------------------------------------------------------
+    def scalar_ref(self, i):
+        v = self.vars[i]
+        if v.shape == ():
+            return self.name[i]
+        return f"{self.name[i]}[{', '.join(['0'] * len(v.shape))}]"
+
+    def generate(self, arg_vals):
+        self.analyse()
+        vs = self.vars
+        # outputs: 0-d values are returned, arrays written into out-parameters
+        outputs, rets, outs = [], [], []
+        for k, i in enumerate(self.out_ids):
+            if i is None:
+                outputs.append(("py", k))
+                continue
+            v = vs[i]
+            if v.kind == "arg":
+                outputs.append(("arg", self.arg_ids.index(i)))
+            elif v.kind == "const":
+                outputs.append(("const", k))
+            elif v.shape == ():
+                if i not in rets:
+                    rets.append(i)
+                outputs.append(("ret", rets.index(i)))
+            else:
+                if i not in outs:
+                    outs.append(i)
+                    self.name[i] = f"o{outs.index(i)}"
+                outputs.append(("out", outs.index(i)))
+        # header: shapes and static values are guarded
+        params = [f"a{k}" for k in range(len(self.arg_ids))] + [f"o{j}" for j in range(len(outs))]
+        for k, i in enumerate(self.arg_ids):
+            a = arg_vals[k]
+            if i is None:   # a static int / bool: part of the signature, checked by value
+                self.emit(f"if a{k} != {lit(a)}: raise GuardFailure")
+                continue
+            v = vs[i]
+            if isinstance(a, np.ndarray):
+                if v.shape == ():
+                    self.emit(f"v{i} = a{k}[()]")
+                    self.state[i], self.name[i] = "scalar", f"v{i}"
+                else:
+                    cond = " or ".join(f"a{k}.shape[{d}] != {s}" for d, s in enumerate(v.shape))
+                    self.emit(f"if {cond}: raise GuardFailure")
+        head = len(self.lines)
+        guards = {}
+        for gi, (i, kind, expected) in enumerate(self.guards):
+            guards.setdefault(i, []).append((kind, expected))
+        for i in sorted(self.live):
+            v = vs[i]
+            if v.kind == "op" and self.state[i] != "inline":
+                self.produce(i)
+            for kind, expected in guards.get(i, ()):
+                ref = self.scalar_ref(i)
+                if kind == "bool":
+                    self.emit(f"if ({ref} != 0) != {bool(expected)}: raise GuardFailure")
+                else:
+                    self.emit(f"if {ref} != {lit(expected)}: raise GuardFailure")
+        if self._pw_used:   # scratch of the pairwise sums
+            self.lines.insert(head, "    _pwr = np.empty(8)\n    _pws = np.empty(64)")
+        if rets:
+            self.emit("return " + ", ".join(self.name[i] for i in rets))
+        # signature
+        sig_args = []
+        for k, i in enumerate(self.arg_ids):
+            a = arg_vals[k]
+            if i is None:
+                sig_args.append("boolean" if isinstance(a, (bool, np.bool_)) else
+                                nb_type(np.asarray(a).dtype))
+                continue
+            v = vs[i]
+            if isinstance(a, np.ndarray):
+                sig_args.append(f"Array({nb_type(v.dtype)}, {len(v.shape)}, 'C')")
+            else:
+                sig_args.append(nb_type(v.dtype))
+        for i in outs:
+            sig_args.append(f"Array({nb_type(vs[i].dtype)}, {len(vs[i].shape)}, 'C')")
+        if len(rets) == 1:
+            ret = nb_type(vs[rets[0]].dtype)
+        elif rets:
+            ret = f"Tuple(({', '.join(nb_type(vs[i].dtype) for i in rets)}))"
+        else:
+            ret = "none"
+        sig = f"{ret}({', '.join(sig_args)})"
+        body = "\n".join(self.lines) if self.lines else "    pass"
+        consts_src = "".join(f"_c{k} = _CONSTS[{k}]\n" for k in range(len(self.consts)))
+        src = (f"@njit({sig!r}, cache=True, error_model='numpy', nogil=True)\n"
+               f"def kernel({', '.join(params)}):\n{body}\n")
+        full = ("# Generated by adjit.jit. Do not edit.\n"
+                "from adjit.jit.rt import *\n"
+                "from adjit.jit.rt import load_consts\n"
+                f"_CONSTS = load_consts(__file__)\n{consts_src}\n{src}")
+        # the whole module text is hashed (its import lines too), so a file written by an
+        # adjit with another layout is never picked up
+        h = hashlib.sha1(full.encode())
+        for c in self.consts:
+            h.update(str((c.shape, c.dtype.str)).encode())
+            h.update(c.tobytes())
+        digest = h.hexdigest()[:16]
+        return Program(full, digest, self.consts, outputs,
+                       [(vs[i].shape, vs[i].dtype) for i in outs])
+
+

@@ -1,0 +1,443 @@
+"""Loop nests and library calls that materialize one value of the tape each: reductions,
+matrix products (BLAS), concatenation, scans, axis ops, scatters, linear algebra. A mixin of
+the code generator (`codegen.Gen`)."""
+import numpy as np
+
+from .exprs import (bmap, getitem_map, getitem_map_adv, iadd, same_order, unravel)
+from .lowering import Unsupported, lit, prod_of
+
+
+class Producers:
+    def p_red(self, i, v, nm):
+        name = v.op.name
+        x = v.inputs[0]
+        xv = self.vars[x]
+        xs = xv.shape
+        nd = len(xs)
+        axis = v.params.get("axis")
+        keep = v.params.get("keepdims", False)
+        if axis is None:
+            axes = set(range(nd))
+        else:
+            axes = {int(a) % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)}
+        count = prod_of([xs[a] for a in axes])
+        isf = v.dtype.kind == "f"
+        init = {"sum": "0.0" if isf else "0", "mean": "0.0", "norm": "0.0",
+                "prod": "1.0" if isf else "1", "max": "-inf" if isf else None,
+                "min": "inf" if isf else None}[name]
+        if v.dtype.kind == "b":
+            init = "False" if name == "max" else "True"
+        elif init is None:
+            init = lit(np.iinfo(v.dtype).min if name == "max" else np.iinfo(v.dtype).max)
+
+        def acc(a, t):
+            if xv.dtype.kind == "b" and name not in ("max", "min"):
+                t = f"(1 if {t} else 0)"
+            if name in ("sum", "mean"):
+                return f"{a} + {t}"
+            if name == "norm":
+                return f"{a} + {t} * {t}"
+            if name == "prod":
+                return f"{a} * {t}"
+            if name == "max":
+                return f"{t} if ({t} > {a} or {t} != {t}) else {a}"
+            return f"{t} if ({t} < {a} or {t} != {t}) else {a}"
+
+        def post(a):
+            if name == "mean":
+                return f"{a} / {count}"
+            if name == "norm":
+                return f"sqrt({a})"
+            return a
+
+        outer = [d for d in range(nd) if d not in axes]
+        if v.shape != ():
+            self.alloc(i)
+        a = f"acc{i}"
+        if outer == list(range(len(outer))):
+            # reduced axes trailing: a scalar accumulator per output element
+            ishape = tuple(xs[d] for d in range(len(outer), nd))
+            pairwise = name in ("sum", "mean", "norm") and isf and xv.dtype.kind == "f" \
+                and count >= 8
+
+            def obody(oidx):
+                if pairwise:
+                    self.pairwise_sum(a, count, lambda j: self.val(
+                        x, tuple(oidx) + unravel(j, ishape)), square=name == "norm")
+                else:
+                    self.emit(f"{a} = {init}")
+
+                    def ibody(iidx):
+                        self.emit(f"{a} = {acc(a, self.val(x, tuple(oidx) + tuple(iidx)))}")
+                    self.loop_nest(ishape, ibody)
+                if v.shape == ():
+                    self.emit(f"{nm} = {post(a)}")
+                else:
+                    if keep:
+                        it = iter(oidx)
+                        oi = tuple("0" if d in axes else next(it) for d in range(nd))
+                    else:
+                        oi = tuple(oidx)
+                    self.emit(f"{nm}[{', '.join(oi)}] = {post(a)}")
+            self.loop_nest(tuple(xs[d] for d in outer), obody)
+            return
+        # general: accumulate into the output array in input order
+        self.emit(f"{nm}[:] = {init}")
+
+        def body(idx):
+            t = self.val(x, idx)
+            if keep:
+                oi = tuple("0" if d in axes else idx[d] for d in range(nd))
+            else:
+                oi = tuple(idx[d] for d in outer)
+            ref = f"{nm}[{', '.join(oi)}]"
+            self.emit(f"{ref} = {acc(ref, t)}")
+        self.loop_nest(xs, body)
+        if name in ("mean", "norm"):
+            def pbody(oidx):
+                ref = f"{nm}[{', '.join(oidx)}]"
+                self.emit(f"{ref} = {post(ref)}")
+            self.loop_nest(v.shape, pbody)
+
+    def pairwise_sum(self, res, n, elem, square=False):
+        """res = the sum of elem(j), j < n, added in NumPy's order (pairwise: blocks of at
+        most 128 summed with 8 interleaved accumulators, blocks combined as a binary tree), so
+        compiled sums equal eager ones bit for bit, and the 8 chains pipeline."""
+        plan = []
+
+        def walk(s, m):
+            if m <= 128:
+                plan.append((s, m))
+                return
+            m2 = m // 2
+            m2 -= m2 % 8
+            walk(s, m2)
+            walk(s + m2, m - m2)
+            plan.append((0, 0))    # combine the top two partial sums
+        walk(0, n)
+        self._pw_used = True
+        table = self.index_const(np.array(plan, dtype=np.int64))
+
+        def sq(t):
+            return f"{t} * {t}" if square else t
+        q, sp, st, ln, L8 = (self.new_index() for _ in range(5))
+        self.emit(f"{sp} = 0")
+        self.emit(f"for {q} in range({len(plan)}):")
+        self.ind += 1
+        self.emit(f"{st} = {table}[{q}, 0]")
+        self.emit(f"{ln} = {table}[{q}, 1]")
+        self.emit(f"if {ln} == 0:")
+        self.emit(f"    {sp} -= 1")
+        self.emit(f"    _pws[{sp} - 1] = _pws[{sp} - 1] + _pws[{sp}]")
+        self.emit("else:")
+        self.ind += 1
+        self.emit(f"{L8} = {st} + {ln} - {ln} % 8")
+        j = self.new_index()
+        # size of one element's code: small bodies are unrolled 8 times (register accumulators)
+        mark, saved = len(self.lines), self.scope()
+        elem(j)
+        size = len(self.lines) - mark
+        del self.lines[mark:]
+        self.memo = saved
+        if size <= 24:
+            r = [f"{res}_{k}" for k in range(8)]
+            for k in range(8):
+                self.emit(f"{r[k]} = 0.0")
+            self.emit(f"for {j} in range({st}, {L8}, 8):")
+            self.ind += 1
+            for k in range(8):
+                saved = self.scope()
+                t = elem(iadd(j, k))
+                self.emit(f"{r[k]} += {sq(t)}")
+                self.memo = saved
+            self.ind -= 1
+            self.emit(f"{res} = (({r[0]} + {r[1]}) + ({r[2]} + {r[3]})) + "
+                      f"(({r[4]} + {r[5]}) + ({r[6]} + {r[7]}))")
+        else:
+            self.emit("_pwr[:] = 0.0")
+            saved = self.scope()
+            self.emit(f"for {j} in range({st}, {L8}):")
+            self.ind += 1
+            t = elem(j)
+            self.emit(f"_pwr[({j} - {st}) & 7] += {sq(t)}")
+            self.ind -= 1
+            self.memo = saved
+            self.emit(f"{res} = ((_pwr[0] + _pwr[1]) + (_pwr[2] + _pwr[3])) + "
+                      "((_pwr[4] + _pwr[5]) + (_pwr[6] + _pwr[7]))")
+        saved = self.scope()
+        self.emit(f"for {j} in range({L8}, {st} + {ln}):")
+        self.ind += 1
+        t = elem(j)
+        self.emit(f"{res} += {sq(t)}")
+        self.ind -= 1
+        self.memo = saved
+        self.emit(f"_pws[{sp}] = {res}")
+        self.emit(f"{sp} += 1")
+        self.ind -= 2
+        self.emit(f"{res} = _pws[0]")
+
+    def blas_ref(self, j):
+        """An array expression numba's np.dot takes for var j (contiguous, possibly a
+        transposed view), or None."""
+        st = self.state.get(j)
+        v = self.vars[j]
+        if v.dtype != np.float64 or len(v.shape) not in (1, 2) or 0 in v.shape:
+            return None
+        if st in ("array", "carray"):
+            return self.name[j]
+        if st == "fill":
+            return self.arr(j)
+        if st == "inline" and v.op.name == "transpose" and len(v.shape) == 2:
+            r = self.blas_ref(v.inputs[0])
+            return None if r is None or r.endswith(".T") else f"{r}.T"
+        return self.view_ref(j)
+
+    def view_ref(self, j):
+        """A C-contiguous array expression for var j: its array, or a reshape view of one."""
+        st = self.state.get(j)
+        if st in ("array", "carray"):
+            return self.name[j]
+        v = self.vars[j]
+        if st == "inline" and same_order(v, self.vars[v.inputs[0]]):
+            r = self.view_ref(v.inputs[0])
+            return None if r is None else f"{r}.reshape({v.shape!r})"
+        return None
+
+    def p_mm(self, i, v, nm):
+        a, b = v.inputs
+        sa, sb, so = self.vars[a].shape, self.vars[b].shape, v.shape
+        K = sa[-1]
+        ra, rb = self.blas_ref(a), self.blas_ref(b)
+        if ra is not None and rb is not None and v.dtype == np.float64:
+            # BLAS, as NumPy's matmul: the same sums in the same order, bit for bit
+            if v.shape == ():
+                self.emit(f"{nm} = np.dot({ra}, {rb})")
+            else:
+                self.alloc(i)
+                self.emit(f"np.dot({ra}, {rb}, {nm})")
+            return
+        if v.shape != ():
+            self.alloc(i)
+        acc = f"acc{i}"
+
+        def body(oidx):
+            if len(sa) == 1 and len(sb) == 1:
+                ai, bi, batch = (), (), ()
+            elif len(sa) == 1:
+                batch, ai, bi = oidx[:-1], (), (oidx[-1],)
+            elif len(sb) == 1:
+                batch, ai, bi = oidx[:-1], (oidx[-1],), ()
+            else:
+                batch, ai, bi = oidx[:-2], (oidx[-2],), (oidx[-1],)
+            ab = bmap(batch, sa[:-2], so[:len(batch)]) if len(sa) > 2 else ()
+            bb = bmap(batch, sb[:-2], so[:len(batch)]) if len(sb) > 2 else ()
+            self.emit(f"{acc} = 0.0")
+
+            def kbody(kidx):
+                k = kidx[0]
+                av = self.val(a, (k,) if len(sa) == 1 else ab + ai + (k,))
+                bv = self.val(b, (k,) if len(sb) == 1 else bb + (k,) + bi)
+                self.emit(f"{acc} += {av} * {bv}")
+            self.loop_nest((K,), kbody)
+            if v.shape == ():
+                self.emit(f"{nm} = {acc}")
+            else:
+                self.emit(f"{nm}[{', '.join(oidx)}] = {acc}")
+        self.loop_nest(so, body)
+
+    def p_cat(self, i, v, nm):
+        axis = int(v.params.get("axis", 0))
+        nd = len(v.shape)
+        ax = axis % nd
+        self.alloc(i)
+        off = 0
+        for j in v.inputs:
+            xs = self.vars[j].shape
+            if prod_of(xs) == 0:
+                continue
+
+            def body(idx, j=j, off=off):
+                oi = list(idx)
+                if v.op.name == "concatenate":
+                    oi[ax] = iadd(idx[ax], off)
+                else:
+                    oi.insert(ax, str(off))
+                self.emit(f"{nm}[{', '.join(oi)}] = {self.val(j, idx)}")
+            self.loop_nest(xs, body)
+            off += xs[ax] if v.op.name == "concatenate" else 1
+
+    def p_scan(self, i, v, nm):
+        x = v.inputs[0]
+        xs = self.vars[x].shape
+        axis = v.params.get("axis")
+        self.alloc(i)
+        acc = f"acc{i}"
+        zero = "0.0" if v.dtype.kind == "f" else "0"
+        if axis is None:  # over the flattened input: the output is 1-D
+            self.emit(f"{acc} = {zero}")
+
+            def body(idx):
+                self.emit(f"{acc} += {self.val(x, idx)}")
+                flat = "0"
+                for e, s in zip(idx, xs):
+                    flat = e if flat == "0" else f"({flat}) * {s} + {e}"
+                self.emit(f"{nm}[{flat}] = {acc}")
+            self.split_ok, ok = False, self.split_ok
+            self.loop_nest(xs, body)
+            self.split_ok = ok
+            return
+        nd = len(xs)
+        ax = int(axis) % nd
+
+        def obody(oidx):
+            self.emit(f"{acc} = {zero}")
+
+            def kbody(kidx):
+                full = list(oidx)
+                full.insert(ax, kidx[0])
+                self.emit(f"{acc} += {self.val(x, tuple(full))}")
+                self.emit(f"{nm}[{', '.join(full)}] = {acc}")
+            self.loop_nest((xs[ax],), kbody)
+        self.loop_nest(tuple(xs[d] for d in range(nd) if d != ax), obody)
+
+    def p_axis(self, i, v, nm):
+        """logsumexp / softmax / log_softmax along axes: max, then sum of exp, per outer index."""
+        name = v.op.name
+        x = v.inputs[0]
+        xs = self.vars[x].shape
+        nd = len(xs)
+        axis = v.params.get("axis", -1 if name != "logsumexp" else None)
+        axes = set(range(nd)) if axis is None else \
+            {int(a) % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)}
+        outer = [d for d in range(nd) if d not in axes]
+        ishape = tuple(xs[d] for d in range(nd) if d in axes)
+        if v.shape != ():
+            self.alloc(i)
+        m, s = f"m{i}", f"s{i}"
+
+        def obody(oidx):
+            def full(iidx):
+                r, it, jt = [], iter(oidx), iter(iidx)
+                for d in range(nd):
+                    r.append(next(jt) if d in axes else next(it))
+                return tuple(r)
+
+            def mbody(iidx):
+                t = self.val(x, full(iidx))
+                self.emit(f"{m} = {t} if {t} > {m} else {m}")
+
+            def sbody(iidx):
+                self.emit(f"{s} += exp({self.val(x, full(iidx))} - {m})")
+
+            self.emit(f"{m} = -inf")
+            self.loop_nest(ishape, mbody)
+            self.emit(f"if not ({m} > -inf and {m} < inf): {m} = 0.0")
+            self.emit(f"{s} = 0.0")
+            self.loop_nest(ishape, sbody)
+            if name == "logsumexp":
+                r = f"log({s}) + {m}"
+                if v.shape == ():
+                    self.emit(f"{nm} = {r}")
+                    return
+                if v.params.get("keepdims", False):
+                    it = iter(oidx)
+                    oi = tuple("0" if d in axes else next(it) for d in range(nd))
+                else:
+                    oi = tuple(oidx)
+                self.emit(f"{nm}[{', '.join(oi)}] = {r}")
+                return
+            if name == "log_softmax":
+                self.emit(f"{s} = log({s}) + {m}")
+
+            def wbody(iidx):
+                fi = full(iidx)
+                t = self.val(x, fi)
+                r = f"exp({t} - {m}) / {s}" if name == "softmax" else f"{t} - {s}"
+                self.emit(f"{nm}[{', '.join(fi)}] = {r}")
+            self.loop_nest(ishape, wbody)
+        self.loop_nest(tuple(xs[d] for d in outer), obody)
+
+    def arr(self, j):
+        """Name of an array holding var j (materialized, argument or constant)."""
+        st = self.state[j]
+        if st in ("array", "carray"):
+            return self.name[j]
+        if st == "fill":
+            v = self.vars[j]
+            a = np.full(v.shape, np.asarray(v.value).flat[0], dtype=v.dtype)
+            return self.index_const(a)
+        raise Unsupported(f"an array input in state {st}")  # pragma: no cover
+
+    def index_const(self, a):
+        """Module-global name of a constant array (index tables, filled arrays)."""
+        a = np.ascontiguousarray(a)
+        key = (a.shape, a.dtype.str, a.tobytes())
+        nm = self._const_names.get(key)
+        if nm is None:
+            nm = f"_c{len(self.consts)}"
+            self.consts.append(a)
+            self._const_names[key] = nm
+        return nm
+
+    def p_scat(self, i, v, nm):
+        """scatter_add with integer-array indices: zeros, then out[idx[j]] += g[j]."""
+        g = v.inputs[0]
+        self.alloc(i)
+        self.emit(f"{nm}[:] = 0")
+
+        def body(gidx):
+            tgt = getitem_map_adv(v.params["idx"], v.shape, gidx, self.index_const)
+            ref = f"{nm}[{', '.join(tgt)}]"
+            self.emit(f"{ref} = {ref} + {self.val(g, gidx)}")
+        self.loop_nest(self.vars[g].shape, body)
+
+    def p_lib(self, i, v, nm):
+        name = v.op.name
+        shapes = [self.vars[j].shape for j in v.inputs]
+        if name == "index_update":
+            x, val_ = v.inputs
+            self.alloc(i)
+            self.loop_nest(v.shape, lambda idx: self.emit(
+                f"{nm}[{', '.join(idx)}] = {self.val(x, idx)}"))
+            # then the region, as a getitem view of the output
+            region = np.empty(v.shape)[v.params["idx"]].shape
+            vs = self.vars[val_].shape
+
+            def body(idx):
+                tgt = getitem_map(v.params["idx"], v.shape, idx)
+                self.emit(f"{nm}[{', '.join(tgt)}] = {self.val(val_, bmap(idx, vs, region))}")
+            self.loop_nest(region, body)
+            return
+        ins = [self.arr(j) for j in v.inputs]
+        vec = name == "solve" and len(shapes[1]) == 1
+        call = {"det": "np.linalg.det({0})", "inv": "np.linalg.inv({0})",
+                "cholesky": "np.linalg.cholesky({0})",
+                "logabsdet": "np.linalg.slogdet({0})[1]",
+                "solve": "np.linalg.solve({0}, {1})"}[name]
+        core = {"det": 0, "logabsdet": 0, "inv": 2, "cholesky": 2,
+                "solve": 1 if vec else 2}[name]
+        bshape = v.shape[:len(v.shape) - core]
+        if not bshape:
+            c = call.format(*ins)
+            if v.shape == ():
+                self.emit(f"{nm} = {c}")
+            elif nm.startswith("o"):
+                self.emit(f"{nm}[{', '.join([':'] * core)}] = {c}")
+            else:
+                self.emit(f"{nm} = {c}")
+            return
+        # a batch of matrices: one call per matrix, on contiguous 2-D views
+        self.alloc(i)
+
+        def body(bidx):
+            views = []
+            for j, s_ in zip(ins, shapes):
+                m = 1 if (vec and j == ins[1]) else 2
+                bi = bmap(bidx, s_[:len(s_) - m], bshape)
+                views.append(f"{j}[{', '.join(bi)}]" if bi else j)
+            tgt = ", ".join(list(bidx) + [":"] * core)
+            self.emit(f"{nm}[{tgt}] = {call.format(*views)}")
+        self.split_ok, ok = False, self.split_ok
+        self.loop_nest(bshape, body)
+        self.split_ok = ok
+

@@ -1,0 +1,254 @@
+"""Reduction and scan rows: mean, prod, max, min, the 2-norm, logsumexp, softmax,
+log_softmax, cumsum, and the public NumPy/PyTorch-style signatures (axis=/dim=,
+keepdims=/keepdim=) of every reduction including sum, var and std."""
+import numpy as np
+
+from ..core.registry import Traced, defop, primal_of
+from .axes import axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw
+from .formulas import abs, exp
+from .shape import broadcast_to, expand, getitem, reshape, sum_op, transpose, where
+
+def _weighted_reduction(name, primal, w):
+    """A reduction whose derivative is an elementwise weight w(x, y, axis, keepdims) of its
+    input (y the output): VJP g * w, JVP sum(t * w)."""
+    return defop(
+        name, primal,
+        lambda g, y, x, axis=None, keepdims=False:
+            (expand(g, shape_of_raw(x), axis, keepdims) * w(x, y, axis, keepdims),),
+        lambda ts, y, x, axis=None, keepdims=False:
+            sum_op(ts[0] * w(x, y, axis, keepdims), axis=neg_axes(axis, ndim(x)),
+                 keepdims=keepdims),
+        saves_out=True)
+
+
+def _count(x, axis):
+    s = shape_of_raw(x)
+    return int(np.prod([s[a] for a in neg_axes(axis, len(s))])) if s else 1
+
+
+_mean = defop(
+    "mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+    lambda g, y, x, axis=None, keepdims=False:
+        (broadcast_to(expand(g, shape_of_raw(x), axis, keepdims) / _count(x, axis),
+                      shape_of_raw(x)),),
+    lambda ts, y, x, axis=None, keepdims=False:
+        sum_op(ts[0], axis=neg_axes(axis, ndim(x)), keepdims=keepdims) / _count(x, axis),
+    saves_in=False)
+
+
+def prod_others(x, axis):
+    """prod of all other elements along axis, exact also where x has zeros."""
+    x = np.asarray(primal_of(x), dtype=float)
+    if axis is None:
+        return prod_others(x.reshape(-1), 0).reshape(x.shape)
+    ax = neg_axes(axis, x.ndim)
+    if len(ax) != 1:
+        moved = np.moveaxis(x, ax, tuple(range(-len(ax), 0)))
+        flat = moved.reshape(moved.shape[:x.ndim - len(ax)] + (-1,))
+        r = prod_others(flat, -1).reshape(moved.shape)
+        return np.moveaxis(r, tuple(range(-len(ax), 0)), ax)
+    a = ax[0]
+    ones = np.ones_like(np.take(x, [0], axis=a))
+    left = np.cumprod(np.concatenate([ones, x], axis=a), axis=a)
+    left = np.take(left, range(x.shape[a]), axis=a)
+    xr = np.flip(x, axis=a)
+    right = np.flip(np.take(np.cumprod(np.concatenate([ones, xr], axis=a), axis=a),
+                            range(x.shape[a]), axis=a), axis=a)
+    return left * right
+
+
+def _prod_others_ad(x, axis):
+    """prod_others with ad ops, so its own derivatives are exact where x has zeros (used when
+    the rule is differentiated: create_graph, forward-over-reverse). O(n^2) in the reduced
+    size: row i of an n x n matrix holds x with its i-th element replaced by 1."""
+    nd = ndim(x)
+    red = sorted(a % nd for a in neg_axes(axis, nd))
+    perm = tuple(i for i in range(nd) if i not in red) + tuple(red)
+    xt = transpose(x, axes=perm)
+    st = shape(xt)
+    n = int(np.prod(st[nd - len(red):]))
+    xf = reshape(xt, st[:nd - len(red)] + (1, n))
+    o = _prod(where(np.eye(n, dtype=bool), 1.0, xf), axis=-1)
+    return transpose(reshape(o, st), axes=tuple(np.argsort(perm)))
+
+
+def _prod_d(x, y, axis, keepdims):
+    xr = primal_of(x)
+    xc = cond_of(x)
+    nz = bool(_min(xc != 0)) if isinstance(xc, Traced) else np.all(xr != 0)  # ad.jit: a guard
+    if nz:
+        return expand(y, shape_of_raw(x), axis, keepdims) / x
+    if isinstance(x, Traced):
+        return _prod_others_ad(x, axis)
+    return prod_others(xr, axis)
+
+
+_prod = _weighted_reduction(
+    "prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
+    _prod_d)
+
+
+def _extreme(npf):
+    def mask(x, y, axis, keepdims):
+        xr, yr = cond_of(x), cond_of(y)
+        if isinstance(xr, Traced):  # ad.jit: the mask is part of the traced computation
+            m = xr == reshape(yr, keep_shape(shape(xr), axis))
+            return m, sum_op(m, axis=axis, keepdims=True)
+        m = xr == np.reshape(yr, keep_shape(np.shape(xr), axis))
+        return m, np.sum(m, axis=axis, keepdims=True)
+
+    def vjp(g, y, x, axis=None, keepdims=False):
+        m, cnt = mask(x, y, axis, keepdims)
+        return (where(m, expand(g, shape_of_raw(x), axis, keepdims) / cnt, 0.0),)
+
+    def jvp(ts, y, x, axis=None, keepdims=False):
+        m, cnt = mask(x, y, axis, keepdims)
+        return sum_op(where(m, ts[0], 0.0) / cnt, axis=neg_axes(axis, ndim(x)), keepdims=keepdims)
+
+    return (lambda x, axis=None, keepdims=False: npf(x, axis=axis, keepdims=keepdims)), vjp, jvp
+
+
+_max = defop("max", *_extreme(np.max), saves_out=True)
+_min = defop("min", *_extreme(np.min), saves_out=True)
+
+
+def _norm_primal(x, axis=None, keepdims=False):
+    return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
+
+
+def _safe_recip(y):
+    # 1/y, with 0 where y == 0: the norm's subgradient at the zero vector is 0, as in PyTorch
+    return 1.0 / where(cond_of(y) == 0, np.inf, y)
+
+
+_norm2 = defop(
+    "norm", _norm_primal,
+    lambda g, y, x, axis=None, keepdims=False:
+        (x * expand(g * _safe_recip(y), shape_of_raw(x), axis, keepdims),),
+    lambda ts, y, x, axis=None, keepdims=False:
+        sum_op(ts[0] * x, axis=neg_axes(axis, ndim(x)), keepdims=keepdims) * _safe_recip(y),
+    saves_out=True)
+
+
+def _lse_primal(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros(keep_shape(x.shape, axis))
+    m = np.where(np.isfinite(m), m, 0.0)
+    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return r if keepdims else np.reshape(r, np.shape(np.sum(x, axis=axis)))
+
+
+def _lse_w(x, y, axis, keepdims):
+    return exp(x - expand(y, shape_of_raw(x), axis, keepdims))
+
+
+_logsumexp = _weighted_reduction("logsumexp", _lse_primal, _lse_w)
+
+
+def _softmax_primal(x, axis=-1):
+    x = np.asarray(x)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax_primal(x, axis=-1):
+    return np.asarray(x) - _lse_primal(x, axis=axis, keepdims=True)
+
+
+_softmax = defop(
+    "softmax", _softmax_primal,
+    lambda g, y, x, axis=-1: (y * (g - sum_op(g * y, axis=axis, keepdims=True)),),
+    lambda ts, y, x, axis=-1: y * (ts[0] - sum_op(ts[0] * y, axis=neg_axes(axis, ndim(x)),
+                                                keepdims=True)),
+    saves_in=False, saves_out=True)
+
+_log_softmax = defop(
+    "log_softmax", _log_softmax_primal,
+    lambda g, y, x, axis=-1: (g - exp(y) * sum_op(g, axis=axis, keepdims=True),),
+    lambda ts, y, x, axis=-1: ts[0] - sum_op(exp(y) * ts[0], axis=neg_axes(axis, ndim(x)),
+                                           keepdims=True),
+    saves_in=False, saves_out=True)
+
+
+def _flip(v, axis):
+    return getitem(v, idx=(Ellipsis, slice(None, None, -1)) + (slice(None),) * (-axis - 1))
+
+
+def _cumsum_vjp(g, y, x, axis=None):
+    if axis is None:
+        return (reshape(_flip(_cumsum(_flip(g, -1), axis=-1), -1), shape_of_raw(x)),)
+    a = neg_axes(axis, ndim(x))[0]
+    return (_flip(_cumsum(_flip(g, a), axis=a), a),)
+
+
+def _cumsum_jvp(ts, y, x, axis=None):
+    t = ts[0]
+    if axis is None:
+        return _cumsum(reshape(t, batch(t, x) + (int(np.prod(shape_of_raw(x))),)), axis=-1)
+    return _cumsum(t, axis=neg_axes(axis, ndim(x))[0])
+
+
+_cumsum = defop("cumsum", lambda x, axis=None: np.cumsum(x, axis=axis), _cumsum_vjp, _cumsum_jvp,
+                saves_in=False)
+
+def _reduction(op):
+    """The public form of a reduction: NumPy's axis=/keepdims= or PyTorch's dim=/keepdim=."""
+    def reduce(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return op(x, axis=axis_arg(axis, dim), keepdims=bool(keepdims or keepdim))
+    reduce.__name__ = reduce.__qualname__ = op.name
+    return reduce
+
+
+sum, mean, prod, max, min, logsumexp = (  # noqa: A001
+    _reduction(op) for op in (sum_op, _mean, _prod, _max, _min, _logsumexp))
+
+
+def softmax(x, axis=-1, *, dim=None):
+    return _softmax(x, axis=axis_arg(None, dim) if dim is not None else axis)
+
+
+def log_softmax(x, axis=-1, *, dim=None):
+    return _log_softmax(x, axis=axis_arg(None, dim) if dim is not None else axis)
+
+
+def cumsum(x, axis=None, *, dim=None):
+    return _cumsum(x, axis=axis_arg(axis, dim))
+
+
+def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
+    if ord in (None, 2, "fro"):
+        return _norm2(x, axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return sum(abs(x), axis=axis, keepdims=keepdims)
+    if ord in (np.inf, float("inf")):
+        return max(abs(x), axis=axis, keepdims=keepdims)
+    return sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _deviations(x, axis, ddof, correction, unbiased):
+    """x minus its mean along axis, and the divisor n - ddof (ddof also as PyTorch's
+    correction= or unbiased=)."""
+    if correction is not None:
+        ddof = correction
+    if unbiased is not None:
+        ddof = 1 if unbiased else 0
+    return x - mean(x, axis=axis, keepdims=True), _count(x, axis) - ddof
+
+
+def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
+        unbiased=None):
+    """Variance; ddof=0 as NumPy/JAX (PyTorch's default is unbiased: pass ddof=1)."""
+    axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
+    d, n = _deviations(x, axis, ddof, correction, unbiased)
+    return sum(d * d, axis=axis, keepdims=keepdims) / n
+
+
+def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
+        unbiased=None):
+    """Standard deviation, as norm(x - mean) / sqrt(n - ddof): the norm's rule gives the
+    gradient 0 where the data are constant (std == 0), as PyTorch, instead of inf * 0 = NaN."""
+    axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
+    d, n = _deviations(x, axis, ddof, correction, unbiased)
+    return _norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(n)
+

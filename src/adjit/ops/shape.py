@@ -1,0 +1,322 @@
+"""Shape, indexing and selection rows (reshape, broadcast_to, transpose, getitem and its
+adjoint scatter_add, index_update, concatenate, stack, where, clip, tril) and sum, the linear
+reduction they are adjoint to. Linear ops get their rules from themselves."""
+import builtins
+
+import numpy as np
+
+from ..core.registry import Traced, defop, primal_of
+from .axes import (axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw,
+                   tr_axes, zeros_for)
+from .elementwise import AD_NS
+
+def expand(g, xshape, axis, keepdims):
+    """A reduction's cotangent reshaped to broadcast against its input."""
+    return g if keepdims else reshape(g, keep_shape(xshape, axis))
+
+
+def unbroadcast(g, shp):
+    """Sum a cotangent back to the shape of an input that was broadcast."""
+    gs = shape(g)
+    if gs == tuple(shp):
+        return g
+    lead = len(gs) - len(shp)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shp)
+                                      if s == 1 and gs[i + lead] != 1)
+    return reshape(sum_op(g, axis=axes, keepdims=True), shp) if axes else reshape(g, shp)
+
+
+def mT(x):
+    """Swap the last two axes (batch-friendly matrix transpose)."""
+    nd = ndim(x)
+    return transpose(x, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# shape ops
+
+def _reshape_vjp(g, y, x, shape):
+    return (reshape(g, np.shape(primal_of(x))),)
+
+
+def _reshape_jvp(ts, y, x, shape):
+    t = ts[0]
+    return reshape(t, batch(t, x) + np.shape(primal_of(y)))
+
+
+_reshape = defop("reshape", lambda x, shape: np.reshape(x, shape), _reshape_vjp, _reshape_jvp,
+                 saves_in=False, backward_name="ViewBackward")
+
+
+def reshape(x, *shape, **kw):
+    """reshape(x, (2, 3)), reshape(x, 2, 3) or reshape(x, shape=(2, 3))."""
+    if "shape" in kw:
+        shape = kw.pop("shape")
+    elif len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    if kw:
+        raise TypeError(f"adjit.reshape: unexpected keyword arguments {sorted(kw)}")
+    shape = (shape,) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+    return _reshape(x, shape=shape)
+
+
+def _bcast_jvp(ts, y, x, shape):
+    t = ts[0]
+    lead = batch(t, x)
+    t = reshape(t, lead + (1,) * (len(shape) - ndim(x)) + tuple(np.shape(primal_of(x))))
+    return broadcast_to(t, lead + tuple(shape))
+
+
+broadcast_to = defop("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+                     lambda g, y, x, shape: (unbroadcast(g, shape_of_raw(x)),), _bcast_jvp,
+                     saves_in=False, backward_name="ExpandBackward")
+
+
+
+def _transpose_jvp(ts, y, x, axes=None):
+    t = ts[0]
+    nb, nd = ndim(t) - ndim(x), ndim(x)
+    return transpose(t, axes=tuple(range(nb)) + tuple(nb + a for a in tr_axes(nd, axes)))
+
+
+_transpose = defop(
+    "transpose", lambda x, axes=None: np.transpose(x, axes),
+    lambda g, y, x, axes=None: (transpose(g, axes=tuple(np.argsort(tr_axes(ndim(x), axes)))),),
+    _transpose_jvp, saves_in=False, backward_name="PermuteBackward")
+
+
+def transpose(x, *axes, **kw):
+    """NumPy's transpose: reverse the axes, or permute them (transpose(x, (1, 0, 2)) or
+    transpose(x, 1, 0, 2)). The Tensor method t.transpose(d0, d1) swaps two dims, as PyTorch."""
+    if "axes" in kw:
+        axes = kw.pop("axes")
+    elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = axes[0]
+    elif not axes:
+        axes = None
+    if kw:
+        raise TypeError(f"adjit.transpose: unexpected keyword arguments {sorted(kw)}")
+    nd = ndim(x)
+    if axes is not None:
+        axes = tuple(int(a) for a in axes)
+        if sorted(a % nd for a in axes) != list(range(nd)) or len(axes) != nd:
+            raise ValueError(f"adjit.transpose: axes {axes} are not a permutation of the "
+                             f"{nd} axes of an array of shape {shape(x)}")
+    return _transpose(x, axes=axes if axes is None else tuple(a % nd for a in axes))
+
+
+def _is_basic(idx):
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in idx)
+
+
+def _scatter_primal(g, idx, shape):
+    z = np.zeros(shape, dtype=np.result_type(np.asarray(g).dtype, np.float32))
+    if _is_basic(idx):
+        z[idx] = g
+    else:
+        np.add.at(z, idx, g)
+    return z
+
+
+def _prefix(t, x, idx):
+    # batch axes of t stay in front (also with an Ellipsis in idx: x[0, ...] must not index
+    # the batch axis)
+    nb = ndim(t) - ndim(x)
+    if nb == 0:
+        return idx
+    return (slice(None),) * nb + idx
+
+
+getitem = defop(
+    "getitem", lambda x, idx: np.asarray(x)[idx],
+    lambda g, y, x, idx: (scatter_add(g, idx=idx, shape=shape_of_raw(x)),),
+    lambda ts, y, x, idx: getitem(ts[0], idx=_prefix(ts[0], x, idx)),
+    saves_in=False, backward_name="IndexBackward")
+
+# Adjoint of indexing: g scattered into zeros with np.add.at semantics (repeated indices add).
+scatter_add = defop(
+    "scatter_add", _scatter_primal,
+    lambda g, y, x, idx, shape: (getitem(g, idx=idx),),
+    lambda ts, y, x, idx, shape: scatter_add(ts[0], idx=_prefix(ts[0], x, idx),
+                                             shape=batch(ts[0], x) + tuple(shape)),
+    saves_in=False, backward_name="IndexPutBackward")
+
+
+def _index_update_primal(x, v, idx):
+    z = np.array(x, dtype=np.result_type(np.asarray(x).dtype, np.asarray(v).dtype), copy=True)
+    z[idx] = v
+    return z
+
+
+def _index_update_vjp(g, y, x, v, idx):
+    keep = np.ones(np.shape(primal_of(x)))
+    keep[idx] = 0.0
+    return g * keep, unbroadcast(getitem(g, idx=idx), shape_of_raw(v))
+
+
+def _index_update_jvp(ts, y, x, v, idx):
+    tx, tv = ts
+    lead = batch(tx, x) if tx is not None else batch(tv, v)
+    if tv is None:
+        tv = np.zeros(())
+    else:
+        # v broadcasts into x[idx]: put unit axes between tv's batch axes and v's own axes
+        vb = batch(tv, v)
+        nsel = len(np.shape(np.asarray(primal_of(x))[idx]))
+        tv = reshape(tv, vb + (1,) * builtins.max(0, nsel - ndim(v)) + shape_of_raw(v))
+        if len(vb) > len(lead):
+            lead = vb
+    if tx is None:
+        tx = np.zeros(lead + shape_of_raw(x))
+    elif len(batch(tx, x)) < len(lead):
+        tx = broadcast_to(tx, lead + shape_of_raw(x))
+    return index_update(tx, tv, idx=_prefix(tx, x, idx))
+
+
+# t[idx] = v as a value: x with the indexed entries replaced by v
+index_update = defop("index_update", _index_update_primal, _index_update_vjp, _index_update_jvp,
+                     saves_in=False, backward_name="CopySlices")
+
+
+def _concat_vjp(g, y, *xs, axis=0):
+    nd = ndim(xs[0])
+    ax = int(axis) % nd
+    out, start = [], 0
+    for x in xs:
+        n = shape_of_raw(x)[ax]
+        out.append(getitem(g, idx=(slice(None),) * ax + (slice(start, start + n),)))
+        start += n
+    return tuple(out)
+
+
+def _concat_jvp(ts, y, *xs, axis=0):
+    ref = next(t for t in ts if t is not None)
+    ts = [zeros_for(x, ref) if t is None else t for t, x in zip(ts, xs)]
+    return _concatenate(*ts, axis=int(axis) % ndim(xs[0]) - ndim(xs[0]))
+
+
+_concatenate = defop("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+                     _concat_vjp, _concat_jvp, saves_in=False, backward_name="CatBackward")
+
+
+def _stack_vjp(g, y, *xs, axis=0):
+    ax = int(axis) % ndim(y)
+    return tuple(getitem(g, idx=(slice(None),) * ax + (i,)) for i in range(len(xs)))
+
+
+def _stack_jvp(ts, y, *xs, axis=0):
+    ref = next(t for t in ts if t is not None)
+    ts = [zeros_for(x, ref) if t is None else t for t, x in zip(ts, xs)]
+    return _stack(*ts, axis=int(axis) % ndim(y) - ndim(y))
+
+
+_stack = defop("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), _stack_vjp, _stack_jvp,
+               saves_in=False)
+
+
+def _where_vjp(g, y, a, b, cond):
+    return where(cond, g, 0.0), where(cond, 0.0, g)
+
+
+def _where_jvp(ts, y, a, b, cond):
+    ta, tb = ts
+    return _where(0.0 if ta is None else ta, 0.0 if tb is None else tb, cond=cond)
+
+
+_where = defop("where", lambda a, b, cond: np.where(cond, a, b), _where_vjp, _where_jvp,
+               broadcast=True, saves_in=False)
+
+
+def _clip_mask(x, lo, hi):
+    x = cond_of(x)
+    if isinstance(x, Traced):  # ad.jit: the mask is part of the traced computation
+        ml = None if lo is None else x >= lo
+        mh = None if hi is None else x <= hi
+        return mh if ml is None else ml if mh is None else where(ml, mh, False)
+    m = np.ones(np.shape(x), dtype=bool)
+    if lo is not None:
+        m &= x >= lo
+    if hi is not None:
+        m &= x <= hi
+    return m
+
+
+_clip = defop("clip", lambda x, lo, hi: np.clip(x, lo, hi),
+              lambda g, y, x, lo, hi: (where(_clip_mask(x, lo, hi), g, 0.0),),
+              lambda ts, y, x, lo, hi: where(_clip_mask(x, lo, hi), ts[0], 0.0))
+
+
+def _tril_primal(x, k=0):
+    return np.tril(x, k)
+
+
+tril = defop("tril", _tril_primal, lambda g, y, x, k=0: (tril(g, k=k),),
+             lambda ts, y, x, k=0: tril(ts[0], k=k), saves_in=False)
+
+# ---------------------------------------------------------------------------------------------
+# reductions
+
+
+def _np_sum(x, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+sum_op = defop(
+    "sum", _np_sum,
+    lambda g, y, x, axis=None, keepdims=False:
+        (broadcast_to(expand(g, shape_of_raw(x), axis, keepdims), shape_of_raw(x)),),
+    lambda ts, y, x, axis=None, keepdims=False:
+        sum_op(ts[0], axis=neg_axes(axis, ndim(x)), keepdims=keepdims),
+    saves_in=False)
+
+
+def where(cond, a, b):
+    c = cond_of(cond)
+    if isinstance(c, Traced):  # ad.jit: the condition is traced (a param holding a tracer)
+        if not (isinstance(a, Traced) or isinstance(b, Traced)):
+            return type(c)._apply(_where, (a, b), {"cond": c}, c._level)
+        return _where(a, b, cond=c)
+    return _where(a, b, cond=np.asarray(c, dtype=bool))
+
+
+def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
+    lo = primal_of(min if a_min is None else a_min)
+    hi = primal_of(max if a_max is None else a_max)
+    return _clip(x, lo=lo, hi=hi)
+
+
+def concatenate(tensors, axis=0, *, dim=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("adjit.concatenate: expected a non-empty sequence of arrays")
+    return _concatenate(*tensors, axis=axis_arg(None, dim) if dim is not None else axis)
+
+
+cat = concatenate
+
+
+def stack(tensors, axis=0, *, dim=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("adjit.stack: expected a non-empty sequence of arrays")
+    return _stack(*tensors, axis=axis_arg(None, dim) if dim is not None else axis)
+
+
+def expand_dims(x, axis):
+    s = list(shape(x))
+    s.insert(int(axis) % (len(s) + 1), 1)
+    return reshape(x, tuple(s))
+
+
+def squeeze(x, axis=None):
+    s = shape(x)
+    if axis is None:
+        return reshape(x, tuple(n for n in s if n != 1))
+    axes = {a % len(s) for a in ((axis,) if isinstance(axis, int) else axis)}
+    return reshape(x, tuple(n for i, n in enumerate(s) if i not in axes))
+
+
+# the names the elementwise formulas use, as ad ops (so rules differentiate their own terms)
+
+
+AD_NS["where"] = where

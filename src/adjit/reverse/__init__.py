@@ -1,0 +1,1 @@
+"""Reverse mode: PyTorch-style tensors, the recorded graph and the backward engine."""

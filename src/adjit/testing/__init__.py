@@ -1,0 +1,1 @@
+"""Testing helpers: gradcheck (analytic vs finite differences)."""

@@ -1,0 +1,76 @@
+"""Argument and result plumbing shared by the transforms."""
+import functools
+
+import numpy as np
+
+from .. import ops
+from ..core.registry import Traced
+from ..reverse.tensor import Tensor
+
+def as_value(x):
+    """An input as the value a wrapper holds: arrays stay arrays, wrappers stay wrappers."""
+    if isinstance(x, Traced):
+        return x
+    a = np.asarray(x)
+    if a.dtype.kind not in "fc":
+        if a.dtype.kind in "biu":
+            a = a.astype(np.float64)
+        else:
+            raise TypeError(f"adjit: cannot differentiate with respect to a value of type "
+                            f"{type(x).__name__} (dtype {a.dtype}); pass floats or float arrays")
+    return a
+
+
+def unwrap(v, level):
+    """Peel this level's wrapper off a result; arrays come back as NumPy values."""
+    if isinstance(v, Tensor) and v._level == level:
+        v = v._data
+    if isinstance(v, Traced):
+        return v
+    return np.asarray(v)[()] if np.ndim(v) == 0 else np.asarray(v)
+
+
+def parse_argnums(argnums, nargs):
+    single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool)
+    nums = (argnums,) if single else tuple(argnums) \
+        if isinstance(argnums, (tuple, list)) else None
+    if nums is None or any(isinstance(a, bool) or not isinstance(a, (int, np.integer))
+                           for a in nums):
+        raise TypeError(f"adjit: argnums must be an int or a tuple of ints, got {argnums!r}")
+    if len(set(a % nargs if nargs else a for a in nums)) != len(nums):
+        raise ValueError(f"adjit: argnums={argnums} names an argument twice")
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise ValueError(f"adjit: argnums={argnums} is out of range for a function called "
+                             f"with {nargs} positional arguments")
+    return single, tuple(a % nargs for a in nums)
+
+
+def shape_of(v):
+    return v.shape if isinstance(v, Traced) else np.shape(v)
+
+
+def zeros_of(v):
+    return np.zeros(shape_of(v))
+
+
+def full_tangent(t, shape):
+    """A tangent at its full shape (rules may return one that still needs broadcasting)."""
+    return t if tuple(shape_of(t)) == shape else ops.broadcast_to(t, shape)
+
+
+
+
+def bind_kwargs(f, kwargs):
+    """f with keyword arguments fixed: transformed functions take keywords as JAX's do, and
+    never differentiate them."""
+    return functools.partial(f, **kwargs) if kwargs else f
+
+
+def as_arg_tuple(v, what, fname):
+    """jvp/hvp take tuples of arguments, as jax.jvp: a bare array would be split into rows."""
+    if not isinstance(v, (tuple, list)):
+        raise TypeError(f"adjit.{fname}: {what} must be a tuple (or list) with one entry per "
+                        f"argument of f, e.g. ad.{fname}(f, (x,), (v,)); got "
+                        f"{type(v).__name__}")
+    return tuple(v)

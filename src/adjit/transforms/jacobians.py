@@ -1,0 +1,285 @@
+"""Jacobians by forward mode (jvp, jacfwd: k directions per pass) and reverse mode (jacrev:
+k cotangent rows per pass)."""
+import numpy as np
+
+from .. import ops
+from ..core.registry import Traced, new_level
+from ..forward.dual import Dual
+from ..reverse.engine import run_backward
+from .args import (as_arg_tuple, as_value, bind_kwargs, full_tangent, parse_argnums, shape_of,
+                   unwrap)
+from .pytree import tree_flatten, tree_unflatten
+from .reverse_mode import check_out, record, size_of, tracked
+
+# ---------------------------------------------------------------------------------------------
+# Jacobians. Inputs: every array leaf of the differentiated arguments, flattened into one
+# vector of N entries; outputs: every leaf of f's result, flattened into M entries. Forward
+# mode pushes ceil(N / k) passes of k directions; reverse mode pulls ceil(M / k) passes of k
+# cotangent rows. The result has JAX's structure: the output's pytree, each leaf holding the
+# argument's pytree (a tuple over argnums when argnums is a tuple) of out.shape + in.shape
+# blocks.
+
+# Forward directions pushed per pass (jacfwd, jacobian, hessian) and cotangent rows pulled per
+# reverse pass (jacrev, jacobian) when the caller does not pass chunk=. Chosen 2026-11-22 by
+# `python benchmarks/calibrate.py`: whole-Jacobian time for k in 8..256 at (n_in, n_out) =
+# (1024, 16), (1024, 256) forward and (16, 1024), (256, 1024) reverse; k = 128 was best or
+# within ~10% of the best for both benchmark functions in both modes (k = 64 was 15-50%
+# slower, k = 256 sometimes best, sometimes 20% slower). Every intermediate array of f is
+# carried k times per pass, so for large intermediates a smaller chunk saves memory: pass
+# e.g. ad.jacfwd(f, chunk=16), ad.jacrev(f, chunk=16), ad.jacobian(f, chunk=16),
+# ad.hessian(f, chunk=16); chunk=1 gives classic one-direction passes.
+DEFAULT_CHUNK = 128
+REV_CHUNK = 128
+# Up to this many output entries jacrev pulls plain one-row passes instead: a batched pass
+# carries its rows as the tangent of a dual-number cotangent and costs about as much as three
+# plain passes (calibrate.py: plain wins for n_out <= 3 on both functions).
+REV_PLAIN_MAX = 3
+
+
+def diff_leaves(args, nums):
+    """Leaves of the differentiated arguments as values, with their specs per argnum."""
+    flat, specs = [], []
+    for i in nums:
+        lv, spec = tree_flatten(args[i])
+        flat.append([as_value(x) for x in lv])
+        specs.append(spec)
+    return flat, specs
+
+
+def _assemble(blocks_per_out, ospec, specs, single):
+    """blocks_per_out[j][i]: block for output leaf j, input leaf i (flat over argnums)."""
+    res = []
+    for blocks in blocks_per_out:
+        per_arg, i = [], 0
+        for spec in specs:
+            n = _count_leaves(spec)
+            per_arg.append(tree_unflatten(spec, blocks[i:i + n]))
+            i += n
+        res.append(per_arg[0] if single else tuple(per_arg))
+    return tree_unflatten(ospec, res)
+
+
+def _count_leaves(spec):
+    if spec is None:
+        return 1
+    kind, defs = spec
+    if kind is dict:
+        return _count_leaves(defs[1])
+    return sum(n for n, _ in defs)
+
+
+def _seed(s, kk, lo, hi, shape):
+    """Unit directions s .. s + kk - 1 of the flat vector of all leaves, restricted to the leaf
+    at offsets lo .. hi (of the given shape): shape (kk,) + shape."""
+    seed = np.zeros((kk, hi - lo))
+    r = np.arange(max(lo, s), min(hi, s + kk))
+    seed[r - s, r - lo] = 1.0
+    return seed.reshape((kk,) + tuple(shape))
+
+
+def jacfwd_impl(f, args, nums, single, chunk):
+    xs, specs = diff_leaves(args, nums)
+    flat = [x for lv in xs for x in lv]
+    xshapes = [tuple(shape_of(x)) for x in flat]
+    sizes = [size_of(s) for s in xshapes]
+    offs = np.cumsum([0] + sizes)
+    N = int(offs[-1])
+    k = max(1, min(N, chunk or DEFAULT_CHUNK))
+    chunks, oinfo = [], None
+    for s in range(0, N, k):
+        kk = min(k, N - s)
+        level = new_level()
+        a = list(args)
+        j = 0
+        for i, lv, spec in zip(nums, xs, specs):
+            vals = []
+            for x in lv:
+                lo, hi = int(offs[j]), int(offs[j + 1])
+                if hi <= s or lo >= s + kk:
+                    vals.append(x)            # no direction of this chunk: a constant
+                else:
+                    vals.append(Dual._make(x, _seed(s, kk, lo, hi, xshapes[j]), level))
+                j += 1
+            a[i] = tree_unflatten(spec, vals)
+        outs, ospec = tree_flatten(f(*a))
+        check_out(outs, "jacfwd")
+        ts = []
+        for o in outs:
+            if isinstance(o, Dual) and o._level == level:
+                oshape = tuple(shape_of(o._p))
+                ts.append(unwrap(full_tangent(o._t, (kk,) + oshape), level))
+            else:
+                oshape = tuple(shape_of(o))
+                ts.append(np.zeros((kk,) + oshape))
+        oinfo = (ospec, [tuple(shape_of(t))[1:] for t in ts])
+        chunks.append(ts)
+    if N == 0:
+        outs, ospec = tree_flatten(f(*args))
+        check_out(outs, "jacfwd")
+        oinfo = (ospec, [tuple(shape_of(o)) for o in outs])
+    ospec, oshapes = oinfo
+    per_out = []
+    for jo, oshape in enumerate(oshapes):
+        if N == 0:
+            per_out.append([np.zeros(oshape + xs_) for xs_ in xshapes])
+            continue
+        cols = [c[jo] for c in chunks]
+        T = cols[0] if len(cols) == 1 else ops.concatenate(cols, axis=0)   # (N,) + oshape
+        nd = len(oshape)
+        if nd:
+            T = ops.transpose(T, axes=tuple(range(1, nd + 1)) + (0,))      # oshape + (N,)
+        blocks = []
+        for j, xshape in enumerate(xshapes):
+            lo, hi = int(offs[j]), int(offs[j + 1])
+            b = T if (lo, hi) == (0, N) else ops.getitem(T, idx=(Ellipsis, slice(lo, hi)))
+            blocks.append(unwrap(ops.reshape(b, shape=oshape + xshape), None))
+        per_out.append(blocks)
+    return _assemble(per_out, ospec, specs, single)
+
+
+def jacrev_impl(out, level, leaves, specs, single, chunk):
+    """Jacobian from a recorded f: ceil(M / k) reverse passes through the kept graph."""
+    outs, ospec = tree_flatten(out)
+    check_out(outs, "jacrev")
+    flat_in = [t for ts in leaves for t in ts]
+    xshapes = [tuple(shape_of(t._data)) for t in flat_in]
+    oshapes = [tuple(shape_of(o)) for o in outs]
+    sizes = [size_of(s) for s in oshapes]
+    offs = np.cumsum([0] + sizes)
+    M = int(offs[-1])
+    k = max(1, min(M, chunk or REV_CHUNK))
+    pieces = [[] for _ in flat_in]
+    if k == 1 or M <= REV_PLAIN_MAX:
+        for jo, o in enumerate(outs):
+            for r in range(sizes[jo]):
+                got = None
+                if tracked(o, level):
+                    e = np.zeros(sizes[jo])
+                    e[r] = 1.0
+                    got = run_backward([o], [e.reshape(oshapes[jo])], True, False,
+                                       capture=flat_in)
+                for i, xshape in enumerate(xshapes):
+                    c = None if got is None else got[i]
+                    pieces[i].append(np.zeros((1,) + xshape) if c is None else
+                                     ops.reshape(c, shape=(1,) + xshape))
+    else:
+        for s in range(0, M, k):
+            kk = min(k, M - s)
+            lv = new_level()
+            roots, grads = [], []
+            for jo, o in enumerate(outs):
+                lo, hi = int(offs[jo]), int(offs[jo + 1])
+                if hi <= s or lo >= s + kk or not tracked(o, level):
+                    continue
+                # a dual cotangent: the VJP rules are linear in g and written with ad ops, so
+                # its tangent carries kk cotangent rows through one backward pass
+                roots.append(o)
+                grads.append(Dual._make(np.zeros(oshapes[jo]), _seed(s, kk, lo, hi, oshapes[jo]),
+                                        lv))
+            got = (run_backward(roots, grads, True, False, capture=flat_in) if roots
+                   else [None] * len(flat_in))
+            for i, xshape in enumerate(xshapes):
+                c = got[i]
+                if isinstance(c, Dual) and c._level == lv:
+                    pieces[i].append(full_tangent(c._t, (kk,) + xshape))
+                else:   # the cotangent is linear in g: anything not carrying lv is zero
+                    pieces[i].append(np.zeros((kk,) + xshape))
+    per_in = []
+    for i in range(len(flat_in)):
+        p = pieces[i]
+        per_in.append(None if M == 0 else p[0] if len(p) == 1 else ops.concatenate(p, axis=0))
+    per_out = []
+    for jo, oshape in enumerate(oshapes):
+        lo, hi = int(offs[jo]), int(offs[jo + 1])
+        blocks = []
+        for i, xshape in enumerate(xshapes):
+            R = per_in[i]
+            if R is None or lo == hi:
+                blocks.append(np.zeros(oshape + xshape))
+                continue
+            b = R if (lo, hi) == (0, M) else ops.getitem(R, idx=(slice(lo, hi),))
+            blocks.append(unwrap(ops.reshape(b, shape=oshape + xshape), level))
+        per_out.append(blocks)
+    return _assemble(per_out, ospec, specs, single)
+
+
+def jacrev(f, argnums=0, chunk=None):
+    """Jacobian by reverse mode: f is recorded once, then ceil(M / chunk) backward passes
+    through the kept graph pull `chunk` cotangent rows each (M = output size; default
+    REV_CHUNK; plain one-row passes when M <= REV_PLAIN_MAX). Shape out.shape + in.shape."""
+    def jac(*args, **kwargs):
+        single, nums = parse_argnums(argnums, len(args))
+        out, level, leaves, specs = record(bind_kwargs(f, kwargs), args, nums)
+        return jacrev_impl(out, level, leaves, specs, single, chunk)
+    jac.__name__ = f"jacrev({getattr(f, '__name__', 'f')})"
+    return jac
+
+
+
+# ---------------------------------------------------------------------------------------------
+# forward mode
+
+
+def jvp(f, primals, tangents):
+    """``(f(*primals), J @ tangents)``, like jax.jvp: primals and tangents are tuples (of arrays or
+    pytrees) of the same structure; the output may be a pytree. A tangent may have a trailing
+    axis of k directions; the output tangents then have one too."""
+    primals = as_arg_tuple(primals, "primals", "jvp")
+    tangents = as_arg_tuple(tangents, "tangents", "jvp")
+    if len(primals) != len(tangents):
+        raise ValueError(f"adjit.jvp: got {len(primals)} primals but {len(tangents)} tangents")
+    pl, pspec = tree_flatten(primals)
+    tl, tspec = tree_flatten(tangents)
+    if len(pl) != len(tl):
+        raise ValueError(f"adjit.jvp: the tangents' structure ({len(tl)} arrays) does not match "
+                         f"the primals' ({len(pl)} arrays)")
+    level = new_level()
+    duals, k = [], None
+    for p, t in zip(pl, tl):
+        p = as_value(p)
+        ps, ts = tuple(shape_of(p)), tuple(shape_of(t))
+        if ts == ps:
+            tt = t if isinstance(t, Traced) else np.asarray(t, dtype=float)
+        elif len(ts) == len(ps) + 1 and ts[:-1] == ps and not isinstance(t, Traced):
+            if k is not None and ts[-1] != k:
+                raise ValueError(f"adjit.jvp: tangents carry different numbers of directions "
+                                 f"({k} and {ts[-1]})")
+            k = ts[-1]
+            tt = np.moveaxis(np.asarray(t, dtype=float), -1, 0)
+        else:
+            raise ValueError(f"adjit.jvp: tangent of shape {ts} does not match its primal of "
+                             f"shape {ps}")
+        duals.append(Dual._make(p, tt, level))
+    if k is not None:
+        duals = [d if len(shape_of(d._t)) > len(shape_of(d._p)) else
+                 Dual._make(d._p, ops.broadcast_to(d._t, (k,) + tuple(shape_of(d._p))), level)
+                 for d in duals]
+    out = f(*tree_unflatten(pspec, duals))
+    outs, ospec = tree_flatten(out)
+    check_out(outs, "jvp")
+    split = [_split_dual(o, level, k) for o in outs]
+    return (tree_unflatten(ospec, [p for p, _ in split]),
+            tree_unflatten(ospec, [t for _, t in split]))
+
+
+def _split_dual(out, level, k):
+    if isinstance(out, Dual) and out._level == level:
+        t = full_tangent(out._t, ((k,) if k is not None else ()) + tuple(shape_of(out._p)))
+        if k is not None:
+            nd = len(shape_of(t))
+            t = ops.transpose(t, axes=tuple(range(1, nd)) + (0,))
+        return unwrap(out._p, level), unwrap(t, level)
+    shp = tuple(shape_of(out))
+    return unwrap(out, level), np.zeros(shp + ((k,) if k is not None else ()))
+
+
+def jacfwd(f, argnums=0, chunk=None):
+    """Jacobian by forward mode: ceil(N / chunk) passes pushing `chunk` directions each
+    (N = total input size, default DEFAULT_CHUNK). Shape out.shape + in.shape."""
+    def jac(*args, **kwargs):
+        single, nums = parse_argnums(argnums, len(args))
+        return jacfwd_impl(bind_kwargs(f, kwargs), args, nums, single, chunk)
+    jac.__name__ = f"jacfwd({getattr(f, '__name__', 'f')})"
+    return jac
+
+
