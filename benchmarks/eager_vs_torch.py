@@ -257,8 +257,12 @@ def main():
     p.add_argument("-k", default="", help="only workloads whose name contains this")
     p.add_argument("--cpu", action="store_true",
                    help="time by the CPU time of this process (all its threads) instead of the "
-                        "wall clock: steadier on a machine shared with other jobs")
+                        "wall clock: steadier on a machine shared with other jobs; torch runs "
+                        "on one thread then")
     args = p.parse_args()
+    if args.cpu and torch is not None:
+        # idle OpenMP workers spin, which CPU time would charge to torch's small ops
+        torch.set_num_threads(1)
 
     print(f"adjit {ad.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs"
