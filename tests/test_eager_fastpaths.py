@@ -8,6 +8,7 @@ import adjit as ad
 from adjit.ops.elementwise import strong_mul_np
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 * inf, as in a backward
 def test_strong_zero_checked_on_the_partial_of_batched_tangents():
     g = np.array([[0.0, 1.0], [2.0, 0.0], [0.0, 0.0]])      # 3 directions of a 2-vector
     d = np.array([np.inf, 3.0])
@@ -15,12 +16,14 @@ def test_strong_zero_checked_on_the_partial_of_batched_tangents():
     np.testing.assert_array_equal(r, [[0.0, 3.0], [np.inf, 0.0], [0.0, 0.0]])
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 * inf, as in a backward
 def test_strong_zero_with_a_float_partial():
     g = np.array([0.0, 2.0])
     np.testing.assert_array_equal(strong_mul_np(g, np.inf), [0.0, np.inf])
     np.testing.assert_array_equal(strong_mul_np(g, 3.0), [0.0, 6.0])
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 * inf, as in a backward
 def test_nan_in_g_still_propagates():
     g = np.array([[np.nan, 0.0], [1.0, 0.0]])
     r = strong_mul_np(g, np.array([2.0, np.inf]))
@@ -29,6 +32,7 @@ def test_nan_in_g_still_propagates():
     assert np.isnan(r[0]) and r[1] == 3.0
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 * inf, as in a backward
 def test_batched_jacobian_of_sqrt_branch_at_zero_is_zero():
     f = lambda x: ad.where(x > 0, ad.sqrt(ad.abs(x)), 0.0)  # noqa: E731
     J = ad.jacfwd(f)(np.array([0.0, 4.0, -1.0]))
