@@ -24,9 +24,15 @@ import time
 import timeit
 import warnings
 
-import numpy as np
+if "--cpu" in sys.argv:
+    # one thread per library before NumPy loads: idle BLAS/OpenMP workers spin, and CPU time
+    # would charge their spinning to whichever side called the library
+    for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_v, "1")
 
-import adjit as ad
+import numpy as np  # noqa: E402
+
+import adjit as ad  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from eager_timing import fmt, rosenbrock, rosenbrock_numpy_grad, scalar_f  # noqa: E402
@@ -257,12 +263,11 @@ def main():
     p.add_argument("-k", default="", help="only workloads whose name contains this")
     p.add_argument("--cpu", action="store_true",
                    help="time by the CPU time of this process (all its threads) instead of the "
-                        "wall clock: steadier on a machine shared with other jobs; torch runs "
-                        "on one thread then")
+                        "wall clock: steadier on a machine shared with other jobs; BLAS and torch "
+                        "run on one thread then")
     args = p.parse_args()
     if args.cpu and torch is not None:
-        # idle OpenMP workers spin, which CPU time would charge to torch's small ops
-        torch.set_num_threads(1)
+        torch.set_num_threads(1)  # as NumPy's BLAS above
 
     print(f"adjit {ad.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs"
