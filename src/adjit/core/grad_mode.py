@@ -2,15 +2,20 @@
 import functools
 import threading
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True  # the default of every thread
+
+
+# read directly by the eager op path (`state.enabled`), which runs for every op
+state = _State()
 
 
 def is_grad_enabled():
-    return getattr(_state, "enabled", True)
+    return state.enabled
 
 
 def _set(mode):
-    _state.enabled = bool(mode)
+    state.enabled = bool(mode)
 
 
 class _Mode:
