@@ -66,7 +66,7 @@ def _scalar_out(out, fname):
                         "or use ad.vjp / ad.jacobian for several outputs.")
     check_out([out], fname)
     shp = shape_of(out)
-    if int(np.prod(shp)) != 1:
+    if math.prod(shp) != 1:
         raise TypeError(f"adjit.{fname}: the function must return a scalar (one element), but "
                         f"it returned shape {tuple(shp)}. Reduce it (e.g. .sum()) or use "
                         "ad.jacobian / ad.vjp for non-scalar outputs.")
