@@ -32,6 +32,7 @@ import importlib.util
 import os
 import sys
 import threading
+import types
 import warnings
 
 import numpy as np
@@ -341,16 +342,24 @@ def _build(spec, it, ns):
 
 # ---------------------------------------------------------------------------------------------
 
-def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
-    """Compile f (which may be a transform such as `ad.grad(g)`) into one numba kernel per
-    signature; same results as calling f. See the module docstring for the details."""
-    if f is None:
-        return lambda g: jit(g, max_specializations=max_specializations)
-    if not callable(f):
-        raise TypeError(f"adjit.jit: expected a function, got {type(f).__name__}")
-    state = JitState(f, int(max_specializations))
+class Jitted:
+    """What `ad.jit(f)` returns: f, called through its compiled kernels.
 
-    def jitted(*args, **kw):
+    It pickles as f and the options, never as compiled state (plain pickle where f is
+    importable, cloudpickle otherwise), so it can be sent to another process (multiprocessing,
+    Dask workers), which traces f again and loads the kernel from the disk cache or compiles
+    it. Defined at module level with `@ad.jit`, it pickles by name, like a function."""
+
+    def __init__(self, f, max_specializations):
+        self._jit = JitState(f, max_specializations)
+        self.__wrapped__ = f
+        self.__name__ = self.__qualname__ = f"jit({getattr(f, '__name__', 'f')})"
+        self.__doc__ = getattr(f, "__doc__", None)
+        # where pickle looks for it by name (a decorated module-level function)
+        self.__module__ = getattr(f, "__module__", None)
+
+    def __call__(self, *args, **kw):
+        state = self._jit
         fast = state.fast
         if fast is not None and not kw:
             try:
@@ -359,9 +368,31 @@ def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
                 pass
         return state.call(args, kw)
 
-    jitted.__name__ = f"jit({getattr(f, '__name__', 'f')})"
-    jitted.__qualname__ = jitted.__name__
-    jitted.__doc__ = getattr(f, "__doc__", None)
-    jitted.__wrapped__ = f
-    jitted._jit = state
-    return jitted
+    def __get__(self, obj, objtype=None):
+        # a method when it decorates one, as the function it replaces would be
+        return self if obj is None else types.MethodType(self, obj)
+
+    def __reduce__(self):
+        f = self._jit.f
+        name = getattr(f, "__qualname__", None)
+        if self.__module__ not in (None, "__main__") and name and \
+                _lookup(self.__module__, name) is self:
+            return name
+        return (Jitted, (f, self._jit.max_spec))
+
+
+def _lookup(module, qualname):
+    obj = sys.modules.get(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
+    """Compile f (which may be a transform such as `ad.grad(g)`) into one numba kernel per
+    signature; same results as calling f. See the module docstring for the details."""
+    if f is None:
+        return lambda g: jit(g, max_specializations=max_specializations)
+    if not callable(f):
+        raise TypeError(f"adjit.jit: expected a function, got {type(f).__name__}")
+    return Jitted(f, int(max_specializations))
