@@ -20,6 +20,9 @@ import itertools
 import numpy as np
 
 OPS = {}
+# NumPy callable -> the public adjit function with NumPy's signature that implements it on
+# wrapped values (registered with @implements next to the function's definition)
+NUMPY_WRAPPERS = {}
 
 # Level 0: eager PyTorch-style tensors. Level 1: duals made by `ad.dual`. Transforms: fresh.
 EAGER_LEVEL = 0
@@ -43,6 +46,11 @@ class Traced:
     @staticmethod
     def _apply(op, args, params, level):  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def _carries_derivative(self):
+        """True for values whose derivative NumPy would drop (a Tensor that requires grad, a
+        dual number): NumPy functions without a row refuse them (core/numpy_protocol.py)."""
+        return False
 
     # Python protocols shared by every wrapper (each class supplies shape, dtype, item)
     @property
@@ -87,7 +95,8 @@ class Op:
 
     - broadcast: inputs broadcast against each other (reverse mode sums cotangents back).
     - nondiff: output carries no derivative (comparisons, argmax ...).
-    - saves_in / saves_out: which values the VJP reads, for the in-place version check.
+    - saves_in / saves_out: which values the VJP reads, for the in-place version check and for
+      freeing them after a backward; `reads(needs)` refines it per call.
     - linear: the op is linear in its inputs, so its JVP is the op itself applied to the
       tangents (autograd's "same", JAX's deflinear); `batched(params, lead, out, *inputs)`
       gives the params for tangents with leading batch axes `lead`.
@@ -98,12 +107,14 @@ class Op:
       and `aliases` unless export=False; `methods` are the Tensor / Dual / Tracer method names
       it is reachable as, `operator` the Python operator.
     - domain: the inputs the op-info sweep tests it on (testing/opinfo.py reads it).
+    - numpy: the NumPy callables the row serves on wrapped values (np.sin(t) runs sin): the
+      row's `api` is called with NumPy's arguments (core/numpy_protocol.py).
     """
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
                  saves_in=True, saves_out=False, backward_name=None, vjp_needs=False,
                  linear=False, batched=None, lower=None, jit=None, api=None, export=True,
-                 aliases=(), methods=(), operator=None, domain=None):
+                 aliases=(), methods=(), operator=None, domain=None, reads=None, numpy=()):
         self.name = name
         self.primal = primal
         self.vjp = vjp
@@ -126,6 +137,9 @@ class Op:
         self.backward_name = backward_name or _camel(name) + "Backward"
         # vjp_needs: the VJP takes `_needs` (which inputs want a cotangent) and skips the rest
         self.vjp_needs = vjp_needs
+        self.read_rule = reads
+        # NumPy calls these with the op's inputs positionally (no params): core/numpy_protocol
+        self.numpy = tuple(numpy)
 
     def __call__(self, *args, **params):
         # the wrapper with the highest level is peeled first (dispatch, inlined: this is the
@@ -153,6 +167,14 @@ class Op:
             if err is None:
                 raise
             raise err from None
+
+    def reads(self, needs):
+        """(indices of the inputs whose values the VJP reads, whether it reads the output)
+        when it computes the cotangents flagged in `needs`. Only these values are checked
+        against in-place changes and kept after a backward; shapes are always available."""
+        if self.read_rule is not None:
+            return self.read_rule(needs)
+        return (range(len(needs)) if self.saves_in else ()), self.saves_out
 
     # The layers call these; subclasses (elementwise formulas) specialise them.
     def backward(self, g, out, inputs, params, needs):
@@ -185,12 +207,21 @@ class Op:
         def set_api(f):
             self.api = f
             for k, v in flags.items():
-                setattr(self, k, tuple(v) if k in ("aliases", "methods") else v)
+                setattr(self, k, tuple(v) if k in ("aliases", "methods", "numpy") else v)
+            _table[0] = None   # the NumPy dispatch table maps to the api
             return f
         return set_api if fn is None else set_api(fn)
 
     def __repr__(self):
         return f"<adjit op {self.name}>"
+
+
+def _array(a):
+    """a as an array, or None for a ragged nested list."""
+    try:
+        return np.asarray(a)
+    except ValueError:
+        return None
 
 
 def _shape(v):
@@ -246,8 +277,19 @@ def _input_error(op, args, params, e):
     """A clear error for bad inputs to an op's primal (numpy's or numba's text names neither
     the adjit op nor, for ufuncs, the shapes), or None to re-raise the original."""
     msg = str(e)
-    if isinstance(e, np.linalg.LinAlgError):
+    for a in args:
+        if isinstance(a, (list, tuple)) and _holds_traced(a):
+            return TypeError(
+                f"adjit.{op.name}: got a Python {type(a).__name__} holding differentiated "
+                "values, which NumPy would turn into a constant. Stack them into one array "
+                "first (ad.stack(xs)); a list passed to ad.grad is a pytree whose elements are "
+                "differentiated one by one.")
+    if isinstance(e, (np.linalg.LinAlgError, np.exceptions.AxisError)):
         return None
+    for i, a in enumerate(args):
+        if not isinstance(a, Traced) and _array(a) is None:
+            return ValueError(f"adjit.{op.name}: input {i} is a ragged nested list (rows of "
+                              "different lengths), not an array; pass a rectangular array")
     bad = [a for a in args if not isinstance(a, Traced)
            and np.asarray(a).dtype.kind not in "biufc"]
     if bad:  # strings, None, object arrays: NumPy's text ("no callable sin method") is obscure
@@ -260,12 +302,29 @@ def _input_error(op, args, params, e):
     if isinstance(e, ValueError) and "core dimension" in msg:
         return ValueError(f"adjit.{op.name}: operands with shapes {_shapes(args, params)} do "
                           f"not have matching matrix dimensions ({msg.strip()})")
+    if isinstance(e, ValueError) and "zero-size array" in msg:
+        return ValueError(f"adjit.{op.name}: cannot reduce an empty array of shape "
+                          f"{_shapes(args, params)}{_axis_text(params)}: {op.name} of no values "
+                          "is undefined (NumPy and PyTorch raise too)")
     if isinstance(e, TypeError) and ("not supported for the input types" in msg
                                      or "did not contain a loop" in msg):
         kinds = ", ".join(str(getattr(a, "dtype", type(a).__name__)) for a in args)
         return TypeError(f"adjit.{op.name}: unsupported input type(s) {kinds}; adjit ops take "
-                         "numbers and numeric arrays (float for differentiation)")
+                         "numbers and numeric arrays of dtype bool, int, float32 or float64 "
+                         "(float for differentiation)")
+    if isinstance(e, ValueError):  # any other: at least say which op and which shapes
+        return ValueError(f"adjit.{op.name}: inputs of shapes {_shapes(args, params)}: "
+                          f"{msg.strip()}")
     return None
+
+
+def _axis_text(params):
+    return f" along axis {params['axis']}" if params.get("axis") is not None else ""
+
+
+def _holds_traced(seq):
+    return any(isinstance(v, Traced) or isinstance(v, (list, tuple)) and _holds_traced(v)
+               for v in seq)
 
 
 def _camel(name):
@@ -285,6 +344,30 @@ def register(op):
         raise ValueError(f"adjit: an op named '{op.name}' is already registered")
     OPS[op.name] = op
     return op
+
+
+def implements(*np_funcs):
+    """Register the decorated public function (written with NumPy's signature) as adjit's
+    implementation of np_funcs on wrapped values: @implements(np.concatenate)."""
+    def deco(fn):
+        for f in np_funcs:
+            NUMPY_WRAPPERS[f] = fn
+        return fn
+    return deco
+
+
+_table = [None, None]
+
+
+def numpy_table():
+    """NumPy callable -> adjit implementation, built from the op rows' `numpy` callables and
+    the wrappers registered with @implements (which take NumPy's full signature)."""
+    key = (len(OPS), len(NUMPY_WRAPPERS))
+    if _table[0] != key:
+        t = {f: op.api for op in OPS.values() for f in op.numpy}
+        t.update(NUMPY_WRAPPERS)
+        _table[0], _table[1] = key, t
+    return _table[1]
 
 
 def defop(name, primal, vjp=None, jvp=None, **flags):

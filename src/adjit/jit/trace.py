@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import ops
 from ..core.registry import Traced
-from ..ops.methods import attach
+from ..ops.methods import attach, norm_index
 
 
 class GuardFailure(Exception):
@@ -202,11 +202,26 @@ class Tracer(Traced):
         raise Fallback(".tolist() of a traced value")
 
     def __array__(self, dtype=None, copy=None):
-        raise Fallback("a NumPy function (np.asarray, np.sin, ...) was applied to a traced "
-                       "value; use ad.* ops inside jitted functions")
+        raise Fallback("a traced value was converted to a NumPy array (np.asarray, or a NumPy "
+                       "function given a list of traced values); use ad.* ops or the NumPy "
+                       "functions adjit implements inside jitted functions")
+
+    def _no_numpy_row(self, name):
+        # core/numpy_protocol.py: a NumPy function without a row would freeze its value
+        raise Fallback(f"{name} is a NumPy function without an adjit row, so it cannot be "
+                       "compiled")
 
     def numpy(self):
         raise Fallback(".numpy() of a traced value")
+
+    # -- item assignment ---------------------------------------------------------------------
+    def __setitem__(self, idx, value):
+        """t[idx] = v: this tracer now stands for index_update(t, v, idx), recorded like any
+        op (the compiled kernel writes into a copy; the caller's array is never changed)."""
+        res = ops.index_update(self, value, idx=norm_index(idx))
+        if type(res) is not Tracer or res._trace is not self._trace:
+            raise Fallback(f"a {type(value).__name__} was assigned into a traced array")
+        self._id, self._val = res._id, res._val
 
 
 attach(Tracer)

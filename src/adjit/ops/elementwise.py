@@ -89,7 +89,7 @@ NP_NS["smul"], AD_NS["smul"] = strong_mul_np, strong_mul
 class Elementwise(Op):
     """An op given by scalar formulas: `f` for the primal, `partials[i]` = d y / d input_i."""
 
-    def __init__(self, name, args, f, partials, numpy=None, **flags):
+    def __init__(self, name, args, f, partials, np_primal=None, **flags):
         names = tuple(args) + ("y",)
         uses = " ".join(partials)
         flags.setdefault("lower", "pw")   # ad.jit compiles the formula
@@ -99,17 +99,33 @@ class Elementwise(Op):
         self.args, self.f, self.partials = tuple(args), f, tuple(partials)
         # _terms masks selecting input i alone
         self._only = tuple(tuple(j == i for j in range(len(args))) for i in range(len(args)))
+        # per input: the inputs and whether the output its partial mentions (mul's d/da is b:
+        # a's own value may change in place after a * b without harming a's cotangent)
+        self._reads = [(tuple(j for j, a in enumerate(args) if _mentions(p, a)),
+                        _mentions(p, "y")) for p in partials]
+        self._reads_by_needs = {}
         kernels.declare(f"{name}__f", args, f)
         for i, p in enumerate(partials):
             if p not in ("0", "1", "-1"):
                 kernels.declare(f"{name}__d{i}", ("g",) + names,
                                 f"0.0 if g == 0.0 else g * ({p})")  # strong zero
-        self._np_primal = numpy
+        self._np_primal = np_primal
         self._np_d = [_fn(p, names, NP_NS) for p in partials]
         self._ad_d = None
-        self.primal = numpy if numpy is not None else self._compiled_primal
+        self.primal = np_primal if np_primal is not None else self._compiled_primal
         if len(args) == 1:
             NP_NS[name] = self.primal
+
+    def reads(self, needs):
+        got = self._reads_by_needs.get(needs)
+        if got is None:
+            ins, out = set(), False
+            for i, n in enumerate(needs):
+                if n:
+                    ins.update(self._reads[i][0])
+                    out = out or self._reads[i][1]
+            got = self._reads_by_needs[needs] = (tuple(sorted(ins)), out)
+        return got
 
     def _compiled_primal(self, *xs):
         return kernels.ufunc(f"{self.name}__f")(*xs)

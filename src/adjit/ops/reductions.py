@@ -4,9 +4,9 @@ keepdims=/keepdim=) of every reduction including sum, var and std."""
 import numpy as np
 
 from ..core.domain import Sample
-from ..core.registry import Traced, composite, defop, primal_of
+from ..core.registry import Traced, composite, defop, implements, primal_of
 from .axes import axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw
-from .formulas import abs, exp
+from .formulas import exp
 from .shape import (REDUCTION_DOMAIN, axes_batched, broadcast_to, expand, getitem, reshape,
                     sum_op, transpose, where)
 
@@ -77,7 +77,8 @@ def _prod_others_ad(x, axis):
 def _prod_d(x, y, axis, keepdims):
     xr = primal_of(x)
     xc = cond_of(x)
-    nz = bool(_min(xc != 0)) if isinstance(xc, Traced) else np.all(xr != 0)  # ad.jit: a guard
+    # ad.jit: a guard (counting zeros, which also works for an empty x)
+    nz = not bool(sum_op(xc == 0)) if isinstance(xc, Traced) else np.all(xr != 0)
     if nz:
         return expand(y, shape_of_raw(x), axis, keepdims) / x
     if isinstance(x, Traced):
@@ -104,13 +105,19 @@ def _extreme(npf):
         m = xr == np.reshape(yr, keep_shape(np.shape(xr), axis))
         return m, np.sum(m, axis=axis, keepdims=True)
 
+    # Ties share the derivative evenly. A slice whose extreme is NaN matches no element
+    # (cnt == 0): its derivative is NaN throughout, as PyTorch's and JAX's for a NaN result.
     def vjp(g, y, x, axis=None, keepdims=False):
         m, cnt = mask(x, y, axis, keepdims)
-        return (where(m, expand(g, shape_of_raw(x), axis, keepdims) / cnt, 0.0),)
+        nan_slice = cnt == 0
+        return (where(m, expand(g, shape_of_raw(x), axis, keepdims) / where(nan_slice, 1, cnt),
+                      where(nan_slice, np.nan, 0.0)),)
 
     def jvp(ts, y, x, axis=None, keepdims=False):
         m, cnt = mask(x, y, axis, keepdims)
-        return sum_op(where(m, ts[0], 0.0) / cnt, axis=neg_axes(axis, ndim(x)), keepdims=keepdims)
+        nan_slice = cnt == 0
+        return sum_op(where(m, ts[0], where(nan_slice, np.nan, 0.0)) / where(nan_slice, 1, cnt),
+                      axis=neg_axes(axis, ndim(x)), keepdims=keepdims)
 
     return (lambda x, axis=None, keepdims=False: npf(x, axis=axis, keepdims=keepdims)), vjp, jvp
 
@@ -135,7 +142,7 @@ def _safe_recip(y):
     return 1.0 / where(cond_of(y) == 0, np.inf, y)
 
 
-_norm2 = defop(
+norm2 = defop(
     "norm", _norm_primal,
     lambda g, y, x, axis=None, keepdims=False:
         (x * expand(g * _safe_recip(y), shape_of_raw(x), axis, keepdims),),
@@ -168,12 +175,17 @@ _logsumexp = _weighted_reduction(
 
 def _softmax_primal(x, axis=-1):
     x = np.asarray(x)
+    if x.size == 0:   # an empty axis (or an empty batch): the empty result, as NumPy's ufuncs
+        return np.exp(x)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_primal(x, axis=-1):
-    return np.asarray(x) - _lse_primal(x, axis=axis, keepdims=True)
+    x = np.asarray(x)
+    if x.size == 0:
+        return x - np.zeros((), dtype=np.result_type(x, np.float32))
+    return x - _lse_primal(x, axis=axis, keepdims=True)
 
 
 _AXIS_DOMAIN = [Sample((2, 3, 4)), Sample((2, 3, 4), axis=0), Sample((2, 3), axis=-2),
@@ -228,8 +240,9 @@ def _reduction(op):
 
 
 sum, mean, prod, max, min, logsumexp = (  # noqa: A001
-    _op.public(_reduction(_op), methods=(_op.name,))
-    for _op in (sum_op, _mean, _prod, _max, _min, _logsumexp))
+    _op.public(_reduction(_op), methods=(_op.name,), numpy=_np)
+    for _op, _np in ((sum_op, (np.sum,)), (_mean, (np.mean,)), (_prod, (np.prod,)),
+                     (_max, (np.max, np.amax)), (_min, (np.min, np.amin)), (_logsumexp, ())))
 
 
 @_softmax.public(methods=("softmax",))
@@ -242,21 +255,9 @@ def log_softmax(x, axis=-1, *, dim=None):
     return _log_softmax(x, axis=axis_arg(None, dim) if dim is not None else axis)
 
 
-@_cumsum.public(methods=("cumsum",))
+@_cumsum.public(methods=("cumsum",), numpy=(np.cumsum,))
 def cumsum(x, axis=None, *, dim=None):
     return _cumsum(x, axis=axis_arg(axis, dim))
-
-
-@_norm2.public(methods=("norm",))
-def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
-    if ord in (None, 2, "fro"):
-        return _norm2(x, axis=axis, keepdims=keepdims)
-    if ord == 1:
-        return sum(abs(x), axis=axis, keepdims=keepdims)
-    if ord in (np.inf, float("inf")):
-        return max(abs(x), axis=axis, keepdims=keepdims)
-    return sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
 
 
 def _deviations(x, axis, ddof, correction, unbiased):
@@ -266,10 +267,13 @@ def _deviations(x, axis, ddof, correction, unbiased):
         ddof = correction
     if unbiased is not None:
         ddof = 1 if unbiased else 0
-    return x - mean(x, axis=axis, keepdims=True), _count(x, axis) - ddof
+    # as NumPy: ddof >= n divides by 0 (inf, or NaN for constant data), never by a negative n
+    n = _count(x, axis) - ddof
+    return x - mean(x, axis=axis, keepdims=True), n if n > 0 else 0
 
 
 @composite(methods=("var",))
+@implements(np.var)
 def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
     """Variance; ddof=0 as NumPy/JAX (PyTorch's default is unbiased: pass ddof=1)."""
@@ -279,11 +283,12 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correct
 
 
 @composite(methods=("std",))
+@implements(np.std)
 def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
     """Standard deviation, as norm(x - mean) / sqrt(n - ddof): the norm's rule gives the
     gradient 0 where the data are constant (std == 0), as PyTorch, instead of inf * 0 = NaN."""
     axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
     d, n = _deviations(x, axis, ddof, correction, unbiased)
-    return _norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(n)
+    return norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(n)
 
