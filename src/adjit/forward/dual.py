@@ -75,7 +75,9 @@ class Dual(Traced):
 
     @property
     def dtype(self):
-        return np.asarray(primal_of(self._p)).dtype
+        p = primal_of(self._p)  # its dtype attribute when it has one: no read of the value
+        d = getattr(p, "dtype", None)
+        return d if isinstance(d, np.dtype) else np.asarray(p).dtype
 
     def __bool__(self):
         if isinstance(self._p, Traced):
