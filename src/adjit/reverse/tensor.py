@@ -466,10 +466,12 @@ class Tensor(Traced):
             self._data = np.zeros(d.shape, d.dtype)  # .grad.zero_(): nothing to record
             self._box[0] += 1
             return self
-        return self._inplace(lambda t: np.zeros_like(np.asarray(_inner(t._data))))
+        return self.fill_(0)
 
     def fill_(self, value):
-        return self._inplace(lambda t: np.full_like(np.asarray(_inner(t._data)), value))
+        # recorded as where(True, value, t): the value everywhere, a zero gradient to the old
+        # value (as PyTorch's FillBackward), and no 0 * inf = NaN
+        return self._inplace(lambda t: ops.where(np.True_, np.asarray(value, dtype=t.dtype), t))
 
     def add_(self, other):
         return self.__iadd__(other)
