@@ -9,6 +9,7 @@ from .core.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enab
 from .core.registry import OPS
 from .forward.dual import Dual, dual
 from .jit import jit
+from .jit.loops import fori_loop, scan
 from .ops import (abs, add, arccos, arcsin, arctan, cat, cholesky, clip, concatenate, cos, cosh,
                   cumsum, det, div, dot, erf, exp, exp2, expand_dims, expm1, inv, log, log1p,
                   log2, log10, log_softmax, logdet, logsumexp, matmul, max, maximum, mean, min,

@@ -28,6 +28,7 @@ from ..ops.axes import tr_axes
 from ..ops.elementwise import Elementwise
 from .exprs import (affine, bmap, cast, cond_src, getitem_map, getitem_map_adv, num, peephole,
                     reshape_map, scatter_map, subst)
+from .loopgen import LoopProducer
 from .lowering import CMP, Unsupported, is_basic, lit, nb_type, op_class, prod_of
 from .producers import Producers
 from .trace import Var
@@ -44,7 +45,7 @@ class Program:
         self.out_arrays = out_arrays    # [(shape, dtype)] of out-parameters
 
 
-class Gen(Producers):
+class Gen(Producers, LoopProducer):
     def __init__(self, trace, arg_ids, out_ids):
         self.vars = list(trace.vars)
         self.guards = trace.guards
@@ -257,7 +258,7 @@ class Gen(Producers):
             for u in self.consumers[i]:
                 cu = self.cls[u]
                 vu = vs[u]
-                if cu == "lib" or cu == "axis" or cu == "scan":
+                if cu in ("lib", "axis", "scan", "loop"):
                     must = True
                 elif cu == "mm":
                     a, b = vu.inputs

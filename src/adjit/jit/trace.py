@@ -214,3 +214,17 @@ class Tracer(Traced):
 attach(Tracer)
 Tracer.any = lambda self: ops.max(ops.not_equal(self, 0))
 Tracer.all = lambda self: ops.min(ops.not_equal(self, 0))
+
+
+def _getitem_in_loops(self, idx, _plain=Tracer.__getitem__):
+    # inside an ad.scan / ad.fori_loop body (loopop.BodyTrace) x[i + c] reads a row of a
+    # slice scanned with the loop instead of indexing x with the traced loop index
+    hoist = getattr(self._trace, "hoist", None)
+    if hoist is not None:
+        r = hoist(self, idx if isinstance(idx, tuple) else (idx,))
+        if r is not None:
+            return r
+    return _plain(self, idx)
+
+
+Tracer.__getitem__ = _getitem_in_loops
