@@ -253,10 +253,6 @@ def _flat(v):
 def _vjp(g, out, c0, *rest, body, _needs):
     nx, nc = body.nx, body.nc
     xs, ks = rest[:nx], rest[nx:]
-    # the carries entering each step, stored (the step's output is not needed)
-    hist_body = body.replace(outs=body.outs + [body.ins[1]])
-    hist = loop(c0, *xs, *ks, body=hist_body)
-    carries = _split(hist, hist_body)[1][-1]
     gc, gys = _split(g, body)
     kshapes = [np.shape(primal_of(k)) for k in ks]
     ksizes = [int(np.prod(s)) if s else 1 for s in kshapes]
@@ -291,10 +287,17 @@ def _vjp(g, out, c0, *rest, body, _needs):
             dc = ops.concatenate([_flat(dc)] + [ops.add(gk, ops.concatenate(dk))])
         return dc, dxs
 
-    rows0 = [_row0(carries)] + [_row0(x) for x in xs] + [_row0(y) for y in gys]
+    rows0 = [np.asarray(primal_of(c0), dtype=float)] + [_row0(x) for x in xs] + \
+        [_row0(y) for y in gys]
     rbody, hoisted, keep = trace_body(
         rev, body.n, body.start, body.step, not body.reverse, primal_of(init),
         [primal_of(r) for r in rows0], [primal_of(k) for k in ks])
+    if rbody.xused[0]:
+        # the carries entering each step, stored (one more output row: the step's input)
+        hist_body = body.replace(outs=body.outs + [body.ins[1]])
+        carries = _split(loop(c0, *xs, *ks, body=hist_body), hist_body)[1][-1]
+    else:   # the body's derivatives do not read the carry: nothing to store
+        carries = None
     allx = [carries] + list(xs) + list(gys)
     extra = [hoisted_rows(ks[k], off, body) for k, off in hoisted]
     rbody, allx = pruned(rbody, allx)
