@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import kernels
 from ..core.registry import Traced, new_level
+from . import progress
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
@@ -226,7 +227,9 @@ class JitState:
         except Exception as e:  # a bug of the code generator: never the user's error
             raise _CompileError(f"{getattr(self.f, '__name__', 'f')} ({type(e).__name__}: "
                                 f"{e})") from None
-        kernel, path = _load(prog)
+        with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({len(trace.vars)} traced "
+                             "values)"):
+            kernel, path = _load(prog)
         s = _Spec()
         s.path = path
         s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams))

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import kernels
 from ..core.registry import new_level
-from . import loopop
+from . import loopop, progress
 from .codegen import Gen
 from .trace import GuardFailure, Trace
 
@@ -52,7 +52,8 @@ def compile_loop(body, args):
 
     def numba_kernel():
         if not compiled:
-            compiled.append(_load(prog))
+            with progress.notice(f"a loop of {body.n} steps"):
+                compiled.append(_load(prog))
         return compiled[0]
 
     def run(*a):
