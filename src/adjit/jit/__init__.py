@@ -38,7 +38,7 @@ import numpy as np
 
 from .. import kernels
 from ..core.registry import Traced, new_level
-from . import progress
+from . import progress, rewrite
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
@@ -208,7 +208,7 @@ class JitState:
                 targs.append(lf)
         a, k = _unflatten(spec, iter(targs))
         self.n_traces += 1
-        out = self.f(*a, **k)
+        out = rewrite.call(self.f, a, k)   # plain `for i in range` loops as loop ops
         oleaves = []
         ospec = _flatten(out, oleaves)
         out_ids = []

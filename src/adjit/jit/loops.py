@@ -72,6 +72,16 @@ def scan(f, init, xs=None, length=None, reverse=False):
     return carry, _stack(ys)
 
 
+def compiled_loop(body, r, init):
+    """`for i in r: carry = body(i, carry)` as one loop op (r a range); raises NotLoopable
+    outside ad.jit or when the body cannot be one loop."""
+    if not _in_jit(init, (), body):
+        raise NotLoopable("not inside ad.jit")
+    carry, _ = _compiled(lambda i, c, x: (body(i, c), None), len(r), r.start, r.step, False,
+                         init, None, body)
+    return carry
+
+
 def _stack(ys):
     if not ys:
         return None
