@@ -45,28 +45,26 @@ _steady_allocator()
 
 K, L = B.K, B.L
 
-CASES = textwrap.dedent('''
-    import adjit as ad
-    K, L = 2.0, 0.5
 
-    def plain(x):
-        E = 0.0
-        for i in range(x.shape[0] - 1):
-            E = E + K * (x[i + 1] - x[i] - L) ** 2
-        return E
 
-    def fori(x):
-        return ad.fori_loop(0, x.shape[0] - 1,
-                            lambda i, E: E + K * (x[i + 1] - x[i] - L) ** 2, 0.0)
+# the cases (module-level functions: ad.jit rewrites a plain loop from its source)
+def plain(x):
+    E = 0.0
+    for i in range(x.shape[0] - 1):
+        E = E + K * (x[i + 1] - x[i] - L) ** 2
+    return E
 
-    def scan(x):
-        E, _ = ad.scan(lambda E, p: (E + K * (p[1] - p[0] - L) ** 2, None), 0.0,
-                       (x[:-1], x[1:]))
-        return E
-''')
-_ns = {}
-exec(CASES, _ns)  # noqa: S102 - the benchmark's own source (also run in subprocesses)
-FUNCS = {k: _ns[k] for k in ("plain", "fori", "scan")}
+
+def fori(x):
+    return ad.fori_loop(0, x.shape[0] - 1, lambda i, E: E + K * (x[i + 1] - x[i] - L) ** 2, 0.0)
+
+
+def scan(x):
+    E, _ = ad.scan(lambda E, p: (E + K * (p[1] - p[0] - L) ** 2, None), 0.0, (x[:-1], x[1:]))
+    return E
+
+
+FUNCS = {"plain": plain, "fori": fori, "scan": scan}
 
 
 def chain(n):
@@ -94,14 +92,16 @@ def median_times(fns, x, budget=0.4, repeat=15):
     return [statistics.median(r) for r in res]
 
 
-_FIRST = CASES + textwrap.dedent('''
+_FIRST = textwrap.dedent('''
     import sys, time
+    sys.path.insert(0, sys.argv[4])
     import numpy as np
+    import adjit as ad
+    import bench_loops as m
     if sys.argv[3] == "warm":   # numba's start-up paid by another function first
         ad.jit(lambda x: x * 2.0)(np.ones(3))
-    n = int(sys.argv[2])
-    x = np.linspace(0.0, 0.6 * n, n) + 0.1 * np.sin(np.arange(n))
-    g = ad.jit(ad.grad(globals()[sys.argv[1]]))
+    x = m.chain(int(sys.argv[2]))
+    g = ad.jit(ad.grad(m.FUNCS[sys.argv[1]]))
     t0 = time.perf_counter(); g(x); t1 = time.perf_counter(); g(x); t2 = time.perf_counter()
     print((t1 - t0) - (t2 - t1))
 ''')
@@ -111,7 +111,8 @@ def compile_time(name, n, mode):
     with tempfile.TemporaryDirectory() as d:
         env = dict(os.environ, ADJIT_CACHE_DIR=os.path.join(d, "adjit"),
                    NUMBA_CACHE_DIR=os.path.join(d, "numba"))
-        r = subprocess.run([sys.executable, "-c", _FIRST, name, str(n), mode], env=env,
+        here = os.path.dirname(os.path.abspath(__file__))
+        r = subprocess.run([sys.executable, "-c", _FIRST, name, str(n), mode, here], env=env,
                            check=True, capture_output=True, text=True)
         return float(r.stdout.strip().splitlines()[-1])
 

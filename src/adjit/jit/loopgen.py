@@ -7,6 +7,7 @@ array, the whole values), its arrays are allocated once before the loop (shapes 
 and its outputs are copied into the carry buffer and the rows of the flat output per step.
 
 """
+import numpy as np
 
 
 class LoopProducer:
@@ -39,10 +40,13 @@ class LoopProducer:
         idx_expr = t if (start, step) == (0, 1) else f"({start} + {step} * {t})"
         sub.state[bi[0]], sub.name[bi[0]] = "scalar", idx_expr
         sub.state[bi[1]], sub.name[bi[1]] = "array", c
-        for k, x in enumerate(xs):
+        rows = []
+        for k, (x, (off, st)) in enumerate(zip(xs, body.xrows)):
             vid = bi[2 + k]
+            r = _affine(off, st, t)
+            rows.append(r)
             if sub.vars[vid].shape == ():
-                sub.state[vid], sub.name[vid] = "scalar", f"{x}[{t}]"
+                sub.state[vid], sub.name[vid] = "scalar", f"{x}[{r}]"
             else:
                 sub.state[vid], sub.name[vid] = "array", f"{L}x{k}"
         for vid, j in zip(bi[2 + nx:], ks):
@@ -54,30 +58,47 @@ class LoopProducer:
         sub.nidx, sub.ntemp = self.nidx, self.ntemp
         for k, x in enumerate(xs):
             if sub.vars[bi[2 + k]].shape != ():
-                sub.emit(f"{L}x{k} = {x}[{t}]")
+                sub.emit(f"{L}x{k} = {x}[{rows[k]}]")
         for vid in sorted(sub.live):
             bv = sub.vars[vid]
             if bv.kind == "op" and sub.state[vid] != "inline":
                 sub.produce(vid)
-        # outputs: the rows first (a row may be the carry itself), then the carry
+        # outputs: the ys first (one may be the carry itself), then the carry
         outs = [vid + base for vid in body.outs]
-        off = nc
-        for o, shape, size in zip(outs[1:], body.yshapes, body.ysizes):
-            def ybody(idx, o=o, shape=shape, off=off):
+        boff, off = [], nc
+        for m in body.bsizes:
+            boff.append(off)
+            off += m
+        for o, shape, (b, off, st) in zip(outs[1:], body.yshapes, body.yspec):
+            rsize = int(np.prod(shape)) if shape else 1
+            op = "=" if body.stacked(b) else "+="
+
+            def ybody(idx, o=o, shape=shape, b=b, off=off, st=st, rsize=rsize, op=op):
                 flat = _flat_index(idx, shape)
-                pos = f"{off} + {t} * {size}" + (f" + {flat}" if flat != "0" else "")
-                sub.emit(f"{nm}[{pos}] = {sub.val(o, idx)}")
+                row = _affine(off, st, t)
+                pos = f"{boff[b]} + ({row}) * {rsize}" + (f" + {flat}" if flat != "0" else "")
+                sub.emit(f"{nm}[{pos}] {op} {sub.val(o, idx)}")
             sub.loop_nest(shape, ybody)
-            off += body.n * size
         sub.loop_nest((nc,), lambda idx: sub.emit(f"{c}[{idx[0]}] = {sub.val(outs[0], idx)}"))
         self.nidx, self.ntemp = sub.nidx, sub.ntemp
         self._pw_used = self._pw_used or sub._pw_used
+        for b, m in enumerate(body.bsizes):
+            if m and not body.stacked(b):
+                self.emit(f"{nm}[{boff[b]}:{boff[b] + m}] = 0.0")
         for line in prelude:
             self.emit(line)
         order = f"range({body.n} - 1, -1, -1)" if body.reverse else f"range({body.n})"
         self.emit(f"for {t} in {order}:")
         self.lines.extend(sub.lines or ["    " * (self.ind + 1) + "pass"])
         self.loop_nest((nc,), lambda idx: self.emit(f"{nm}[{idx[0]}] = {c}[{idx[0]}]"))
+
+
+def _affine(off, st, t):
+    if (off, st) == (0, 1):
+        return t
+    if st == 1:
+        return f"{t} + {off}" if off else t
+    return f"{off} + {st} * {t}" if off else f"{st} * {t}"
 
 
 def _flat_index(idx, shape):

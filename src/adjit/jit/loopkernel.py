@@ -31,7 +31,7 @@ def compile_loop(body, args):
     three): the generated source runs as Python first (a few microseconds per step, no
     compiling); a long loop, or one whose Python run trips on an edge value (math.log(0)
     raises where numba returns -inf), compiles it with numba, cached on disk."""
-    args = [np.ascontiguousarray(a) for a in args]
+    args = [_contiguous(a) for a in args]
     key = tuple((a.shape, a.dtype.str) for a in args)
     hit = body.compiled
     if hit is not None and hit[0] == key:
@@ -52,13 +52,16 @@ def compile_loop(body, args):
 
     def numba_kernel():
         if not compiled:
-            with progress.notice(f"a loop of {body.n} steps"):
-                compiled.append(_load(prog))
+            try:
+                with progress.notice(f"a loop of {body.n} steps"):
+                    compiled.append(_load(prog))
+            except Exception:  # noqa: BLE001 - a code generator bug: interpret, never wrong
+                compiled.append(None)
         return compiled[0]
 
     def run(*a):
         o = np.empty(n)
-        a = [np.ascontiguousarray(x) for x in a]
+        a = [_contiguous(x) for x in a]
         if py is not None and not compiled:
             try:
                 with np.errstate(all="ignore"):
@@ -66,10 +69,18 @@ def compile_loop(body, args):
                 return o
             except (ArithmeticError, ValueError):
                 pass
-        numba_kernel()(*a, o)
+        k = numba_kernel()
+        if k is None:
+            return loopop.interpret(body, a[0], a[1:])
+        k(*a, o)
         return o
     body.compiled = (key, run)
     return run
+
+
+def _contiguous(a):
+    a = np.asarray(a)
+    return a if a.ndim == 0 else np.ascontiguousarray(a)   # (ascontiguousarray makes 0-d 1-d)
 
 
 # generated lines run as Python at most this many times per loop before numba compiles it

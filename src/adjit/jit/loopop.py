@@ -31,40 +31,60 @@ class NotLoopable(Exception):
 
 
 class Body:
-    """A traced loop body. vars: the tape; ins: var ids of (i, c, *x rows, *ks); outs: var
-    ids of (c', *y rows)."""
+    """A traced loop body.
 
-    def __init__(self, vars, ins, outs, n, start, step, reverse, nx):
+    vars: the tape; ins: var ids of (i, c, *x rows, *ks); outs: var ids of (c', *ys).
+    xrows: per scanned input X, (off, stride): the body's row at step t is X[off + stride * t]
+    (plain xs: (0, 1); a hoisted x[i + c]: the whole x with (start + c, step)).
+    blocks: [(nrows, rowshape)], the arrays the loop returns besides the carry; yspec: per
+    output y, (block, off, stride): y of step t is added to row off + stride * t of its block
+    (ys stacked: a block of n rows of its own with (0, 1); cotangents of hoisted rows: one
+    block shaped like the whole x, several rows adding into it, as a hand-written gradient
+    does).
+    """
+
+    def __init__(self, vars, ins, outs, n, start, step, reverse, xrows, yspec=None,
+                 blocks=None):
         self.vars, self.ins, self.outs = vars, list(ins), list(outs)
-        self.n, self.start, self.step, self.reverse, self.nx = n, start, step, reverse, nx
-        self.guards = []
-        v = vars
-        self.nc = v[ins[1]].size
-        self.yshapes = [v[o].shape for o in outs[1:]]
-        self.ysizes = [v[o].size for o in outs[1:]]
-        self.out_size = self.nc + n * sum(self.ysizes)
+        self.n, self.start, self.step, self.reverse = n, start, step, reverse
+        self.xrows = list(xrows)
+        self.nx = len(self.xrows)
+        self.nc = vars[ins[1]].size
+        self.yshapes = [vars[o].shape for o in outs[1:]]
+        if yspec is None:
+            yspec = [(k, 0, 1) for k in range(len(self.yshapes))]
+            blocks = [(n, s) for s in self.yshapes]
+        self.yspec, self.blocks = list(yspec), list(blocks)
+        self.bsizes = [r * (int(np.prod(s)) if s else 1) for r, s in self.blocks]
+        self.out_size = self.nc + sum(self.bsizes)
         self.compiled = None
-        self.xused = [True] * nx
-
-    @property
-    def nk(self):
-        return len(self.ins) - 2 - self.nx
+        self.live = None
+        self.xused = [True] * self.nx
 
     def replace(self, **kw):
         b = Body(self.vars, kw.get("ins", self.ins), kw.get("outs", self.outs), self.n,
-                 self.start, self.step, kw.get("reverse", self.reverse), self.nx)
-        b.xused = self.xused
+                 self.start, self.step, kw.get("reverse", self.reverse),
+                 kw.get("xrows", self.xrows), kw.get("yspec", self.yspec),
+                 kw.get("blocks", self.blocks))
+        b.xused = kw.get("xused", self.xused)
         return b
 
     def index(self, t):
         return self.start + self.step * t
+
+    def stacked(self, b):
+        """Block b is written once per row (no zero fill, no adding)."""
+        ys = [s for s in self.yspec if s[0] == b]
+        return len(ys) == 1 and ys[0][1:] == (0, 1) and self.blocks[b][0] == self.n
 
     def run(self, i, c, xs, ks):
         """Evaluate the tape on any values (NumPy, Tensors, duals, tracers): (c', ys)."""
         env = {}
         for vid, val in zip(self.ins, [i, c] + list(xs) + list(ks)):
             env[vid] = val
-        for v in self.vars:
+        if self.live is None:
+            self.live = sorted(_live(self.vars, self.outs))
+        for v in map(self.vars.__getitem__, self.live):
             if v.id in env:
                 continue
             if v.kind == "const":
@@ -138,7 +158,7 @@ def _int(v):
     return None
 
 
-def trace_body(fn, n, start, step, reverse, c0, x0s, ks):
+def trace_body(fn, n, start, step, reverse, c0, x0s, ks, xrows=None):
     """Trace fn(i, c, xs_rows, ks) -> (c', ys) once into a Body. c0: flat carry value, x0s:
     the rows of step 0, ks: whole values (concrete). Returns (body, hoisted) with hoisted =
     [(k position, offset)] of the extra xs the caller must pass (in that order, after xs);
@@ -178,7 +198,9 @@ def trace_body(fn, n, start, step, reverse, c0, x0s, ks):
     hoisted = [(k, off) for k, off, vid in tr.hoisted]
     ins = [ti._id, tc._id] + [t._id for t in txs] + [vid for _, _, vid in tr.hoisted] + \
         [tks[k]._id for k in keep]
-    body = Body(tr.vars, ins, outs, n, start, step, reverse, len(txs) + len(hoisted))
+    xrows = list(xrows) if xrows is not None else [(0, 1)] * len(txs)
+    xrows += [(start + off, step) for _, off in hoisted]
+    body = Body(tr.vars, ins, outs, n, start, step, reverse, xrows)
     body.xused = [t._id in live for t in txs]
     return body, hoisted, keep
 
@@ -188,11 +210,12 @@ def pruned(body, xs):
     if all(body.xused):
         return body, list(xs)
     nx = len(body.xused)
-    ins = body.ins[:2] + [v for v, u in zip(body.ins[2:2 + nx], body.xused) if u] + \
-        body.ins[2 + nx:]
-    b = Body(body.vars, ins, body.outs, body.n, body.start, body.step, body.reverse,
-             body.nx - nx + sum(body.xused))
-    return b, [x for x, u in zip(xs, body.xused) if u]
+    use = body.xused + [True] * (body.nx - nx)
+    ins = body.ins[:2] + [v for v, u in zip(body.ins[2:2 + body.nx], use) if u] + \
+        body.ins[2 + body.nx:]
+    b = body.replace(ins=ins, xrows=[r for r, u in zip(body.xrows, use) if u],
+                     xused=[True] * sum(use))
+    return b, [x for x, u in zip(xs, use[:nx]) if u]
 
 
 def _live(vars, roots):
@@ -218,54 +241,71 @@ def _primal(c0, *rest, body):
         k = COMPILERS[0](body, (c0,) + rest)
         if k is not None:
             return k(c0, *rest)
-    return _interpret(body, c0, rest)
+    return interpret(body, c0, rest)
 
 
-def _interpret(body, c0, rest):
+def interpret(body, c0, rest):
     xs, ks = rest[:body.nx], rest[body.nx:]
     c = np.asarray(c0, dtype=float)
-    rows = [np.empty((body.n,) + s) for s in body.yshapes]
+    blocks = [np.zeros((r,) + s) for r, s in body.blocks]
     order = range(body.n - 1, -1, -1) if body.reverse else range(body.n)
     for t in order:
-        c, ys = body.run(np.int64(body.index(t)), c, [x[t] for x in xs], ks)
+        rows = [x[off + st * t] for x, (off, st) in zip(xs, body.xrows)]
+        c, ys = body.run(np.int64(body.index(t)), c, rows, ks)
         c = np.asarray(c, dtype=float)
-        for r, y in zip(rows, ys):
-            r[t] = y
-    return np.concatenate([c.ravel()] + [r.ravel() for r in rows])
+        for y, (b, off, st) in zip(ys, body.yspec):
+            blocks[b][off + st * t] += y
+    return np.concatenate([c.ravel()] + [b.ravel() for b in blocks])
 
 
 def _split(out, body):
-    """(final carry, [ys stacked]) views of the flat output."""
+    """(final carry, [blocks]) views of the flat output."""
     nc = body.nc
     c = ops.getitem(out, idx=(slice(0, nc),))
-    ys, off = [], nc
-    for s, m in zip(body.yshapes, body.ysizes):
-        k = body.n * m
-        ys.append(ops.reshape(ops.getitem(out, idx=(slice(off, off + k),)), (body.n,) + s))
-        off += k
-    return c, ys
+    blocks, off = [], nc
+    for (r, s), m in zip(body.blocks, body.bsizes):
+        blocks.append(ops.reshape(ops.getitem(out, idx=(slice(off, off + m),)), (r,) + s))
+        off += m
+    return c, blocks
 
 
 def _flat(v):
     return ops.reshape(v, (-1,))
 
 
+def _zeros_like(v):
+    return np.zeros(np.shape(primal_of(v)))
+
+
 def _vjp(g, out, c0, *rest, body, _needs):
     nx, nc = body.nx, body.nc
     xs, ks = rest[:nx], rest[nx:]
-    gc, gys = _split(g, body)
+    gc, gblocks = _split(g, body)
     kshapes = [np.shape(primal_of(k)) for k in ks]
     ksizes = [int(np.prod(s)) if s else 1 for s in kshapes]
-    kneed = _needs[1 + nx:]
+    xneed, kneed = _needs[1:1 + nx], _needs[1 + nx:]
     K = sum(m for m, nd in zip(ksizes, kneed) if nd)
     init = ops.concatenate([gc, np.zeros(K)]) if K else gc
+    # the cotangent of each needed scanned input is one block shaped like it; rows of the
+    # same array (x[i] and x[i + 1]) add into the same block
+    blocks, yspec, xblock = [], [], {}
+    for j, x in enumerate(xs):
+        if not xneed[j]:
+            continue
+        b = xblock.get(id(x))
+        if b is None:
+            shp = np.shape(primal_of(x))
+            b = xblock[id(x)] = len(blocks)
+            blocks.append((shp[0], tuple(shp[1:])))
+        yspec.append((b,) + tuple(body.xrows[j]))
 
     def rev(i, carry, rows, kv):
         gcar = ops.getitem(carry, idx=(slice(0, nc),))
         gk = ops.getitem(carry, idx=(slice(nc, nc + K),)) if K else None
         c_t, x_t, gy_t = rows[0], rows[1:1 + nx], rows[1 + nx:]
         level = new_level()
-        leaves = [_leaf(c_t, level)] + [_leaf(x, level) for x in x_t] + \
+        leaves = [_leaf(c_t, level)] + [_leaf(x, level) if nd else x
+                                        for x, nd in zip(x_t, xneed)] + \
             [_leaf(k, level) if nd else k for k, nd in zip(kv, kneed)]
         c1, ys = body.run(i, leaves[0], leaves[1:1 + nx], leaves[1 + nx:])
         roots, grads = [], []
@@ -279,31 +319,45 @@ def _vjp(g, out, c0, *rest, body, _needs):
 
         def ct(t, like):
             r = got.get(id(t)) if isinstance(t, Tensor) else None
-            return np.zeros(np.shape(primal_of(like))) if r is None else r
+            return _zeros_like(like) if r is None else r
         dc = ct(leaves[0], c_t)
-        dxs = [ct(t, x) for t, x in zip(leaves[1:1 + nx], x_t)]
+        dxs = [ct(t, x) for t, x, nd in zip(leaves[1:1 + nx], x_t, xneed) if nd]
         if K:
             dk = [_flat(ct(t, k)) for t, k, nd in zip(leaves[1 + nx:], kv, kneed) if nd]
             dc = ops.concatenate([_flat(dc)] + [ops.add(gk, ops.concatenate(dk))])
         return dc, dxs
 
-    rows0 = [np.asarray(primal_of(c0), dtype=float)] + [_row0(x) for x in xs] + \
-        [_row0(y) for y in gys]
+    # scanned by the reverse loop: the carries entering each step, the inputs' rows, the
+    # rows of the output cotangent each step's ys received
+    gy_in = [gblocks[b] for b, _, _ in body.yspec]
+    gy_rows = [(off, st) for _, off, st in body.yspec]
+    rows0 = [np.asarray(primal_of(c0), dtype=float)] + \
+        [primal_of(x)[off] for x, (off, _) in zip(xs, body.xrows)] + \
+        [primal_of(gb)[off] for gb, (off, _) in zip(gy_in, gy_rows)]
     rbody, hoisted, keep = trace_body(
-        rev, body.n, body.start, body.step, not body.reverse, primal_of(init),
-        [primal_of(r) for r in rows0], [primal_of(k) for k in ks])
+        rev, body.n, body.start, body.step, not body.reverse, primal_of(init), rows0,
+        [primal_of(k) for k in ks], xrows=[(0, 1)] + body.xrows + gy_rows)
+    rbody = rbody.replace(yspec=yspec, blocks=blocks)
     if rbody.xused[0]:
-        # the carries entering each step, stored (one more output row: the step's input)
-        hist_body = body.replace(outs=body.outs + [body.ins[1]])
+        # the carries entering each step, stored (one more output block: the step's input)
+        hist_body = body.replace(outs=body.outs + [body.ins[1]],
+                                 yspec=body.yspec + [(len(body.blocks), 0, 1)],
+                                 blocks=body.blocks + [(body.n, (nc,))])
         carries = _split(loop(c0, *xs, *ks, body=hist_body), hist_body)[1][-1]
     else:   # the body's derivatives do not read the carry: nothing to store
         carries = None
-    allx = [carries] + list(xs) + list(gys)
-    extra = [hoisted_rows(ks[k], off, body) for k, off in hoisted]
-    rbody, allx = pruned(rbody, allx)
+    rbody, allx = pruned(rbody, [carries] + list(xs) + gy_in)
+    extra = [ks[k] for k, _ in hoisted]
     rout = loop(init, *allx, *extra, *[ks[k] for k in keep], body=rbody)
-    gfin, dxs = _split(rout, rbody)
-    res = [ops.getitem(gfin, idx=(slice(0, nc),))] + list(dxs)
+    gfin, gx = _split(rout, rbody)
+    res = [ops.getitem(gfin, idx=(slice(0, nc),))]
+    seen = set()
+    for j, x in enumerate(xs):
+        if not xneed[j] or id(x) in seen:
+            res.append(None)   # an input passed twice gets its whole cotangent once
+            continue
+        seen.add(id(x))
+        res.append(ops.reshape(gx[xblock[id(x)]], np.shape(primal_of(x))))
     off = nc
     for s, m, nd in zip(kshapes, ksizes, kneed):
         if nd:
@@ -320,14 +374,10 @@ def _leaf(v, level):
     return t
 
 
-def _row0(x):
-    return ops.getitem(x, idx=(0,)) if np.shape(primal_of(x))[0] else x
-
-
-def hoisted_rows(k, off, body):
-    lo = body.start + off
-    hi = lo + body.step * body.n
-    return ops.getitem(k, idx=(slice(lo, hi if hi >= 0 else None, body.step),))
+def _lead_axis_first(t, nb):
+    """A tangent with nb batch axes in front, the array's first axis moved before them."""
+    nd = len(np.shape(primal_of(t)))
+    return ops.transpose(t, axes=(nb,) + tuple(range(nb)) + tuple(range(nb + 1, nd)))
 
 
 def _jvp(ts, out, c0, *rest, body):
@@ -344,13 +394,11 @@ def _jvp(ts, out, c0, *rest, body):
     B = int(np.prod(bshape)) if bshape else 1
     tc0 = ts[0] if ts[0] is not None else np.zeros(bshape + (nc,))
     init = ops.concatenate([_flat(c0), _flat(tc0)])
-    txs = [t for t in ts[1:1 + nx]]
-    tks = list(ts[1 + nx:])
-    # tangent rows scanned with the loop: batch axes after the step axis
-    tx_in = [ops.transpose(t, axes=(nb,) + tuple(range(nb)) + tuple(
-        range(nb + 1, len(np.shape(primal_of(t)))))) for t in txs if t is not None]
+    txs, tks = ts[1:1 + nx], list(ts[1 + nx:])
     has_tx = [t is not None for t in txs]
     has_tk = [t is not None for t in tks]
+    tx_in = [_lead_axis_first(t, nb) for t in txs if t is not None]
+    tx_rows = [r for r, h in zip(body.xrows, has_tx) if h]
 
     def tan(i, carry, rows, kv):
         c = ops.getitem(carry, idx=(slice(0, nc),))
@@ -369,26 +417,78 @@ def _jvp(ts, out, c0, *rest, body):
             return o, np.zeros(bshape + tuple(shape))
         p1, t1 = split(c1, (nc,))
         outs = [split(y, s) for y, s in zip(ys, body.yshapes)]
-        return ops.concatenate([_flat(p1), _flat(t1)]), [p for p, _ in outs] + [t for _, t in outs]
+        return ops.concatenate([_flat(p1), _flat(t1)]), [p for p, _ in outs] + \
+            [t for _, t in outs]
 
-    rows0 = [_row0(x) for x in xs] + [_row0(t) for t in tx_in]
+    rows0 = [primal_of(x)[off] for x, (off, _) in zip(xs, body.xrows)] + \
+        [primal_of(t)[off] for t, (off, _) in zip(tx_in, tx_rows)]
     kall = list(ks) + [t for t in tks if t is not None]
     tbody, hoisted, keep = trace_body(
-        tan, body.n, body.start, body.step, body.reverse, primal_of(init),
-        [primal_of(r) for r in rows0], [primal_of(k) for k in kall])
-    extra = [hoisted_rows(kall[k], off, body) for k, off in hoisted]
+        tan, body.n, body.start, body.step, body.reverse, primal_of(init), rows0,
+        [primal_of(k) for k in kall], xrows=list(body.xrows) + tx_rows)
+    nblk = len(body.blocks)
+    tbody = tbody.replace(
+        yspec=list(body.yspec) + [(b + nblk, off, st) for b, off, st in body.yspec],
+        blocks=list(body.blocks) + [(r, bshape + s) for r, s in body.blocks])
     tbody, txs_in = pruned(tbody, list(xs) + tx_in)
+    extra = [kall[k] for k, _ in hoisted]
     tout = loop(init, *txs_in, *extra, *[kall[k] for k in keep], body=tbody)
-    fin, ys = _split(tout, tbody)
-    ny = len(body.yshapes)
+    fin, blocks = _split(tout, tbody)
     parts = [ops.reshape(ops.getitem(fin, idx=(slice(nc, nc + B * nc),)), bshape + (nc,))]
-    for ty in ys[ny:]:   # (n,) + batch + yshape -> batch + (n * ysize,)
-        nd = len(np.shape(primal_of(ty)))
-        ty = ops.transpose(ty, axes=tuple(range(1, nb + 1)) + (0,) + tuple(range(nb + 1, nd)))
-        parts.append(ops.reshape(ty, bshape + (-1,)))
+    for tb in blocks[nblk:]:   # (rows,) + batch + rowshape -> batch + (rows * rowsize,)
+        nd = len(np.shape(primal_of(tb)))
+        tb = ops.transpose(tb, axes=tuple(range(1, nb + 1)) + (0,) + tuple(range(nb + 1, nd)))
+        parts.append(ops.reshape(tb, bshape + (-1,)))
     return ops.concatenate(parts, axis=-1)
 
 
-loop = defop("loop", _primal, _vjp, _jvp, saves_in=True, vjp_needs=True,
+def unrolled(body, c0, xs, ks):
+    """The loop op computed step by step with registry ops (what its derivative rules fall
+    back to when the derivative's body cannot be traced as one loop)."""
+    c = c0
+    contrib = [dict() for _ in body.blocks]
+    order = range(body.n - 1, -1, -1) if body.reverse else range(body.n)
+    for t in order:
+        rows = [ops.getitem(x, idx=(off + st * t,)) for x, (off, st) in zip(xs, body.xrows)]
+        c, ys = body.run(np.int64(body.index(t)), c, rows, ks)
+        for y, (b, off, st) in zip(ys, body.yspec):
+            r = off + st * t
+            prev = contrib[b].get(r)
+            contrib[b][r] = y if prev is None else ops.add(prev, y)
+    parts = [_flat(c)]
+    for (nrows, shape), cb in zip(body.blocks, contrib):
+        if nrows:
+            parts.append(_flat(ops.stack([cb[r] if r in cb else np.zeros(shape)
+                                          for r in range(nrows)])))
+    return ops.concatenate(parts)
+
+
+def _vjp_rule(g, out, c0, *rest, body, _needs):
+    try:
+        return _vjp(g, out, c0, *rest, body=body, _needs=_needs)
+    except NotLoopable:
+        pass
+    level = new_level()
+    leaves = [_leaf(v, level) if nd else v for v, nd in zip((c0,) + rest, _needs)]
+    o = unrolled(body, leaves[0], leaves[1:1 + body.nx], leaves[1 + body.nx:])
+    cap = [t for t in leaves if isinstance(t, Tensor) and t._level == level]
+    got = iter(run_backward([o], [g], True, False, capture=cap) if isinstance(o, Tensor)
+               else [None] * len(cap))
+    return tuple(next(got) if isinstance(t, Tensor) and t._level == level else None
+                 for t in leaves)
+
+
+def _jvp_rule(ts, out, c0, *rest, body):
+    try:
+        return _jvp(ts, out, c0, *rest, body=body)
+    except NotLoopable:
+        pass
+    level = new_level()
+    ins = [Dual._make(v, t, level) if t is not None else v for v, t in zip((c0,) + rest, ts)]
+    o = unrolled(body, ins[0], ins[1:1 + body.nx], ins[1 + body.nx:])
+    return o._t if isinstance(o, Dual) and o._level == level else None
+
+
+loop = defop("loop", _primal, _vjp_rule, _jvp_rule, saves_in=True, vjp_needs=True,
              backward_name="LoopBackward")
 LOWERED["loop"] = "loop"

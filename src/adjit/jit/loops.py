@@ -21,7 +21,7 @@ from .. import ops
 from ..core.registry import Traced, primal_of
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from . import loopkernel  # noqa: F401  (registers the loop op's compiled primal)
-from .loopop import NotLoopable, hoisted_rows, loop, pruned, trace_body
+from .loopop import NotLoopable, loop, pruned, trace_body
 
 __all__ = ["fori_loop", "scan"]
 
@@ -191,7 +191,7 @@ def _compiled(step_fn, n, start, step, reverse, init, xs, fn):
                                   [primal_of(x)[0] for x in xl], [primal_of(k) for k in kflat])
     cin = ops.concatenate([ops.reshape(v if isinstance(v, Traced) else np.asarray(
         v, dtype=float), (-1,)) for v in cl])
-    extra = [hoisted_rows(kflat[k], off, b) for k, off in hoisted]
+    extra = [kflat[k] for k, _ in hoisted]   # read a row per step where the body indexed it
     b, xl = pruned(b, xl)
     out = loop(cin, *xl, *extra, *[kflat[k] for k in keep], body=b)
     carry, off = [], 0
@@ -199,9 +199,8 @@ def _compiled(step_fn, n, start, step, reverse, init, xs, fn):
         carry.append(ops.reshape(ops.getitem(out, idx=(slice(off, off + m),)), s))
         off += m
     ys, off = [], b.nc
-    for s, m in zip(b.yshapes, b.ysizes):
-        k = n * m
-        ys.append(ops.reshape(ops.getitem(out, idx=(slice(off, off + k),)), (n,) + s))
-        off += k
+    for (r, s), m in zip(b.blocks, b.bsizes):
+        ys.append(ops.reshape(ops.getitem(out, idx=(slice(off, off + m),)), (r,) + s))
+        off += m
     yout = None if yinfo["none"] else tree_unflatten(yinfo["spec"], ys)
     return tree_unflatten(cspec, carry), yout
