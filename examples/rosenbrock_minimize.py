@@ -1,7 +1,7 @@
 """Minimise the Rosenbrock function with scipy.optimize.minimize, giving it adjit's gradient
 and Hessian (trust-exact uses the exact Hessian).
 
-Run:  python examples/rosenbrock_minimize.py [n]        (default n = 10; needs scipy)
+Run:  pip install -e ".[examples]" && python examples/rosenbrock_minimize.py [n]   (default n = 10)
 """
 import sys
 

@@ -1,8 +1,8 @@
 """f(x) = sin(x) and its derivative by automatic differentiation (no cos written anywhere),
 plotted to a PNG.
 
-Run:  python examples/sin_derivative.py [out.png]      (default sin_derivative.png)
-The plot needs matplotlib (pip install -e ".[plot]"); without it the script still computes the
+Run:  pip install -e ".[examples]" && python examples/sin_derivative.py [out.png]   (default
+sin_derivative.png). The plot needs matplotlib (in the extra); without it the script still computes the
 derivative and prints its largest difference from the exact derivative.
 """
 import sys

@@ -296,3 +296,51 @@ def test_jit_failure_is_reported_not_fatal(monkeypatch):
     assert res["checks"]["all_passed"]
     assert "ERROR: NotImplementedError: cannot compile this" in report.report(res)
     assert "first call includes" not in report.report(res)
+
+
+def _fake_jacobian_result(times_fwd, times_rev, sizes=(1, 8, 64)):
+    """A bench result holding only the Jacobian grid the plot reads (times in seconds)."""
+    cells = []
+    for i, n_in in enumerate(sizes):
+        for j, n_out in enumerate(sizes):
+            tf, tr = times_fwd[i][j], times_rev[i][j]
+            cells.append({"n_in": n_in, "n_out": n_out, "forward": {"median_s": tf},
+                          "reverse": {"median_s": tr}, "auto": {"median_s": min(tf, tr) * 1.3},
+                          "auto_mode": "forward" if tf <= tr else "reverse"})
+    return {"jacobian": {"sizes": list(sizes), "cells": cells}}
+
+
+def test_plot_axes_read_in_microseconds_and_noise_stays_flat(tmp_path):
+    pytest.importorskip("matplotlib")
+    # forward flat at ~30 µs with 10 % noise, reverse growing with n_out
+    tf = [[30e-6, 33e-6, 30e-6]] * 3
+    tr = [[20e-6, 90e-6, 600e-6]] * 3
+    fig = report.plot(_fake_jacobian_result(tf, tr), str(tmp_path / "p.png"))
+    assert (tmp_path / "p.png").stat().st_size > 0
+    for ax in fig.axes:
+        assert ax.get_ylabel() == "time per Jacobian (µs, median)"
+        labels = [ax.yaxis.get_major_formatter()(v, 0) for v in (20.0, 100.0, 500.0)]
+        assert labels == ["20", "100", "500"]     # plain numbers, no 1e-05 notation
+        lo, hi = ax.get_ylim()
+        assert hi / lo >= 10                      # a 10 % wobble cannot fill the axis
+        # the 'auto' crosses sit on the line of the mode they ran
+        lines = {ln.get_label(): ln for ln in ax.get_lines()}
+        fwd = dict(zip(*lines["forward (jacfwd)"].get_data()))
+        rev = dict(zip(*lines["reverse (jacrev)"].get_data()))
+        for ln in ax.get_lines():
+            if ln.get_marker() == "x":
+                for x, y in zip(*ln.get_data()):
+                    assert y in (fwd[x], rev[x])
+    # milliseconds when the times call for it
+    fig = report.plot(_fake_jacobian_result([[2e-3] * 3] * 3, [[5e-3] * 3] * 3),
+                      str(tmp_path / "q.png"))
+    assert fig.axes[0].get_ylabel() == "time per Jacobian (ms, median)"
+
+
+def test_verdict_says_tie_when_modes_are_within_noise():
+    xs = [1, 8, 64]
+    assert suites.crossover(xs, [1.0, 1.05, 0.97], [1.02, 1.0, 1.0]) == (None, "tie")
+    # a tie at the small end is not a crossover at n_out ~ 1
+    assert suites.crossover(xs, [1.0, 1.0, 1.0], [0.95, 1.6, 2.5]) == (None, "forward-always")
+    res = {"sizes": xs, "crossover_n_out_by_n_in": {"1": {"n_out": None, "kind": "tie"}}}
+    assert "tie" in suites._verdict(res) and "crossover" not in suites._verdict(res)

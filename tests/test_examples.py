@@ -131,3 +131,22 @@ def test_readme_keeps_setup_commands_and_sections():
     for heading in ("## Error catalogue", "## Edge values", "## Where adjit differs"):
         assert heading in text
     assert "grad can be implicitly created only for scalar outputs" in text
+
+
+def test_every_example_says_how_to_run_it_and_its_extra_exists():
+    import re
+    import tomllib
+    root = os.path.join(os.path.dirname(__file__), "..")
+    extras = tomllib.load(open(os.path.join(root, "pyproject.toml"), "rb"))["project"][
+        "optional-dependencies"]
+    for name in sorted(os.listdir(os.path.join(root, "examples"))):
+        if not name.endswith(".py"):
+            continue
+        head = open(os.path.join(root, "examples", name)).read(1500)
+        assert re.search(rf"Run:.*python examples/{re.escape(name)}", head), name
+        for extra in re.findall(r'pip install -e "\.\[(\w+)\]"', head):
+            assert extra in extras, (name, extra)
+        # an example that imports scipy or matplotlib names the extra that installs them
+        src = open(os.path.join(root, "examples", name)).read()
+        if re.search(r"^\s*(from|import) (scipy|matplotlib)", src, re.M):
+            assert '".[examples]"' in head, name

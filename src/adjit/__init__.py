@@ -17,8 +17,9 @@ from .ops import (abs, add, arccos, arcsin, arctan, cat, cholesky, clip, concate
                   slogdet, softmax, softplus, solve, sqrt, square, squeeze, stack, std, sub, sum,
                   tan, tanh, trace, transpose, var, where)
 from .reverse import engine as _engine  # noqa: F401  (attaches Tensor.backward)
-from .reverse.creation import (arange, eye, full, linspace, manual_seed, ones, ones_like, rand,
-                               randn, tensor, zeros, zeros_like)
+from .reverse.creation import (arange, as_tensor, eye, from_numpy, full, linspace, manual_seed,
+                               normal, ones, ones_like, rand, rand_like, randint, randn,
+                               randn_like, tensor, zeros, zeros_like)
 from .reverse.tensor import Tensor
 from .testing.gradcheck import gradcheck
 from .transforms.jacobians import jacfwd, jacrev, jvp

@@ -203,33 +203,65 @@ def have_matplotlib():
         return False
 
 
+def time_unit(seconds):
+    """(unit name, factor) for a plot's time axis: the largest of s, ms, µs that keeps the
+    longest time at or above 1, so tick labels are plain numbers."""
+    top = max(seconds)
+    for name, f in (("s", 1.0), ("ms", 1e3), ("µs", 1e6)):
+        if top * f >= 1.0:
+            return name, f
+    return "ns", 1e9
+
+
+# A time axis spans at least this factor, so the usual noise of a shared machine (10 %)
+# does not fill the plot and read as a trend.
+MIN_DECADES = 1.0
+
+
 def plot(res, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator
     J = res["jacobian"]
     sizes = J["sizes"]
     cells = {(c["n_in"], c["n_out"]): c for c in J["cells"]}
     big, small = sizes[-1], sizes[0]
     panels = [("n_out", f"n_in = {big}", [(big, m) for m in sizes]),
               ("n_in", f"n_out = {small}", [(n, small) for n in sizes])]
+    unit, f = time_unit([cells[k][m]["median_s"] for k in cells for m in ("forward", "reverse")])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for ax, (xlabel, title, keys) in zip(axes, panels):
         xs = [k[1] if xlabel == "n_out" else k[0] for k in keys]
-        tf = [cells[k]["forward"]["median_s"] for k in keys]
-        tr = [cells[k]["reverse"]["median_s"] for k in keys]
-        ax.loglog(xs, tf, "o-", label="forward (jacfwd)")
-        ax.loglog(xs, tr, "s-", label="reverse (jacrev)")
-        ta = [cells[k]["auto"]["median_s"] for k in keys]
-        ax.loglog(xs, ta, "x", color="k", label="auto (select_mode's pick)")
+        tf = [cells[k]["forward"]["median_s"] * f for k in keys]
+        tr = [cells[k]["reverse"]["median_s"] * f for k in keys]
+        ax.loglog(xs, tf, "o-", color="C0", label="forward (jacfwd)")
+        ax.loglog(xs, tr, "s-", color="C1", label="reverse (jacrev)")
+        # 'auto' is drawn on the line of the mode it ran, so the plot shows its choice
+        used = [cells[k].get("auto_mode") for k in keys]
+        for mode, ts, color in (("forward", tf, "C0"), ("reverse", tr, "C1")):
+            pts = [(x, t) for x, t, u in zip(xs, ts, used) if u == mode]
+            if pts:
+                ax.plot(*zip(*pts), "x", color="k", ms=9, mew=2,
+                        label="auto (ad.jacobian): mode it ran" if mode == "forward" or
+                        not any(u == "forward" for u in used) else None)
         if len(xs) >= 2:
             xo, kind = crossover(xs, tf, tr)
             if xo is not None:
                 ax.axvline(xo, color="gray", ls="--")
                 ax.annotate(f"crossover ~{xo:.3g}", (xo, math.sqrt(min(tf + tr) * max(tf + tr))),
                             rotation=90, va="center", ha="right", color="gray")
+        lo, hi = min(tf + tr), max(tf + tr)
+        span = MIN_DECADES - math.log10(hi / lo)
+        if span > 0:
+            lo, hi = lo / 10 ** (span / 2), hi * 10 ** (span / 2)
+        ax.set_ylim(lo / 1.15, hi * 1.15)
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("seconds per Jacobian (median)")
+        ax.set_ylabel(f"time per Jacobian ({unit}, median)")
         ax.set_title(f"tanh(W x), {title}")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
@@ -237,6 +269,7 @@ def plot(res, path):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    return fig
 
 
 def write_json(res, path):

@@ -11,21 +11,31 @@ from .timing import (CHUNK, check_and_time_group, check_and_time_with_jit, rosen
 # ---------------------------------------------------------------------------------------------
 # section 1: Jacobians of tanh(W x)
 
-def crossover(xs, t_fwd, t_rev):
-    """Where forward and reverse times cross along xs (log-log interpolation at the last
-    sign change of log(t_rev / t_fwd), after which the winner stays the same; near-equal times
-    at small sizes can flip back and forth). Returns (x or None, kind): kind is
-    'forward-above' (forward faster beyond x, the expected case as outputs grow),
-    'reverse-above', 'forward-always' or 'reverse-always'."""
+TIE = 1.1   # times within this factor are a tie: the machines are shared and noisy
+
+
+def crossover(xs, t_fwd, t_rev, tie=TIE):
+    """Where forward and reverse times cross along xs (log-log interpolation at the last change
+    of winner, after which the winner stays the same; near-equal times at small sizes can flip
+    back and forth). Points whose times are within a factor `tie` count for neither mode.
+    Returns (x or None, kind): kind is 'forward-above' (forward faster beyond x, the expected
+    case as outputs grow), 'reverse-above', 'forward-always', 'reverse-always' or 'tie' (every
+    point within `tie`)."""
     r = [math.log(tr / tf) for tf, tr in zip(t_fwd, t_rev)]
-    for i in reversed(range(len(xs) - 1)):
-        a, b = r[i], r[i + 1]
+    won = [i for i, v in enumerate(r) if abs(v) >= math.log(tie)]
+    if not won:
+        return None, "tie"
+    for i, j in reversed(list(zip(won, won[1:]))):
+        a, b = r[i], r[j]
         if (a < 0) != (b < 0):
-            la, lb = math.log(xs[i]), math.log(xs[i + 1])
+            # the crossing lies between the last point one mode won and the next the other won
+            k = next(k for k in range(i, j) if (r[k] < 0) != (r[k + 1] < 0))
+            a, b = r[k], r[k + 1]
+            la, lb = math.log(xs[k]), math.log(xs[k + 1])
             frac = a / (a - b)
-            return math.exp(la + frac * (lb - la)), ("forward-above" if b >= 0 else
+            return math.exp(la + frac * (lb - la)), ("forward-above" if r[j] >= 0 else
                                                      "reverse-above")
-    return None, ("forward-always" if r[0] >= 0 else "reverse-always")
+    return None, ("forward-always" if r[won[0]] >= 0 else "reverse-always")
 
 
 def bench_jacobian(settings, clock, progress, peers):
@@ -95,6 +105,7 @@ def _verdict(res):
     odd = [int(k) for k, c in rows.items() if c["kind"] == "reverse-above"]
     fwd = [int(k) for k, c in rows.items() if c["kind"] == "forward-always"]
     rev = [int(k) for k, c in rows.items() if c["kind"] == "reverse-always"]
+    tied = [int(k) for k, c in rows.items() if c["kind"] == "tie"]
     out = []
     # Within one chunk both modes make a single pass and their times are close, so the
     # break-even ratio n_out / n_in comes from the rows where forward needs several passes.
@@ -109,6 +120,9 @@ def _verdict(res):
     if rev:
         out.append(f"reverse won at every n_out up to {sizes[-1]} for n_in in "
                    f"{{{', '.join(map(str, rev))}}}")
+    if tied:
+        out.append(f"tie (forward and reverse within {TIE - 1:.0%} at every n_out) for n_in in "
+                   f"{{{', '.join(map(str, tied))}}}")
     if odd:
         out.append(f"reverse got faster with more outputs for n_in in "
                    f"{{{', '.join(map(str, odd))}}} (unexpected: a noisy machine?)")
@@ -171,7 +185,7 @@ def bench_rosen(settings, clock, progress, peers):
             specs["forward"] = (lambda: jf(x), g_ref, {})
             info["forward"] = {"label": "forward  ad.jacfwd", "extrapolated": False,
                                "passes": passes,
-                               "note": f"{passes} pass(es) x {CHUNK} directions"}
+                               "note": f"{passes} pass(es) x {min(n, CHUNK)} directions"}
         else:
             p = min(settings.fwd_passes, passes)
             chunks = [i * CHUNK for i in range(p)]

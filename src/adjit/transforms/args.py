@@ -1,4 +1,6 @@
 """Argument and result plumbing shared by the transforms."""
+import functools
+
 import numpy as np
 
 from .. import ops
@@ -57,3 +59,18 @@ def full_tangent(t, shape):
     return t if tuple(shape_of(t)) == shape else ops.broadcast_to(t, shape)
 
 
+
+
+def bind_kwargs(f, kwargs):
+    """f with keyword arguments fixed: transformed functions take keywords as JAX's do, and
+    never differentiate them."""
+    return functools.partial(f, **kwargs) if kwargs else f
+
+
+def as_arg_tuple(v, what, fname):
+    """jvp/hvp take tuples of arguments, as jax.jvp: a bare array would be split into rows."""
+    if not isinstance(v, (tuple, list)):
+        raise TypeError(f"adjit.{fname}: {what} must be a tuple (or list) with one entry per "
+                        f"argument of f, e.g. ad.{fname}(f, (x,), (v,)); got "
+                        f"{type(v).__name__}")
+    return tuple(v)

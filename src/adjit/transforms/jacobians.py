@@ -6,7 +6,8 @@ from .. import ops
 from ..core.registry import Traced, new_level
 from ..forward.dual import Dual
 from ..reverse.engine import run_backward
-from .args import as_value, full_tangent, parse_argnums, shape_of, unwrap
+from .args import (as_arg_tuple, as_value, bind_kwargs, full_tangent, parse_argnums, shape_of,
+                   unwrap)
 from .pytree import tree_flatten, tree_unflatten
 from .reverse_mode import check_out, record, size_of, tracked
 
@@ -206,9 +207,9 @@ def jacrev(f, argnums=0, chunk=None):
     """Jacobian by reverse mode: f is recorded once, then ceil(M / chunk) backward passes
     through the kept graph pull `chunk` cotangent rows each (M = output size; default
     REV_CHUNK; plain one-row passes when M <= REV_PLAIN_MAX). Shape out.shape + in.shape."""
-    def jac(*args):
+    def jac(*args, **kwargs):
         single, nums = parse_argnums(argnums, len(args))
-        out, level, leaves, specs = record(f, args, nums)
+        out, level, leaves, specs = record(bind_kwargs(f, kwargs), args, nums)
         return jacrev_impl(out, level, leaves, specs, single, chunk)
     jac.__name__ = f"jacrev({getattr(f, '__name__', 'f')})"
     return jac
@@ -220,10 +221,11 @@ def jacrev(f, argnums=0, chunk=None):
 
 
 def jvp(f, primals, tangents):
-    """(f(*primals), J @ tangents), like jax.jvp: primals and tangents are tuples (of arrays or
+    """``(f(*primals), J @ tangents)``, like jax.jvp: primals and tangents are tuples (of arrays or
     pytrees) of the same structure; the output may be a pytree. A tangent may have a trailing
     axis of k directions; the output tangents then have one too."""
-    primals, tangents = tuple(primals), tuple(tangents)
+    primals = as_arg_tuple(primals, "primals", "jvp")
+    tangents = as_arg_tuple(tangents, "tangents", "jvp")
     if len(primals) != len(tangents):
         raise ValueError(f"adjit.jvp: got {len(primals)} primals but {len(tangents)} tangents")
     pl, pspec = tree_flatten(primals)
@@ -274,9 +276,9 @@ def _split_dual(out, level, k):
 def jacfwd(f, argnums=0, chunk=None):
     """Jacobian by forward mode: ceil(N / chunk) passes pushing `chunk` directions each
     (N = total input size, default DEFAULT_CHUNK). Shape out.shape + in.shape."""
-    def jac(*args):
+    def jac(*args, **kwargs):
         single, nums = parse_argnums(argnums, len(args))
-        return jacfwd_impl(f, args, nums, single, chunk)
+        return jacfwd_impl(bind_kwargs(f, kwargs), args, nums, single, chunk)
     jac.__name__ = f"jacfwd({getattr(f, '__name__', 'f')})"
     return jac
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..core.registry import Traced, new_level
 from ..reverse.engine import run_backward
 from ..reverse.tensor import Tensor
-from .args import as_value, parse_argnums, shape_of, unwrap, zeros_of
+from .args import as_value, bind_kwargs, parse_argnums, shape_of, unwrap, zeros_of
 from .pytree import tree_flatten, tree_unflatten
 
 # ---------------------------------------------------------------------------------------------
@@ -73,9 +73,9 @@ def _scalar_out(out, fname):
 
 
 def value_and_grad(f, argnums=0):
-    def vg(*args):
+    def vg(*args, **kwargs):
         single, nums = parse_argnums(argnums, len(args))
-        out, level, leaves, specs = record(f, args, nums)
+        out, level, leaves, specs = record(bind_kwargs(f, kwargs), args, nums)
         _scalar_out(out, "grad")
         g = np.ones(shape_of(out))
         grads = _pull(out, level, leaves, specs, g, False)
@@ -88,8 +88,8 @@ def value_and_grad(f, argnums=0):
 def grad(f, argnums=0):
     vg = value_and_grad(f, argnums)
 
-    def g(*args):
-        return vg(*args)[1]
+    def g(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
     g.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     g.__wrapped__ = f
     return g
@@ -117,7 +117,7 @@ def _grads_tree(got, leaves, specs, level):
 
 
 def vjp(f, *primals):
-    """(f(*primals), vjp_fn) with vjp_fn(g) -> tuple of cotangents, one per primal. The output
+    """``(f(*primals), vjp_fn)`` with ``vjp_fn(g)`` -> tuple of cotangents, one per primal. The output
     and g may be pytrees (tuples, lists, dicts) of arrays, of the same structure."""
     nums = tuple(range(len(primals)))
     out, level, leaves, specs = record(f, primals, nums)

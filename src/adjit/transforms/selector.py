@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .args import parse_argnums, shape_of
+from .args import as_arg_tuple, bind_kwargs, parse_argnums, shape_of
 from .jacobians import (DEFAULT_CHUNK, REV_CHUNK, REV_PLAIN_MAX, diff_leaves, jacfwd,
                         jacfwd_impl, jacrev_impl, jvp)
 from .pytree import tree_flatten
@@ -98,8 +98,9 @@ def jacobian(f, argnums=0, mode="auto", chunk=None):
                          f"got {mode!r}")
     mode_cache = {}
 
-    def jac(*args):
+    def jac(*args, **kwargs):
         single, nums = parse_argnums(argnums, len(args))
+        f_ = bind_kwargs(f, kwargs)
         m = mode
         if m == "auto":
             key = (nums, _shape_key(args))
@@ -107,7 +108,7 @@ def jacobian(f, argnums=0, mode="auto", chunk=None):
             if m is None:
                 # first call with these shapes: record f to learn n_out, keep the recording
                 n_in = sum(size_of(shape_of(x)) for lv in diff_leaves(args, nums)[0] for x in lv)
-                out, level, leaves, specs = record(f, args, nums)
+                out, level, leaves, specs = record(f_, args, nums)
                 n_out = sum(size_of(shape_of(o)) for o in tree_flatten(out)[0])
                 m = select_mode(n_in, n_out, chunk)
                 if len(mode_cache) < 64:
@@ -115,11 +116,11 @@ def jacobian(f, argnums=0, mode="auto", chunk=None):
                 jac.last_mode = m
                 if m == "reverse":
                     return jacrev_impl(out, level, leaves, specs, single, chunk)
-                return jacfwd_impl(f, args, nums, single, chunk)
+                return jacfwd_impl(f_, args, nums, single, chunk)
         jac.last_mode = m
         if m == "forward":
-            return jacfwd_impl(f, args, nums, single, chunk)
-        out, level, leaves, specs = record(f, args, nums)
+            return jacfwd_impl(f_, args, nums, single, chunk)
+        out, level, leaves, specs = record(f_, args, nums)
         return jacrev_impl(out, level, leaves, specs, single, chunk)
     jac.last_mode = None
     jac.__name__ = f"jacobian({getattr(f, '__name__', 'f')})"
@@ -136,6 +137,7 @@ def hvp(f, primals, tangents):
     """(grad f(primals), H @ tangents) by forward-over-reverse, like
     jax.jvp(jax.grad(f, argnums), primals, tangents) with argnums covering every primal: one
     primal gives two arrays, several primals give two tuples (one entry per primal)."""
-    primals, tangents = tuple(primals), tuple(tangents)
+    primals = as_arg_tuple(primals, "primals", "hvp")
+    tangents = as_arg_tuple(tangents, "tangents", "hvp")
     nums = 0 if len(primals) == 1 else tuple(range(len(primals)))
     return jvp(grad(f, nums), primals, tangents)
