@@ -27,7 +27,14 @@ __all__ = ["fori_loop", "scan"]
 
 
 def fori_loop(lower, upper, body, init):
-    """val = body(i, val) for i in range(lower, upper); returns val (JAX's fori_loop)."""
+    """val = body(i, val) for i in range(lower, upper); returns val (JAX's fori_loop).
+
+    Eagerly a Python loop; inside ``ad.jit`` one compiled loop, derivatives included. val may
+    be a pytree (tuple, list, dict) of float arrays.
+
+    >>> ad.fori_loop(0, 4, lambda i, v: v + i, 10.0)
+    16.0
+    """
     lower, upper = _static_int(lower, "lower"), _static_int(upper, "upper")
     n = max(upper - lower, 0)
     if n and _in_jit(init, (), body):
@@ -47,7 +54,12 @@ def scan(f, init, xs=None, length=None, reverse=False):
     """carry, y = f(carry, x) over the rows x of xs (a pytree of arrays with a common first
     axis; None with length=n for no input); returns (final carry, ys stacked on a first axis),
     as JAX's lax.scan. With reverse=True the rows are visited last to first (ys keep xs's
-    order)."""
+    order). Eagerly a Python loop; inside ``ad.jit`` one compiled loop, derivatives included.
+
+    >>> c, ys = ad.scan(lambda c, x: (c + x, c * x), 0.0, np.arange(4.0))
+    >>> float(c), ys.tolist()
+    (6.0, [0.0, 0.0, 2.0, 9.0])
+    """
     xl, xspec = tree_flatten(xs) if xs is not None else ([], None)
     lens = {int(np.shape(primal_of(x))[0]) if np.ndim(primal_of(x)) else -1 for x in xl}
     if -1 in lens:
