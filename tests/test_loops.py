@@ -277,3 +277,20 @@ def test_trace_limit_warns_once_and_runs_eagerly(monkeypatch):
     np.testing.assert_allclose(g1, fd_grad(spring_ref, x), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(g2, g1)
     assert jg._jit.n_eager == 2
+
+
+def test_trace_limit_warning_says_why_the_loop_was_not_compiled(monkeypatch):
+    monkeypatch.setattr(jit_trace, "MAX_TRACE", 200)
+
+    def f(x):
+        E = 0                              # an int: not carried as one loop
+        for i in range(x.shape[0] - 1):
+            E = E + K * (x[i + 1] - x[i] - L) ** 2
+        return E
+    x = np.linspace(0.0, 30.0, 60)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        g = ad.jit(ad.grad(f))(x)
+    msgs = [str(m.message) for m in w if issubclass(m.category, RuntimeWarning)]
+    assert len(msgs) == 1 and "E = 0.0, not E = 0" in msgs[0]
+    np.testing.assert_allclose(g, fd_grad(spring_ref, x), rtol=1e-6, atol=1e-6)

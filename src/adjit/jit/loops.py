@@ -15,6 +15,8 @@ scanned with the loop. When the body cannot be a loop (Python control flow on va
 it, integer carries, an op the compiler lacks), the loop runs as Python and is traced step by
 step, as a plain Python loop would be.
 """
+import threading
+
 import numpy as np
 
 from .. import ops
@@ -24,6 +26,17 @@ from . import loopkernel  # noqa: F401  (registers the loop op's compiled primal
 from .loopop import NotLoopable, loop, pruned, trace_body
 
 __all__ = ["fori_loop", "scan"]
+
+_why = threading.local()
+
+
+def reasons():
+    """Why loops of the current thread's trace ran step by step (the list, cleared by the
+    caller when a trace starts)."""
+    r = getattr(_why, "reasons", None)
+    if r is None:
+        r = _why.reasons = []
+    return r
 
 
 def fori_loop(lower, upper, body, init):
@@ -42,8 +55,8 @@ def fori_loop(lower, upper, body, init):
             carry, _ = _compiled(lambda i, c, x: (body(i, c), None), n, lower, 1, False,
                                  init, None, body)
             return carry
-        except NotLoopable:
-            pass
+        except NotLoopable as e:
+            reasons().append(str(e))
     val = init
     for i in range(lower, upper):
         val = body(i, val)
@@ -75,8 +88,8 @@ def scan(f, init, xs=None, length=None, reverse=False):
         try:
             return _compiled(lambda i, c, x: f(c, x), n, 0, 1, reverse, init,
                              (xl, xspec), f)
-        except NotLoopable:
-            pass
+        except NotLoopable as e:
+            reasons().append(str(e))
     carry, ys = init, [None] * n
     for t in (range(n - 1, -1, -1) if reverse else range(n)):
         x = tree_unflatten(xspec, [v[t] for v in xl]) if xs is not None else None
@@ -154,7 +167,8 @@ def _compiled(step_fn, n, start, step, reverse, init, xs, fn):
     """The loop as one `loop` op: step_fn(i, carry, x) -> (carry, y) traced once."""
     cl, cspec = tree_flatten(init)
     if not cl or not all(_float_leaf(v) for v in cl):
-        raise NotLoopable("the carry holds non-float64 values")
+        raise NotLoopable("a carried value is not float64 (start an accumulator as a float: "
+                          "E = 0.0, not E = 0)")
     cshapes = [tuple(np.shape(primal_of(v))) for v in cl]
     csizes = [int(np.prod(s)) if s else 1 for s in cshapes]
     xl, xspec = xs if xs is not None else ([], None)

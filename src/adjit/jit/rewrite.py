@@ -29,7 +29,8 @@ import types
 
 from ..core.registry import Traced
 from .loopop import NotLoopable
-from .loops import compiled_loop
+from .loops import compiled_loop, reasons
+from .trace import TraceTooLong
 
 _FORBIDDEN = (ast.Return, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.Delete,
               ast.Try, ast.With, ast.Raise, ast.FunctionDef, ast.AsyncFunctionDef,
@@ -50,19 +51,26 @@ def run_for(body, r, init):
         return False, None, None
     try:
         return True, compiled_loop(body, r, carry), r[-1]
-    except NotLoopable:
+    except NotLoopable as e:
+        reasons().append(str(e))
         return False, None, None
 
 
 def call(f, args, kw):
     """f(*args, **kw) with the plain loops of f (and of the functions f wraps) rewritten."""
     swaps = []
+    reasons().clear()
     top = rewritten(f)
     _collect(f, swaps, 0, set())
     for cell, new in swaps:
         cell.cell_contents = new
     try:
         return (top or f)(*args, **kw)
+    except TraceTooLong as e:
+        why = reasons()
+        if why:   # say why the loop that grew the trace was not compiled as one loop
+            raise TraceTooLong(f"{e}. A loop ran step by step because: {why[-1]}") from None
+        raise
     finally:
         for cell, new in swaps:
             cell.cell_contents = new.__adjit_original__
@@ -98,6 +106,9 @@ def rewritten(f):
             _cache[code] = _rewrite(f)
         except (OSError, TypeError, SyntaxError, IndentationError):
             _cache[code] = None
+            reasons().append(f"the source of {f.__name__} is not available (defined by exec "
+                             "or at the prompt), so its plain loops cannot be rewritten; write "
+                             "them with ad.fori_loop / ad.scan")
     inner = _cache[code]
     if inner is None:
         return None
