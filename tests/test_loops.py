@@ -294,3 +294,20 @@ def test_trace_limit_warning_says_why_the_loop_was_not_compiled(monkeypatch):
     msgs = [str(m.message) for m in w if issubclass(m.category, RuntimeWarning)]
     assert len(msgs) == 1 and "E = 0.0, not E = 0" in msgs[0]
     np.testing.assert_allclose(g, fd_grad(spring_ref, x), rtol=1e-6, atol=1e-6)
+
+
+def test_nested_plain_loops_are_nested_loops():
+    def f(A):
+        s = 0.0
+        for i in range(A.shape[0]):
+            r = 0.0
+            for j in range(A.shape[1]):
+                r = r + ad.sin(A[i, j]) * j     # A[i, j]: a row of A[i] per inner step
+            s = s + r * r
+        return s
+    A = RNG.normal(size=(5, 4))
+    jf, jg = ad.jit(f), ad.jit(ad.grad(f))
+    assert jf(A) == pytest.approx(f(A), rel=1e-12)
+    np.testing.assert_allclose(jg(A), ad.grad(f)(A), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(jg(A), fd_grad(f, A), rtol=1e-6, atol=1e-8)
+    assert n_loops(jf) == (2, 0) and n_loops(jg)[1] == 0

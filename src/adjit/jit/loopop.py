@@ -132,23 +132,56 @@ class BodyTrace(Trace):
         return None
 
     def hoist(self, x, idx):
+        """The row tracer for x[idx] when idx is (p..., i + c, rest...) with x a whole value,
+        p plain ints or whole integer values (an enclosing loop's index); else None."""
         k = self.sources.get(x._id) if x._trace is self else None
         if k is None or not idx:
             return None
-        off = self.offset_of(idx[0])
-        if off is None:
+        prefix, pos = [], None
+        for d, e in enumerate(idx):
+            off = self.offset_of(e)
+            if off is not None:
+                pos = d
+                break
+            if isinstance(e, (int, np.integer)) and not isinstance(e, (bool, np.bool_)):
+                prefix.append(("int", int(e)))
+            elif type(e) is Tracer and e._trace is self and e._id in self.sources \
+                    and np.shape(e._val) == () and np.asarray(e._val).dtype.kind in "iu":
+                prefix.append(("k", self.sources[e._id]))
+            else:
+                return None
+        if pos is None:
             return None
-        full = x._val
+        full = x._val[tuple(v if kind == "int" else int(self.vars[self._src_var(v)].value)
+                            for kind, v in prefix)] if prefix else x._val
+        if np.ndim(full) == 0:
+            return None
         lo = self.start + off
         hi = lo + self.step * (self.n - 1)
         if not (0 <= lo < len(full) and 0 <= hi < len(full)):
             return None   # Python's negative indices wrap: keep the semantics, do not hoist
-        row = self.hoists.get((k, off))
+        key = (k, tuple(prefix), off)
+        row = self.hoists.get(key)
         if row is None:
             row = self.arg(np.asarray(full[lo]), None)
-            self.hoists[(k, off)] = row
-            self.hoisted.append((k, off, row._id))
-        return row[idx[1:]] if len(idx) > 1 else row
+            self.hoists[key] = row
+            self.hoisted.append(key + (row._id,))
+        rest = idx[pos + 1:]
+        return row[rest] if rest else row
+
+    def _src_var(self, k):
+        for vid, pos in self.sources.items():
+            if pos == k:
+                return vid
+        raise KeyError(k)
+
+
+def hoist_source(ks, k, prefix):
+    """The array whose rows a hoisted x[p..., i + c] reads: ks[k][p...] (indexed with Python's
+    [] so that an enclosing loop's body hoists it in turn)."""
+    if not prefix:
+        return ks[k]
+    return ks[k][tuple(v if kind == "int" else ks[v] for kind, v in prefix)]
 
 
 def _int(v):
@@ -195,11 +228,11 @@ def trace_body(fn, n, start, step, reverse, c0, x0s, ks, xrows=None):
     # the whole values a hoisted row replaced may be unused now: drop them
     live = _live(tr.vars, outs)
     keep = [k for k, t in enumerate(tks) if t._id in live]
-    hoisted = [(k, off) for k, off, vid in tr.hoisted]
-    ins = [ti._id, tc._id] + [t._id for t in txs] + [vid for _, _, vid in tr.hoisted] + \
+    hoisted = [(k, prefix, off) for k, prefix, off, vid in tr.hoisted]
+    ins = [ti._id, tc._id] + [t._id for t in txs] + [h[-1] for h in tr.hoisted] + \
         [tks[k]._id for k in keep]
     xrows = list(xrows) if xrows is not None else [(0, 1)] * len(txs)
-    xrows += [(start + off, step) for _, off in hoisted]
+    xrows += [(start + off, step) for _, _, off in hoisted]
     body = Body(tr.vars, ins, outs, n, start, step, reverse, xrows)
     body.xused = [t._id in live for t in txs]
     return body, hoisted, keep
@@ -347,7 +380,7 @@ def _vjp(g, out, c0, *rest, body, _needs):
     else:   # the body's derivatives do not read the carry: nothing to store
         carries = None
     rbody, allx = pruned(rbody, [carries] + list(xs) + gy_in)
-    extra = [ks[k] for k, _ in hoisted]
+    extra = [hoist_source(ks, k, p) for k, p, _ in hoisted]
     rout = loop(init, *allx, *extra, *[ks[k] for k in keep], body=rbody)
     gfin, gx = _split(rout, rbody)
     res = [ops.getitem(gfin, idx=(slice(0, nc),))]
@@ -431,7 +464,7 @@ def _jvp(ts, out, c0, *rest, body):
         yspec=list(body.yspec) + [(b + nblk, off, st) for b, off, st in body.yspec],
         blocks=list(body.blocks) + [(r, bshape + s) for r, s in body.blocks])
     tbody, txs_in = pruned(tbody, list(xs) + tx_in)
-    extra = [kall[k] for k, _ in hoisted]
+    extra = [hoist_source(kall, k, p) for k, p, _ in hoisted]
     tout = loop(init, *txs_in, *extra, *[kall[k] for k in keep], body=tbody)
     fin, blocks = _split(tout, tbody)
     parts = [ops.reshape(ops.getitem(fin, idx=(slice(nc, nc + B * nc),)), bshape + (nc,))]

@@ -23,7 +23,7 @@ from .. import ops
 from ..core.registry import Traced, primal_of
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from . import loopkernel  # noqa: F401  (registers the loop op's compiled primal)
-from .loopop import NotLoopable, loop, pruned, trace_body
+from .loopop import NotLoopable, hoist_source, loop, pruned, trace_body
 
 __all__ = ["fori_loop", "scan"]
 
@@ -217,7 +217,7 @@ def _compiled(step_fn, n, start, step, reverse, init, xs, fn):
                                   [primal_of(x)[0] for x in xl], [primal_of(k) for k in kflat])
     cin = ops.concatenate([ops.reshape(v if isinstance(v, Traced) else np.asarray(
         v, dtype=float), (-1,)) for v in cl])
-    extra = [kflat[k] for k, _ in hoisted]   # read a row per step where the body indexed it
+    extra = [hoist_source(kflat, k, p) for k, p, _ in hoisted]   # read a row per step
     b, xl = pruned(b, xl)
     out = loop(cin, *xl, *extra, *[kflat[k] for k in keep], body=b)
     carry, off = [], 0

@@ -60,9 +60,13 @@ def call(f, args, kw):
     """f(*args, **kw) with the plain loops of f (and of the functions f wraps) rewritten."""
     swaps = []
     reasons().clear()
-    top = rewritten(f)
+    if isinstance(f, types.MethodType):   # a bound method: its function, bound again
+        top = rewritten(f.__func__)
+        top = types.MethodType(top, f.__self__) if top is not None else None
+    else:
+        top = rewritten(f)
     _collect(f, swaps, 0, set())
-    for cell, new in swaps:
+    for cell, new, _ in swaps:
         cell.cell_contents = new
     try:
         return (top or f)(*args, **kw)
@@ -72,8 +76,8 @@ def call(f, args, kw):
             raise TraceTooLong(f"{e}. A loop ran step by step because: {why[-1]}") from None
         raise
     finally:
-        for cell, new in swaps:
-            cell.cell_contents = new.__adjit_original__
+        for cell, _, old in swaps:
+            cell.cell_contents = old
 
 
 def _collect(f, swaps, depth, seen):
@@ -85,10 +89,14 @@ def _collect(f, swaps, depth, seen):
             v = cell.cell_contents
         except ValueError:
             continue
-        if isinstance(v, types.FunctionType) and not isinstance(v, Traced):
+        if isinstance(v, types.MethodType) and isinstance(v.__func__, types.FunctionType):
+            new = rewritten(v.__func__)
+            if new is not None:
+                swaps.append((cell, types.MethodType(new, v.__self__), v))
+        elif isinstance(v, types.FunctionType) and not isinstance(v, Traced):
             new = rewritten(v)
             if new is not None:
-                swaps.append((cell, new))
+                swaps.append((cell, new, v))
             _collect(v, swaps, depth + 1, seen)
 
 
@@ -117,7 +125,6 @@ def rewritten(f):
                     for n in inner.co_freevars)
     g = types.FunctionType(inner, f.__globals__, f.__name__, f.__defaults__, closure)
     g.__kwdefaults__ = f.__kwdefaults__
-    g.__adjit_original__ = f
     return g
 
 
@@ -149,8 +156,28 @@ def _rewrite(f):
                 if isinstance(c, types.CodeType) and c.co_name == fdef.name)
 
 
+def _walk(node):
+    """ast.walk that does not enter the body functions of inner loops already rewritten."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        yield n
+        if isinstance(n, ast.FunctionDef) and n.name.startswith("_adjit_body"):
+            continue
+        todo.extend(ast.iter_child_nodes(n))
+
+
 def _names(node, ctx):
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ctx)}
+    out = {n.id for n in _walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ctx)}
+    if ctx is ast.Load:   # an inner loop's body function reads its free names
+        for n in ast.walk(node):
+            if isinstance(n, ast.FunctionDef) and n.name.startswith("_adjit_body"):
+                inner = {m.id for m in ast.walk(n) if isinstance(m, ast.Name)
+                         and isinstance(m.ctx, ast.Load)}
+                local = {m.id for m in ast.walk(n) if isinstance(m, ast.Name)
+                         and isinstance(m.ctx, ast.Store)} | {a.arg for a in n.args.args}
+                out |= inner - local
+    return out
 
 
 class _Rewriter:
@@ -181,7 +208,9 @@ class _Rewriter:
                 and 1 <= len(it.args) <= 3 and not it.keywords):
             return None
         for node in s.body:
-            for sub in ast.walk(node):
+            for sub in _walk(node):
+                if isinstance(sub, ast.FunctionDef) and sub.name.startswith("_adjit_body"):
+                    continue   # an inner loop, rewritten already
                 if isinstance(sub, _FORBIDDEN):
                     return None
                 if isinstance(sub, ast.Expr) and not isinstance(sub.value, ast.Constant):
@@ -226,22 +255,7 @@ class _Rewriter:
 
     def carried(self, s, stored):
         """The names the loop carries from step to step (and out of the loop)."""
-        inside_loads = set()
-        for node in s.body:
-            inside_loads |= _names(node, ast.Load)
-        out = set()
-        # read in the body before (or in the statement where) it is first assigned; a name
-        # assigned inside an `if` or an inner loop and read in the body: carried too
-        assigned = set()
-        for node in s.body:
-            loads = _names(node, ast.Load)
-            if isinstance(node, ast.AugAssign):
-                loads.add(node.target.id)
-            compound = not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
-            for n in _names(node, ast.Store):
-                if (n in loads and n not in assigned) or (compound and n in inside_loads):
-                    out.add(n)
-            assigned |= _names(node, ast.Store)
+        out = _read_first(s.body, set()) & stored
         # read anywhere else in the function (after the loop, or by a later step of an
         # enclosing loop): carried
         body_ids = {id(n) for node in s.body for n in ast.walk(node)}
@@ -250,6 +264,37 @@ class _Rewriter:
                     and id(node) not in body_ids and node.id in stored:
                 out.add(node.id)
         return out
+
+
+def _read_first(stmts, assigned):
+    """Names the statements read before assigning them (assigned: names already set)."""
+    out = set()
+    for st in stmts:
+        if isinstance(st, (ast.Assign, ast.AnnAssign)):
+            if st.value is not None:
+                out |= _names(st.value, ast.Load) - assigned
+            targets = st.targets if isinstance(st, ast.Assign) else [st.target]
+            for t in targets:
+                assigned |= _names(t, ast.Store)
+        elif isinstance(st, ast.AugAssign):
+            out |= (_names(st.value, ast.Load) | {st.target.id}) - assigned
+            assigned.add(st.target.id)
+        elif isinstance(st, ast.If):
+            out |= _names(st.test, ast.Load) - assigned
+            a1, a2 = set(assigned), set(assigned)
+            out |= _read_first(st.body, a1) | _read_first(st.orelse, a2)
+            assigned |= a1 & a2
+        elif isinstance(st, (ast.For, ast.While)):
+            head = st.iter if isinstance(st, ast.For) else st.test
+            out |= _names(head, ast.Load) - assigned
+            a = set(assigned)
+            if isinstance(st, ast.For):
+                a |= _names(st.target, ast.Store)
+            out |= _read_first(st.body, a) | _read_first(st.orelse, set(assigned))
+        else:
+            out |= _names(st, ast.Load) - assigned
+            assigned |= _names(st, ast.Store)
+    return out
 
 
 def _plain_target(t):
