@@ -10,12 +10,7 @@ from .core.registry import OPS
 from .forward.dual import Dual, dual
 from .jit import jit
 from .jit.loops import fori_loop, scan
-from .ops import (abs, add, arccos, arcsin, arctan, cat, cholesky, clip, concatenate, cos, cosh,
-                  cumsum, det, div, dot, erf, exp, exp2, expand_dims, expm1, inv, log, log1p,
-                  log2, log10, log_softmax, logdet, logsumexp, matmul, max, maximum, mean, min,
-                  minimum, mul, norm, outer, pow, prod, relu, reshape, sigmoid, sign, sin, sinh,
-                  slogdet, softmax, softplus, solve, sqrt, square, squeeze, stack, std, sub, sum,
-                  tan, tanh, trace, transpose, var, where)
+from .ops import *  # noqa: F401,F403  (the rows' public functions: ops.__all__)
 from .reverse import engine as _engine  # noqa: F401  (attaches Tensor.backward)
 from .reverse.creation import (arange, as_tensor, eye, from_numpy, full, linspace, manual_seed,
                                normal, ones, ones_like, rand, rand_like, randint, randn,

@@ -83,19 +83,42 @@ def primal_of(v):
 
 
 class Op:
-    """One registry entry.
+    """One registry entry: everything about an op on one row.
 
-    broadcast: inputs broadcast against each other (reverse mode sums cotangents back).
-    nondiff:   output carries no derivative (comparisons, argmax ...).
-    saves_in / saves_out: which values the VJP reads, for the in-place version check.
+    - broadcast: inputs broadcast against each other (reverse mode sums cotangents back).
+    - nondiff: output carries no derivative (comparisons, argmax ...).
+    - saves_in / saves_out: which values the VJP reads, for the in-place version check.
+    - linear: the op is linear in its inputs, so its JVP is the op itself applied to the
+      tangents (autograd's "same", JAX's deflinear); `batched(params, lead, out, *inputs)`
+      gives the params for tangents with leading batch axes `lead`.
+    - lower: how `ad.jit` compiles it (the code generator's class: "pw" pointwise, "ix" index
+      map, "red" reduction, "mm", "cat", "scan", "axis", "lib", "update"), None if it cannot;
+      `jit` holds the per-op data that class needs (see jit/lowering.py).
+    - api: the public function serving the row (default the op itself), exported under `name`
+      and `aliases` unless export=False; `methods` are the Tensor / Dual / Tracer method names
+      it is reachable as, `operator` the Python operator.
+    - domain: the inputs the op-info sweep tests it on (testing/opinfo.py reads it).
     """
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
-                 saves_in=True, saves_out=False, backward_name=None, vjp_needs=False):
+                 saves_in=True, saves_out=False, backward_name=None, vjp_needs=False,
+                 linear=False, batched=None, lower=None, jit=None, api=None, export=True,
+                 aliases=(), methods=(), operator=None, domain=None):
         self.name = name
         self.primal = primal
         self.vjp = vjp
         self.jvp = jvp
+        self.linear, self.batched = linear, batched
+        if linear:
+            if jvp is not None:
+                raise ValueError(f"adjit: op '{name}' is linear: its JVP is the op itself")
+            self.jvp = self._linear_jvp
+        self.lower = lower
+        self.jit = dict(jit or {})
+        self.api = self if api is None else api
+        self.export, self.aliases, self.methods = export, tuple(aliases), tuple(methods)
+        self.operator = operator   # Python operator it serves: "add" -> __add__ (and __radd__)
+        self.domain = domain
         self.broadcast = broadcast
         self.nondiff = nondiff
         self.saves_in = saves_in
@@ -133,8 +156,67 @@ class Op:
                 f"ad.custom_op('{self.name}', primal, vjp, jvp=...) to add one.")
         return self.jvp(tangents, out, *inputs, **params)
 
+    def _linear_jvp(self, tangents, out, *inputs, **params):
+        ref, x = next((t, x) for t, x in zip(tangents, inputs) if t is not None)
+        lead = tuple(_shape(ref)[:len(_shape(ref)) - len(_shape(x))])
+        ts = [np.zeros(lead + _shape(x)) if t is None else t for t, x in zip(tangents, inputs)]
+        if lead and self.batched is not None:
+            params = self.batched(params, lead, out, *inputs)
+        return self(*ts, **params)
+
+    def public(self, fn=None, **flags):
+        """Name the public function of this row (a decorator): `@row.public` over the
+        NumPy/PyTorch-signature wrapper; flags as the constructor's (aliases, methods ...)."""
+        def set_api(f):
+            self.api = f
+            for k, v in flags.items():
+                setattr(self, k, tuple(v) if k in ("aliases", "methods") else v)
+            return f
+        return set_api if fn is None else set_api(fn)
+
     def __repr__(self):
         return f"<adjit op {self.name}>"
+
+
+def _shape(v):
+    return tuple(v.shape) if isinstance(v, Traced) else np.shape(v)
+
+
+# Public functions that are not rows themselves (compositions of rows, e.g. var, dot):
+# name -> (function, method names). Rows carry their own api/methods.
+COMPOSITES = {}
+
+
+def composite(fn=None, *, methods=(), aliases=()):
+    """Mark a public function built from rows, with the method names wrappers get it as."""
+    def mark(f):
+        for n in (f.__name__,) + tuple(aliases):
+            COMPOSITES[n] = (f, tuple(methods) if n == f.__name__ else ())
+        return f
+    return mark if fn is None else mark(fn)
+
+
+def public_names():
+    """name -> public function, for every exported row and composite (adjit's op exports)."""
+    out = {}
+    for op in OPS.values():
+        if op.export:
+            for n in (op.name,) + op.aliases:
+                out[n] = op.api
+    out.update({n: f for n, (f, _) in COMPOSITES.items()})
+    return out
+
+
+def method_table():
+    """method name -> public function, for every row and composite that declares methods."""
+    out = {}
+    for op in OPS.values():
+        for m in op.methods:
+            out[m] = op.api
+    for f, ms in COMPOSITES.values():
+        for m in ms:
+            out[m] = f
+    return out
 
 
 def _shapes(args, params):

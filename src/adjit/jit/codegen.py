@@ -1,7 +1,8 @@
 """Code generation for `ad.jit`: one numba function from a traced tape.
 
 The tape is a list of `Var`s (arguments, constants, op results), each with a static shape and
-dtype. Every op falls in one of a few classes, declared in one table (`OPS` below):
+dtype. Every op falls in one of a few classes, declared on its row (`op.lower`, with the per-op
+data the class needs in `op.jit`; see lowering.py):
 
 - pointwise ("pw"): elementwise formulas (the registry's `Elementwise.f` strings), `where`,
   comparisons, `clip`, `tril`, `strong_mul`;
@@ -29,7 +30,7 @@ from ..ops.elementwise import Elementwise
 from .exprs import (affine, bmap, cast, cond_src, getitem_map, getitem_map_adv, num, peephole,
                     reshape_map, scatter_map, subst)
 from .loopgen import LoopProducer
-from .lowering import CMP, Unsupported, is_basic, lit, nb_type, op_class, prod_of
+from .lowering import Unsupported, is_basic, lit, nb_type, op_class, prod_of
 from .producers import Producers
 from .trace import Var
 
@@ -226,12 +227,9 @@ class Gen(Producers, LoopProducer):
             v = vs[i]
             if v.kind != "op":
                 continue
-            if v.op.name == "where" and "cond" not in v.tparams:
-                v.tparams = dict(v.tparams, cond=self.add_const(np.asarray(v.params["cond"])))
-            if v.op.name == "clip":
-                for k in ("lo", "hi"):
-                    if v.params.get(k) is not None and np.ndim(v.params[k]) > 0:
-                        v.tparams = dict(v.tparams, **{k: self.add_const(v.params[k])})
+            for k in v.op.jit.get("arrays", ()):   # e.g. where's cond, clip's bounds
+                if k not in v.tparams and v.params.get(k) is not None:
+                    v.tparams = dict(v.tparams, **{k: self.add_const(np.asarray(v.params[k]))})
         self.consumers = {i: [] for i in range(len(vs))}
         for i in sorted(live):
             v = vs[i]
@@ -258,7 +256,7 @@ class Gen(Producers, LoopProducer):
             for u in self.consumers[i]:
                 cu = self.cls[u]
                 vu = vs[u]
-                if cu in ("lib", "axis", "scan", "loop"):
+                if cu in ("lib", "update", "axis", "scan", "loop"):
                     must = True
                 elif cu == "mm":
                     a, b = vu.inputs
@@ -297,89 +295,80 @@ class Gen(Producers, LoopProducer):
         return r
 
     def compute(self, i, idx):
-        """Emit the statements for element idx of op var i; returns its expression."""
+        """Emit the statements for element idx of op var i; returns its expression. Pointwise
+        and index-map ops say how through their row (`op.f`, `op.jit`)."""
         v = self.vars[i]
         op = v.op
-        name = op.name
-        ins = v.inputs
         vs = self.vars
+        if v.op.lower == "ix":
+            return getattr(self, "map_" + op.jit["map"])(v, idx)
+        args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in v.inputs]
+        f64 = v.dtype == np.float64 and all(vs[j].dtype == np.float64 for j in v.inputs)
         if isinstance(op, Elementwise):
-            args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins]
-            if v.dtype == np.float64 and all(vs[j].dtype == np.float64 for j in ins):
-                r = peephole(name, args)
-                if r is not None:
-                    return r if num(r) is not None or r in args else self.temp(r)
-            expr = subst(op.f, op.args, args)
-            return self.temp(cast(expr, v.dtype))
-        if name == "strong_mul":
-            a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
+            r = peephole(op.f, args) if f64 else None
+            if r is not None:
+                return r if num(r) is not None or r in args else self.temp(r)
+            return self.temp(cast(subst(op.f, op.args, args), v.dtype))
+        if "strong" in op.jit:   # the formula, 0 wherever the first operand is 0
+            a, b = args
             na, nb = num(a), num(b)
             if na == 0.0:
                 return "0.0"
+            plain = subst(op.jit["strong"], ("a", "b"), args)
             if na is not None or (nb is not None and np.isfinite(nb)):
-                # a * b already is 0 where a == 0 (the strong zero only matters for inf/nan b)
-                r = peephole("mul", [a, b]) if v.dtype == np.float64 and all(
-                    vs[j].dtype == np.float64 for j in ins) else None
-                return r if r is not None and (num(r) is not None or r in (a, b)) else \
-                    self.temp(r or f"{a} * {b}")
-            return self.temp(f"0.0 if {a} == 0.0 else {a} * {b}")
-        if name in CMP:
-            a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
-            return self.temp(f"{a} {CMP[name]} {b}")
-        if name == "where":
-            a, b = (self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in ins)
-            c = v.tparams["cond"]
-            cv = self.val(c, bmap(idx, vs[c].shape, v.shape))
-            return self.temp(cast(f"{a} if {cv} else {b}", v.dtype))
-        if name == "clip":
-            x = self.val(ins[0], bmap(idx, vs[ins[0]].shape, v.shape))
-            e = x
-            for k, f in (("lo", "max"), ("hi", "min")):
-                if k in v.tparams:
-                    j = v.tparams[k]
-                    e = f"{f}({e}, {self.val(j, bmap(idx, vs[j].shape, v.shape))})"
-                elif v.params.get(k) is not None:
-                    e = f"{f}({e}, {lit(v.params[k])})"
-            return self.temp(cast(e, v.dtype))
-        if name == "tril":
-            x = self.val(ins[0], idx)
-            k = int(v.params.get("k", 0))
-            return self.temp(f"{x} if {idx[-1]} - {idx[-2]} <= {k} else 0.0")
-        # index maps
-        x = ins[0]
-        xs = vs[x].shape
-        if name == "getitem":
-            ix = v.params["idx"]
-            if is_basic(ix):
-                return self.val(x, getitem_map(ix, xs, idx))
-            return self.val(x, getitem_map_adv(ix, xs, idx, self.index_const))
-        if name == "broadcast_to":
-            return self.val(x, bmap(idx, xs, v.shape))
-        if name == "reshape":
-            return self.val(x, reshape_map(idx, xs, v.shape))
-        if name == "transpose":
-            axes = tr_axes(len(xs), v.params.get("axes"))
-            src = [None] * len(xs)
-            for d, a in enumerate(axes):
-                src[a] = idx[d]
-            return self.val(x, tuple(src))
-        if name == "scatter_add":
-            m = scatter_map(v.params["idx"], v.shape, idx)
-            if m is None:
+                # the product already is 0 where a == 0 (the strong zero only matters for inf/nan)
+                r = peephole(op.jit["strong"], args) if f64 else None
+                return r if r is not None and (num(r) is not None or r in args) else \
+                    self.temp(r or plain)
+            return self.temp(f"0.0 if {a} == 0.0 else {plain}")
+        p = dict(v.params)
+        for k, j in v.tparams.items():   # array params are read at the element's index
+            p[k] = self.val(j, bmap(idx, vs[j].shape, v.shape))
+        return self.temp(cast(op.jit["pw"](args, p, idx), v.dtype))
+
+    # index maps: output element = an input element at a mapped index (or 0); the row names its
+    # map (`jit={"map": ...}`)
+    def map_getitem(self, v, idx):
+        x = v.inputs[0]
+        ix = v.params["idx"]
+        if is_basic(ix):
+            return self.val(x, getitem_map(ix, self.vars[x].shape, idx))
+        return self.val(x, getitem_map_adv(ix, self.vars[x].shape, idx, self.index_const))
+
+    def map_broadcast(self, v, idx):
+        x = v.inputs[0]
+        return self.val(x, bmap(idx, self.vars[x].shape, v.shape))
+
+    def map_reshape(self, v, idx):
+        x = v.inputs[0]
+        return self.val(x, reshape_map(idx, self.vars[x].shape, v.shape))
+
+    def map_transpose(self, v, idx):
+        x = v.inputs[0]
+        xs = self.vars[x].shape
+        axes = tr_axes(len(xs), v.params.get("axes"))
+        src = [None] * len(xs)
+        for d, a in enumerate(axes):
+            src[a] = idx[d]
+        return self.val(x, tuple(src))
+
+    def map_scatter(self, v, idx):
+        x = v.inputs[0]
+        m = scatter_map(v.params["idx"], v.shape, idx)
+        if m is None:
+            return "0.0"
+        raw, clamped, conds = m
+        unknown = []
+        for c in conds:
+            st = self.static_cond(c)
+            if st is False:
                 return "0.0"
-            raw, clamped, conds = m
-            unknown = []
-            for c in conds:
-                st = self.static_cond(c)
-                if st is False:
-                    return "0.0"
-                if st is None:
-                    unknown.append(c)
-            if not unknown:
-                return self.val(x, raw)
-            t = self.val(x, clamped)
-            return self.temp(f"{t} if {' and '.join(cond_src(c) for c in unknown)} else 0.0")
-        raise Unsupported(name)  # pragma: no cover - op_class screens
+            if st is None:
+                unknown.append(c)
+        if not unknown:
+            return self.val(x, raw)
+        t = self.val(x, clamped)
+        return self.temp(f"{t} if {' and '.join(cond_src(c) for c in unknown)} else 0.0")
 
     # -- materialized values -----------------------------------------------------------------
     def alloc(self, i):

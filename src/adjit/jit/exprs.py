@@ -236,9 +236,10 @@ def same_order(v, x):
     """True when index-map op v only regroups x's elements in C order (a reshape view)."""
     if v.op is None or v.size != x.size:
         return False
-    if v.op.name in ("reshape", "broadcast_to"):
+    m = v.op.jit.get("map")
+    if m in ("reshape", "broadcast"):
         return True
-    if v.op.name == "getitem" and is_basic(v.params["idx"]):
+    if m == "getitem" and is_basic(v.params["idx"]):
         idx = _expand_idx(v.params["idx"], len(x.shape))
         d = 0
         for c in idx:
@@ -266,10 +267,15 @@ def num(e):
         return None
 
 
-def peephole(name, args):
+# the arithmetic formulas peephole knows, by the formula text of their rows
+_ARITH = {"a + b": "add", "a - b": "sub", "a * b": "mul", "a / b": "div", "a ** b": "pow"}
+
+
+def peephole(formula, args):
     """Simplify arithmetic with a literal operand (x * 1, x + 0, x ** 1, x ** 2 ...); None when
     nothing applies. Exact in IEEE arithmetic up to the sign of a zero."""
-    if len(args) != 2:
+    name = _ARITH.get(formula)
+    if name is None or len(args) != 2:
         return None
     a, b = args
     na, nb = num(a), num(b)

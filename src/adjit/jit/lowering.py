@@ -2,44 +2,38 @@
 numba types and the source literals the code generator writes."""
 import numpy as np
 
-from ..ops.elementwise import Elementwise
-
 class Unsupported(Exception):
     """The tape holds an op (or a form of it) the compiler has no template for."""
 
 
 # ---------------------------------------------------------------------------------------------
-# the op table: op name -> class (Elementwise ops are "pw" through their formula)
-
-OPS = {
-    "strong_mul": "pw", "where": "pw", "clip": "pw", "tril": "pw",
-    "greater": "pw", "greater_equal": "pw", "less": "pw", "less_equal": "pw", "equal": "pw",
-    "not_equal": "pw",
-    "getitem": "ix", "broadcast_to": "ix", "reshape": "ix", "transpose": "ix",
-    "scatter_add": "ix",
-    "sum": "red", "mean": "red", "prod": "red", "max": "red", "min": "red", "norm": "red",
-    "matmul": "mm", "concatenate": "cat", "stack": "cat", "cumsum": "scan",
-    "logsumexp": "axis", "softmax": "axis", "log_softmax": "axis",
-    "det": "lib", "inv": "lib", "solve": "lib", "cholesky": "lib", "logabsdet": "lib",
-    "index_update": "lib",
-}
-
-CMP = {"greater": ">", "greater_equal": ">=", "less": "<", "less_equal": "<=", "equal": "==",
-        "not_equal": "!="}
+# An op's class is its row's `lower`; the per-op data the class reads is in its row's `jit`:
+#   "pw":   Elementwise rows: their formula `f`; others `jit["pw"](args, params, idx)` -> the
+#           element's source from its operands' sources (array params listed in
+#           `jit["arrays"]` are read at the element's index), or `jit["strong"]`: a product
+#           formula with a strong zero on its first operand;
+#   "ix":   `jit["map"]`: the index map (getitem, broadcast, reshape, transpose, scatter);
+#           `jit["advanced"]`: the class to use instead for array indices;
+#   "red":  `jit["init"]`, `jit["acc"]` ("{a}" accumulator, "{t}" element), optional
+#           `jit["post"]` ("{n}" the count) and `jit["pairwise"]` ("sum" / "square");
+#   "axis": `jit["axis"]` (default axis), `jit["reduce"]` or `jit["pre"]` + `jit["each"]`;
+#   "cat":  `jit["new_axis"]` for stack;
+#   "lib":  `jit["call"]` (numba's np.linalg), `jit["core"]` (matrix dims of the output),
+#           `jit["vector_arg"]` (an input that may be a vector: then core dims 1);
+#   "mm", "scan", "update": no data.
 
 _NB_TYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32",
              "bool": "boolean", "int8": "int8", "int16": "int16", "uint8": "uint8"}
 
+
 def op_class(var):
     op = var.op
-    if isinstance(op, Elementwise):
-        return "pw"
-    c = OPS.get(op.name)
-    if c is None:
+    if op.lower is None:
         raise Unsupported(op.name)
-    if op.name == "scatter_add" and not is_basic(var.params["idx"]):
-        return "scat"   # np.add.at semantics: repeated indices accumulate
-    return c
+    adv = op.jit.get("advanced")
+    if adv is not None and not is_basic(var.params["idx"]):
+        return adv   # e.g. scatter_add with np.add.at semantics: repeated indices accumulate
+    return op.lower
 
 
 def is_basic(idx):

@@ -9,7 +9,7 @@ from .lowering import Unsupported, lit, prod_of
 
 class Producers:
     def p_red(self, i, v, nm):
-        name = v.op.name
+        j = v.op.jit   # the row's init value, accumulation and finishing step
         x = v.inputs[0]
         xv = self.vars[x]
         xs = xv.shape
@@ -22,33 +22,23 @@ class Producers:
             axes = {int(a) % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)}
         count = prod_of([xs[a] for a in axes])
         isf = v.dtype.kind == "f"
-        init = {"sum": "0.0" if isf else "0", "mean": "0.0", "norm": "0.0",
-                "prod": "1.0" if isf else "1", "max": "-inf" if isf else None,
-                "min": "inf" if isf else None}[name]
+        init0 = float(j["init"])
+        extremum = np.isinf(init0)   # max / min: bools stay bools, ints start at their limits
         if v.dtype.kind == "b":
-            init = "False" if name == "max" else "True"
-        elif init is None:
-            init = lit(np.iinfo(v.dtype).min if name == "max" else np.iinfo(v.dtype).max)
+            init = "False" if init0 < 0 else "True"
+        elif extremum and not isf:
+            info = np.iinfo(v.dtype)
+            init = lit(info.min if init0 < 0 else info.max)
+        else:
+            init = lit(init0 if isf else int(init0))
 
         def acc(a, t):
-            if xv.dtype.kind == "b" and name not in ("max", "min"):
+            if xv.dtype.kind == "b" and not extremum:
                 t = f"(1 if {t} else 0)"
-            if name in ("sum", "mean"):
-                return f"{a} + {t}"
-            if name == "norm":
-                return f"{a} + {t} * {t}"
-            if name == "prod":
-                return f"{a} * {t}"
-            if name == "max":
-                return f"{t} if ({t} > {a} or {t} != {t}) else {a}"
-            return f"{t} if ({t} < {a} or {t} != {t}) else {a}"
+            return j["acc"].format(a=a, t=t)
 
         def post(a):
-            if name == "mean":
-                return f"{a} / {count}"
-            if name == "norm":
-                return f"sqrt({a})"
-            return a
+            return j["post"].format(a=a, n=count) if "post" in j else a
 
         outer = [d for d in range(nd) if d not in axes]
         if v.shape != ():
@@ -57,13 +47,12 @@ class Producers:
         if outer == list(range(len(outer))):
             # reduced axes trailing: a scalar accumulator per output element
             ishape = tuple(xs[d] for d in range(len(outer), nd))
-            pairwise = name in ("sum", "mean", "norm") and isf and xv.dtype.kind == "f" \
-                and count >= 8
+            pairwise = "pairwise" in j and isf and xv.dtype.kind == "f" and count >= 8
 
             def obody(oidx):
                 if pairwise:
-                    self.pairwise_sum(a, count, lambda j: self.val(
-                        x, tuple(oidx) + unravel(j, ishape)), square=name == "norm")
+                    self.pairwise_sum(a, count, lambda q: self.val(
+                        x, tuple(oidx) + unravel(q, ishape)), square=j["pairwise"] == "square")
                 else:
                     self.emit(f"{a} = {init}")
 
@@ -93,7 +82,7 @@ class Producers:
             ref = f"{nm}[{', '.join(oi)}]"
             self.emit(f"{ref} = {acc(ref, t)}")
         self.loop_nest(xs, body)
-        if name in ("mean", "norm"):
+        if "post" in j:
             def pbody(oidx):
                 ref = f"{nm}[{', '.join(oidx)}]"
                 self.emit(f"{ref} = {post(ref)}")
@@ -187,7 +176,7 @@ class Producers:
             return self.name[j]
         if st == "fill":
             return self.arr(j)
-        if st == "inline" and v.op.name == "transpose" and len(v.shape) == 2:
+        if st == "inline" and v.op.jit.get("map") == "transpose" and len(v.shape) == 2:
             r = self.blas_ref(v.inputs[0])
             return None if r is None or r.endswith(".T") else f"{r}.T"
         return self.view_ref(j)
@@ -246,6 +235,7 @@ class Producers:
         self.loop_nest(so, body)
 
     def p_cat(self, i, v, nm):
+        stack = v.op.jit.get("new_axis", False)
         axis = int(v.params.get("axis", 0))
         nd = len(v.shape)
         ax = axis % nd
@@ -258,13 +248,13 @@ class Producers:
 
             def body(idx, j=j, off=off):
                 oi = list(idx)
-                if v.op.name == "concatenate":
+                if not stack:
                     oi[ax] = iadd(idx[ax], off)
                 else:
                     oi.insert(ax, str(off))
                 self.emit(f"{nm}[{', '.join(oi)}] = {self.val(j, idx)}")
             self.loop_nest(xs, body)
-            off += xs[ax] if v.op.name == "concatenate" else 1
+            off += 1 if stack else xs[ax]
 
     def p_scan(self, i, v, nm):
         x = v.inputs[0]
@@ -301,12 +291,13 @@ class Producers:
         self.loop_nest(tuple(xs[d] for d in range(nd) if d != ax), obody)
 
     def p_axis(self, i, v, nm):
-        """logsumexp / softmax / log_softmax along axes: max, then sum of exp, per outer index."""
-        name = v.op.name
+        """logsumexp / softmax / log_softmax along axes: max, then sum of exp, per outer index;
+        then the row's reduction (`jit["reduce"]`) or per-element result (`jit["each"]`)."""
+        j = v.op.jit
         x = v.inputs[0]
         xs = self.vars[x].shape
         nd = len(xs)
-        axis = v.params.get("axis", -1 if name != "logsumexp" else None)
+        axis = v.params.get("axis", j["axis"])
         axes = set(range(nd)) if axis is None else \
             {int(a) % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)}
         outer = [d for d in range(nd) if d not in axes]
@@ -334,8 +325,8 @@ class Producers:
             self.emit(f"if not ({m} > -inf and {m} < inf): {m} = 0.0")
             self.emit(f"{s} = 0.0")
             self.loop_nest(ishape, sbody)
-            if name == "logsumexp":
-                r = f"log({s}) + {m}"
+            if "reduce" in j:
+                r = j["reduce"].format(s=s, m=m)
                 if v.shape == ():
                     self.emit(f"{nm} = {r}")
                     return
@@ -346,13 +337,13 @@ class Producers:
                     oi = tuple(oidx)
                 self.emit(f"{nm}[{', '.join(oi)}] = {r}")
                 return
-            if name == "log_softmax":
-                self.emit(f"{s} = log({s}) + {m}")
+            if "pre" in j:
+                self.emit(f"{s} = {j['pre'].format(s=s, m=m)}")
 
             def wbody(iidx):
                 fi = full(iidx)
                 t = self.val(x, fi)
-                r = f"exp({t} - {m}) / {s}" if name == "softmax" else f"{t} - {s}"
+                r = j["each"].format(t=t, s=s, m=m)
                 self.emit(f"{nm}[{', '.join(fi)}] = {r}")
             self.loop_nest(ishape, wbody)
         self.loop_nest(tuple(xs[d] for d in outer), obody)
@@ -391,31 +382,29 @@ class Producers:
             self.emit(f"{ref} = {ref} + {self.val(g, gidx)}")
         self.loop_nest(self.vars[g].shape, body)
 
-    def p_lib(self, i, v, nm):
-        name = v.op.name
-        shapes = [self.vars[j].shape for j in v.inputs]
-        if name == "index_update":
-            x, val_ = v.inputs
-            self.alloc(i)
-            self.loop_nest(v.shape, lambda idx: self.emit(
-                f"{nm}[{', '.join(idx)}] = {self.val(x, idx)}"))
-            # then the region, as a getitem view of the output
-            region = np.empty(v.shape)[v.params["idx"]].shape
-            vs = self.vars[val_].shape
+    def p_update(self, i, v, nm):
+        """index_update: a copy of x, then the region, as a getitem view of the output."""
+        x, val_ = v.inputs
+        self.alloc(i)
+        self.loop_nest(v.shape, lambda idx: self.emit(
+            f"{nm}[{', '.join(idx)}] = {self.val(x, idx)}"))
+        region = np.empty(v.shape)[v.params["idx"]].shape
+        vs = self.vars[val_].shape
 
-            def body(idx):
-                tgt = getitem_map(v.params["idx"], v.shape, idx)
-                self.emit(f"{nm}[{', '.join(tgt)}] = {self.val(val_, bmap(idx, vs, region))}")
-            self.loop_nest(region, body)
-            return
+        def body(idx):
+            tgt = getitem_map(v.params["idx"], v.shape, idx)
+            self.emit(f"{nm}[{', '.join(tgt)}] = {self.val(val_, bmap(idx, vs, region))}")
+        self.loop_nest(region, body)
+
+    def p_lib(self, i, v, nm):
+        """A linear-algebra call from the row (`jit["call"]`), per matrix of a batch."""
+        jd = v.op.jit
+        shapes = [self.vars[j].shape for j in v.inputs]
         ins = [self.arr(j) for j in v.inputs]
-        vec = name == "solve" and len(shapes[1]) == 1
-        call = {"det": "np.linalg.det({0})", "inv": "np.linalg.inv({0})",
-                "cholesky": "np.linalg.cholesky({0})",
-                "logabsdet": "np.linalg.slogdet({0})[1]",
-                "solve": "np.linalg.solve({0}, {1})"}[name]
-        core = {"det": 0, "logabsdet": 0, "inv": 2, "cholesky": 2,
-                "solve": 1 if vec else 2}[name]
+        va = jd.get("vector_arg")
+        vec = va is not None and len(shapes[va]) == 1
+        call = jd["call"]
+        core = 1 if vec else jd["core"]
         bshape = v.shape[:len(v.shape) - core]
         if not bshape:
             c = call.format(*ins)
@@ -432,7 +421,7 @@ class Producers:
         def body(bidx):
             views = []
             for j, s_ in zip(ins, shapes):
-                m = 1 if (vec and j == ins[1]) else 2
+                m = 1 if (vec and j == ins[va]) else 2
                 bi = bmap(bidx, s_[:len(s_) - m], bshape)
                 views.append(f"{j}[{', '.join(bi)}]" if bi else j)
             tgt = ", ".join(list(bidx) + [":"] * core)

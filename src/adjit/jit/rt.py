@@ -1,7 +1,7 @@
 """Runtime namespace of the kernels `ad.jit` generates (`from adjit.jit.rt import *`).
 
 The scalar functions are the ones the registry's elementwise formulas use, imported by the same
-lines as the elementwise kernels' module (`kernels.HEADER`), so an op's primal formula string
+lines as the elementwise kernels' module (`kernels.header()`), so an op's primal formula string
 means the same thing in a generated loop.
 """
 import math  # noqa: F401
@@ -10,10 +10,10 @@ from math import nan  # noqa: F401
 import numpy as np  # noqa: F401
 from numba import njit  # noqa: F401
 
-from ..kernels import HEADER
+from ..kernels import header
 from .trace import GuardFailure  # noqa: F401
 
-exec(HEADER)  # noqa: S102 - adjit's own import lines: sin, cos, ..., sign, step, smul ...
+exec(header())  # noqa: S102 - adjit's own import lines: sin, cos, ..., sign, step, smul ...
 
 
 def load_consts(module_file):

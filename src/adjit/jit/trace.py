@@ -17,9 +17,7 @@ import numpy as np
 
 from .. import ops
 from ..core.registry import Traced
-from ..ops.elementwise import Elementwise
 from ..ops.methods import attach
-from .lowering import OPS as SUPPORTED
 
 
 class GuardFailure(Exception):
@@ -143,7 +141,7 @@ class Tracer(Traced):
     # -- the tracing layer -------------------------------------------------------------------
     @staticmethod
     def _apply(op, args, params, level):
-        if op.name not in SUPPORTED and not isinstance(op, Elementwise):
+        if op.lower is None:
             raise Fallback(f"op {op.name} is not supported by the compiler")
         trace = None
         for a in args:

@@ -1,7 +1,8 @@
 """Scalar helpers the generated kernels call (numba-compiled, lazily, cached on disk).
 
 Each has a NumPy twin in `elementwise.NP_NS` (the formulas' NumPy namespace), so one formula string means the same
-in a numba kernel, on NumPy arrays and on Tensors.
+in a numba kernel, on NumPy arrays and on Tensors. Only what `math` lacks lives here:
+`kernels.header()` imports every name the formulas use from here or from `math`.
 """
 import math
 
@@ -11,6 +12,9 @@ _jit = njit(cache=True, inline="always")
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
+
+# formula names served by a helper of another name (`abs` would shadow the builtin here)
+FORMULA_NAMES = {"abs": "absolute"}
 
 
 @_jit
@@ -65,26 +69,6 @@ def log2(x):
 @_jit
 def log10(x):
     return math.log(x) / LN10
-
-
-@_jit
-def arcsin(x):
-    return math.asin(x)
-
-
-@_jit
-def arccos(x):
-    return math.acos(x)
-
-
-@_jit
-def arctan(x):
-    return math.atan(x)
-
-
-@_jit
-def square(x):
-    return x * x
 
 
 @_jit

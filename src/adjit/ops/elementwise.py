@@ -70,7 +70,7 @@ def _strong_mul_jvp(ts, y, a, b):
 # differentiate elementwise rules with the same convention. An internal op: not in OPS (users
 # never call it), checked by tests/test_properties.py.
 strong_mul = Op("strong_mul", strong_mul_np, _strong_mul_vjp, _strong_mul_jvp, broadcast=True,
-                backward_name="MulBackward")
+                backward_name="MulBackward", lower="pw", jit={"strong": "a * b"})
 # formulas may use it as smul(a, b), e.g. pow's  b * a**(b - 1)  at b == 0
 NP_NS["smul"], AD_NS["smul"] = strong_mul_np, strong_mul
 
@@ -81,6 +81,7 @@ class Elementwise(Op):
     def __init__(self, name, args, f, partials, numpy=None, **flags):
         names = tuple(args) + ("y",)
         uses = " ".join(partials)
+        flags.setdefault("lower", "pw")   # ad.jit compiles the formula
         super().__init__(name, None, broadcast=len(args) > 1,
                          saves_in=any(_mentions(uses, a) for a in args),
                          saves_out=_mentions(uses, "y"), **flags)

@@ -4,7 +4,8 @@ import builtins
 
 import numpy as np
 
-from ..core.registry import Op, Traced, defop, primal_of
+from ..core.domain import Sample
+from ..core.registry import Op, Traced, composite, defop, primal_of
 from .axes import batch, ndim, shape, shape_of_raw
 from .formulas import mul
 from .reductions import prod_others
@@ -83,7 +84,11 @@ def _matmul_jvp(ts, y, a, b):
 
 
 matmul = defop("matmul", np.matmul, _matmul_vjp, _matmul_jvp, backward_name="MmBackward",
-               vjp_needs=True)
+               vjp_needs=True, methods=("matmul",), operator="matmul", lower="mm",
+               domain=[Sample(a, b) for a, b in [
+                   ((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)),
+                   ((2, 2, 3), (3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((3,), (2, 3, 4)),
+                   ((2, 2, 3), (3,)), ((0, 3), (3, 2))]])
 
 
 def _diag_sum(m):
@@ -192,7 +197,10 @@ def _det_jvp(ts, y, x):
             else sum_op(_cofactor(x) * ts[0], axis=(-2, -1)))
 
 
-det = defop("det", np.linalg.det, _det_vjp, _det_jvp, saves_out=True)
+_SQUARE = [Sample((3, 3), kind="wellcond"), Sample((2, 3, 3), kind="wellcond"),
+           Sample((1, 1), kind="wellcond")]
+det = defop("det", np.linalg.det, _det_vjp, _det_jvp, saves_out=True, methods=("det",),
+            lower="lib", jit={"call": "np.linalg.det({0})", "core": 0}, domain=_SQUARE)
 
 
 def _logabsdet_primal(x):
@@ -201,12 +209,15 @@ def _logabsdet_primal(x):
 
 logabsdet = defop("logabsdet", _logabsdet_primal,
                   lambda g, y, x: (_col(g) * mT(inv(x)),),
-                  lambda ts, y, x: _diag_sum(solve(x, ts[0])), backward_name="LogdetBackward")
+                  lambda ts, y, x: _diag_sum(solve(x, ts[0])), backward_name="LogdetBackward",
+                  export=False, lower="lib",
+                  jit={"call": "np.linalg.slogdet({0})[1]", "core": 0}, domain=_SQUARE)
 
 inv = defop("inv", np.linalg.inv,
             lambda g, y, x: (-matmul(mT(y), matmul(g, mT(y))),),
             lambda ts, y, x: -matmul(y, matmul(ts[0], y)), saves_in=False, saves_out=True,
-            backward_name="LinalgInvBackward")
+            backward_name="LinalgInvBackward", methods=("inverse",), lower="lib",
+            jit={"call": "np.linalg.inv({0})", "core": 2}, domain=_SQUARE)
 
 
 def _solve_primal(A, b):
@@ -245,7 +256,11 @@ def _solve_jvp(ts, y, A, b):
 
 
 solve = defop("solve", _solve_primal, _solve_vjp, _solve_jvp, saves_out=True,
-              backward_name="LinalgSolveBackward")
+              backward_name="LinalgSolveBackward", lower="lib",
+              jit={"call": "np.linalg.solve({0}, {1})", "core": 2, "vector_arg": 1},
+              domain=[Sample(a, b, kind="wellcond") for a, b in [
+                  ((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 1)), ((2, 3, 3), (3, 2)),
+                  ((1, 3, 3), (2, 3, 1))]])
 
 
 def _phi(X):
@@ -267,26 +282,37 @@ def _chol_jvp(ts, L, A):
     return matmul(L, _phi(X))
 
 
+def _sym_call(op, a, **params):
+    # cholesky reads one triangle; the sweep perturbs every entry, so it feeds sym(a)
+    return op(0.5 * (a + mT(a)), **params)
+
+
 cholesky = defop("cholesky", np.linalg.cholesky, _chol_vjp, _chol_jvp, saves_in=False,
-                 saves_out=True, backward_name="LinalgCholeskyBackward")
+                 saves_out=True, backward_name="LinalgCholeskyBackward", methods=("cholesky",),
+                 lower="lib", jit={"call": "np.linalg.cholesky({0})", "core": 2},
+                 domain=[Sample(s, kind="spd", call=_sym_call) for s in ((3, 3), (2, 4, 4), (1, 1))])
 
 
+@composite(methods=("dot",))
 def dot(a, b):
     if ndim(a) == 0 or ndim(b) == 0:
         return mul(a, b)
     return matmul(a, b)
 
 
+@composite(methods=("outer",))
 def outer(a, b):
     return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
+@composite(methods=("trace",))
 def trace(x):
     if ndim(x) != 2:
         raise ValueError(f"adjit.trace: expected a 2-D matrix, got shape {shape(x)}")
     return _diag_sum(x)
 
 
+@composite(methods=("logdet",))
 def logdet(x):
     """log det x; NaN where det < 0 and -inf where det == 0, as PyTorch."""
     sgn = np.linalg.slogdet(primal_of(x))[0]
@@ -296,6 +322,7 @@ def logdet(x):
         return logabsdet(x) + np.log(np.where(sgn < 0, np.nan, sgn))
 
 
+@composite(methods=("slogdet",))
 def slogdet(x):
     """(sign, log|det|); the sign is a constant."""
     return np.linalg.slogdet(primal_of(x))[0], logabsdet(x)

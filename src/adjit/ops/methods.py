@@ -1,23 +1,15 @@
 """Operators and methods every wrapper type (Tensor, Dual, ad.jit's Tracer) gets, all routed
-through the op rows."""
+through the op rows: the rows' `operator` and `methods` declare them (derived below); the
+PyTorch-signature methods that are not one row's public function are written here."""
 import numpy as np
 
 from .. import ops
-from ..core.registry import Traced
+from ..core.registry import OPS, Traced, method_table
 from .axes import cond_of
 
 
 def _rev(op):
     return lambda self, other: op(other, self)
-
-
-_BINOPS = {
-    "add": ops.add, "sub": ops.sub, "mul": ops.mul, "truediv": ops.div, "pow": ops.pow,
-    "matmul": ops.matmul,
-}
-
-_CMP = {"gt": ops.greater, "ge": ops.greater_equal, "lt": ops.less, "le": ops.less_equal,
-        "eq": ops.equal, "ne": ops.not_equal}
 
 
 def norm_index(idx):
@@ -74,7 +66,15 @@ def _numpy_kw(k):
     return k
 
 
-_METHODS = {
+def _method(f):
+    def method(self, *a, **k):
+        return f(self, *a, **_numpy_kw(k)) if k else f(self, *a)
+    return method
+
+
+# the methods the rows and composites declare (sum, sin, asin, det, inverse, var ...)
+_METHODS = {name: _method(f) for name, f in method_table().items()}
+_METHODS.update({
     "__neg__": lambda self: ops.mul(self, -1.0),
     "__pos__": lambda self: self,
     "__abs__": lambda self: ops.abs(self),
@@ -86,31 +86,10 @@ _METHODS = {
     "reshape": _reshape,
     "view": _reshape,
     "flatten": lambda self: ops.reshape(self, shape=(-1,)),
-    "dot": lambda self, other: ops.dot(self, other),
-    "matmul": lambda self, other: ops.matmul(self, other),
-    "outer": lambda self, other: ops.outer(self, other),
-    "det": lambda self: ops.det(self),
-    "logdet": lambda self: ops.logdet(self),
-    "slogdet": lambda self: ops.slogdet(self),
-    "inverse": lambda self: ops.inv(self),
-    "trace": lambda self: ops.trace(self),
-    "cholesky": lambda self: ops.cholesky(self),
-    "pow": lambda self, e: ops.pow(self, e),
-    "clip": lambda self, *a, **k: ops.clip(self, *a, **k),
     "clamp": lambda self, min=None, max=None: ops.clip(self, min, max),
     "squeeze": lambda self, axis=None, dim=None: ops.squeeze(self, axis if dim is None else dim),
     "unsqueeze": lambda self, dim: ops.expand_dims(self, dim),
-}
-for _name in ["sum", "mean", "prod", "max", "min", "norm", "var", "std", "logsumexp",
-              "softmax", "log_softmax", "cumsum"]:
-    _METHODS[_name] = (lambda f: lambda self, *a, **k: f(self, *a, **_numpy_kw(k)))(
-        getattr(ops, _name))
-for _name in ["sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "exp",
-              "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "square", "abs", "sign",
-              "sigmoid", "relu", "softplus", "erf"]:
-    _METHODS[_name] = (lambda f: lambda self: f(self))(getattr(ops, _name))
-_METHODS.update({"asin": _METHODS["arcsin"], "acos": _METHODS["arccos"],
-                 "atan": _METHODS["arctan"]})
+})
 
 def _fwd(op):
     return lambda self, other: op(self, other)
@@ -118,11 +97,12 @@ def _fwd(op):
 
 def attach(cls):
     """Give a wrapper type (Tensor, Dual, ad.jit's Tracer) the operators and methods above."""
-    for name, op in _BINOPS.items():
-        setattr(cls, f"__{name}__", _fwd(op))
-        setattr(cls, f"__r{name}__", _rev(op))
-    # Tensors compare to boolean tensors; duals and tracers compare their values (control flow)
-    for name, op in _CMP.items():
-        setattr(cls, f"__{name}__", _fwd(op))
+    for op in OPS.values():
+        if op.operator is not None:
+            setattr(cls, f"__{op.operator}__", _fwd(op))
+            # comparisons reflect by themselves (a < b is b > a); Tensors compare to boolean
+            # tensors, duals and tracers compare their values (control flow)
+            if not op.nondiff:
+                setattr(cls, f"__r{op.operator}__", _rev(op))
     for name, fn in _METHODS.items():
         setattr(cls, name, fn)

@@ -3,12 +3,14 @@ log_softmax, cumsum, and the public NumPy/PyTorch-style signatures (axis=/dim=,
 keepdims=/keepdim=) of every reduction including sum, var and std."""
 import numpy as np
 
-from ..core.registry import Traced, defop, primal_of
+from ..core.domain import Sample
+from ..core.registry import Traced, composite, defop, primal_of
 from .axes import axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw
 from .formulas import abs, exp
-from .shape import broadcast_to, expand, getitem, reshape, sum_op, transpose, where
+from .shape import (REDUCTION_DOMAIN, axes_batched, broadcast_to, expand, getitem, reshape,
+                    sum_op, transpose, where)
 
-def _weighted_reduction(name, primal, w):
+def _weighted_reduction(name, primal, w, **row):
     """A reduction whose derivative is an elementwise weight w(x, y, axis, keepdims) of its
     input (y the output): VJP g * w, JVP sum(t * w)."""
     return defop(
@@ -18,7 +20,7 @@ def _weighted_reduction(name, primal, w):
         lambda ts, y, x, axis=None, keepdims=False:
             sum_op(ts[0] * w(x, y, axis, keepdims), axis=neg_axes(axis, ndim(x)),
                  keepdims=keepdims),
-        saves_out=True)
+        saves_out=True, **row)
 
 
 def _count(x, axis):
@@ -31,9 +33,9 @@ _mean = defop(
     lambda g, y, x, axis=None, keepdims=False:
         (broadcast_to(expand(g, shape_of_raw(x), axis, keepdims) / _count(x, axis),
                       shape_of_raw(x)),),
-    lambda ts, y, x, axis=None, keepdims=False:
-        sum_op(ts[0], axis=neg_axes(axis, ndim(x)), keepdims=keepdims) / _count(x, axis),
-    saves_in=False)
+    linear=True, batched=axes_batched, saves_in=False, lower="red",
+    jit={"init": 0, "acc": "{a} + {t}", "post": "{a} / {n}", "pairwise": "sum"},
+    domain=REDUCTION_DOMAIN)
 
 
 def prod_others(x, axis):
@@ -85,7 +87,12 @@ def _prod_d(x, y, axis, keepdims):
 
 _prod = _weighted_reduction(
     "prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
-    _prod_d)
+    _prod_d, lower="red", jit={"init": 1, "acc": "{a} * {t}"},
+    domain=[Sample(*s.shapes, values=(0.5, 1.5), **s.params) for s in REDUCTION_DOMAIN]
+    + [Sample((0, 3)), Sample((0, 3), axis=0),
+       # an exact zero: the rule's other branch (exact first derivative; prod is multilinear,
+       # so central differences are exact there too)
+       Sample((3, 2), kind="with_zero", axis=0, second=False)])
 
 
 def _extreme(npf):
@@ -108,8 +115,15 @@ def _extreme(npf):
     return (lambda x, axis=None, keepdims=False: npf(x, axis=axis, keepdims=keepdims)), vjp, jvp
 
 
-_max = defop("max", *_extreme(np.max), saves_out=True)
-_min = defop("min", *_extreme(np.min), saves_out=True)
+# distinct values: no ties within the difference step
+_EXTREME_DOMAIN = [Sample(*s.shapes, kind="distinct", **s.params) for s in REDUCTION_DOMAIN
+                   if 0 not in s.shapes[0]]
+_max = defop("max", *_extreme(np.max), saves_out=True, lower="red",
+             jit={"init": -np.inf, "acc": "{t} if ({t} > {a} or {t} != {t}) else {a}"},
+             domain=_EXTREME_DOMAIN)
+_min = defop("min", *_extreme(np.min), saves_out=True, lower="red",
+             jit={"init": np.inf, "acc": "{t} if ({t} < {a} or {t} != {t}) else {a}"},
+             domain=_EXTREME_DOMAIN)
 
 
 def _norm_primal(x, axis=None, keepdims=False):
@@ -127,7 +141,10 @@ _norm2 = defop(
         (x * expand(g * _safe_recip(y), shape_of_raw(x), axis, keepdims),),
     lambda ts, y, x, axis=None, keepdims=False:
         sum_op(ts[0] * x, axis=neg_axes(axis, ndim(x)), keepdims=keepdims) * _safe_recip(y),
-    saves_out=True)
+    saves_out=True, lower="red",
+    jit={"init": 0, "acc": "{a} + {t} * {t}", "post": "sqrt({a})", "pairwise": "square"},
+    domain=[Sample(*s.shapes, away=(0,), gap=0.1, **s.params) for s in REDUCTION_DOMAIN
+            if 0 not in s.shapes[0]])
 
 
 def _lse_primal(x, axis=None, keepdims=False):
@@ -142,7 +159,11 @@ def _lse_w(x, y, axis, keepdims):
     return exp(x - expand(y, shape_of_raw(x), axis, keepdims))
 
 
-_logsumexp = _weighted_reduction("logsumexp", _lse_primal, _lse_w)
+_logsumexp = _weighted_reduction(
+    "logsumexp", _lse_primal, _lse_w, lower="axis",
+    jit={"axis": None, "reduce": "log({s}) + {m}"},
+    domain=[s for s in REDUCTION_DOMAIN if 0 not in s.shapes[0]]
+    + [Sample((3,), values=(1000.0, 1001.0))])
 
 
 def _softmax_primal(x, axis=-1):
@@ -155,19 +176,24 @@ def _log_softmax_primal(x, axis=-1):
     return np.asarray(x) - _lse_primal(x, axis=axis, keepdims=True)
 
 
+_AXIS_DOMAIN = [Sample((2, 3, 4)), Sample((2, 3, 4), axis=0), Sample((2, 3), axis=-2),
+                Sample((4,)), Sample((3,), values=(1000.0, 1001.0))]
+
 _softmax = defop(
     "softmax", _softmax_primal,
     lambda g, y, x, axis=-1: (y * (g - sum_op(g * y, axis=axis, keepdims=True)),),
     lambda ts, y, x, axis=-1: y * (ts[0] - sum_op(ts[0] * y, axis=neg_axes(axis, ndim(x)),
                                                 keepdims=True)),
-    saves_in=False, saves_out=True)
+    saves_in=False, saves_out=True, lower="axis",
+    jit={"axis": -1, "each": "exp({t} - {m}) / {s}"}, domain=_AXIS_DOMAIN)
 
 _log_softmax = defop(
     "log_softmax", _log_softmax_primal,
     lambda g, y, x, axis=-1: (g - exp(y) * sum_op(g, axis=axis, keepdims=True),),
     lambda ts, y, x, axis=-1: ts[0] - sum_op(exp(y) * ts[0], axis=neg_axes(axis, ndim(x)),
                                            keepdims=True),
-    saves_in=False, saves_out=True)
+    saves_in=False, saves_out=True, lower="axis",
+    jit={"axis": -1, "pre": "log({s}) + {m}", "each": "{t} - {s}"}, domain=_AXIS_DOMAIN)
 
 
 def _flip(v, axis):
@@ -189,7 +215,9 @@ def _cumsum_jvp(ts, y, x, axis=None):
 
 
 _cumsum = defop("cumsum", lambda x, axis=None: np.cumsum(x, axis=axis), _cumsum_vjp, _cumsum_jvp,
-                saves_in=False)
+                saves_in=False, lower="scan",
+                domain=[Sample((3, 4)), Sample((3, 4), axis=0), Sample((2, 3, 4), axis=-2),
+                        Sample(()), Sample((0, 2), axis=1)])
 
 def _reduction(op):
     """The public form of a reduction: NumPy's axis=/keepdims= or PyTorch's dim=/keepdim=."""
@@ -200,21 +228,26 @@ def _reduction(op):
 
 
 sum, mean, prod, max, min, logsumexp = (  # noqa: A001
-    _reduction(op) for op in (sum_op, _mean, _prod, _max, _min, _logsumexp))
+    _op.public(_reduction(_op), methods=(_op.name,))
+    for _op in (sum_op, _mean, _prod, _max, _min, _logsumexp))
 
 
+@_softmax.public(methods=("softmax",))
 def softmax(x, axis=-1, *, dim=None):
     return _softmax(x, axis=axis_arg(None, dim) if dim is not None else axis)
 
 
+@_log_softmax.public(methods=("log_softmax",))
 def log_softmax(x, axis=-1, *, dim=None):
     return _log_softmax(x, axis=axis_arg(None, dim) if dim is not None else axis)
 
 
+@_cumsum.public(methods=("cumsum",))
 def cumsum(x, axis=None, *, dim=None):
     return _cumsum(x, axis=axis_arg(axis, dim))
 
 
+@_norm2.public(methods=("norm",))
 def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
     axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
     if ord in (None, 2, "fro"):
@@ -236,6 +269,7 @@ def _deviations(x, axis, ddof, correction, unbiased):
     return x - mean(x, axis=axis, keepdims=True), _count(x, axis) - ddof
 
 
+@composite(methods=("var",))
 def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
     """Variance; ddof=0 as NumPy/JAX (PyTorch's default is unbiased: pass ddof=1)."""
@@ -244,6 +278,7 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correct
     return sum(d * d, axis=axis, keepdims=keepdims) / n
 
 
+@composite(methods=("std",))
 def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
     """Standard deviation, as norm(x - mean) / sqrt(n - ddof): the norm's rule gives the

@@ -5,9 +5,10 @@ import builtins
 
 import numpy as np
 
-from ..core.registry import Traced, defop, primal_of
+from ..core.domain import Sample
+from ..core.registry import Traced, composite, defop, primal_of
 from .axes import (axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw,
-                   tr_axes, zeros_for)
+                   tr_axes)
 from .elementwise import AD_NS
 
 def expand(g, xshape, axis, keepdims):
@@ -39,15 +40,14 @@ def _reshape_vjp(g, y, x, shape):
     return (reshape(g, np.shape(primal_of(x))),)
 
 
-def _reshape_jvp(ts, y, x, shape):
-    t = ts[0]
-    return reshape(t, batch(t, x) + np.shape(primal_of(y)))
+_reshape = defop("reshape", lambda x, shape: np.reshape(x, shape), _reshape_vjp, linear=True,
+                 batched=lambda p, lead, y, x: dict(p, shape=lead + shape_of_raw(y)),
+                 saves_in=False, backward_name="ViewBackward", lower="ix", jit={"map": "reshape"},
+                 domain=[Sample((3, 4), shape=(12,)), Sample((3, 4), shape=(2, -1, 2)),
+                         Sample((), shape=(1, 1)), Sample((0, 3), shape=(3, 0))])
 
 
-_reshape = defop("reshape", lambda x, shape: np.reshape(x, shape), _reshape_vjp, _reshape_jvp,
-                 saves_in=False, backward_name="ViewBackward")
-
-
+@_reshape.public
 def reshape(x, *shape, **kw):
     """reshape(x, (2, 3)), reshape(x, 2, 3) or reshape(x, shape=(2, 3))."""
     if "shape" in kw:
@@ -69,22 +69,28 @@ def _bcast_jvp(ts, y, x, shape):
 
 broadcast_to = defop("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
                      lambda g, y, x, shape: (unbroadcast(g, shape_of_raw(x)),), _bcast_jvp,
-                     saves_in=False, backward_name="ExpandBackward")
+                     saves_in=False, backward_name="ExpandBackward", export=False, lower="ix",
+                     jit={"map": "broadcast"},
+                     domain=[Sample((3, 1), shape=(2, 3, 4)), Sample((), shape=(2,)),
+                             Sample((2, 1), shape=(2, 0))])
 
 
 
-def _transpose_jvp(ts, y, x, axes=None):
-    t = ts[0]
-    nb, nd = ndim(t) - ndim(x), ndim(x)
-    return transpose(t, axes=tuple(range(nb)) + tuple(nb + a for a in tr_axes(nd, axes)))
+def _transpose_batched(p, lead, y, x):
+    nb = len(lead)
+    return dict(p, axes=tuple(range(nb)) + tuple(nb + a for a in tr_axes(ndim(x), p.get("axes"))))
 
 
 _transpose = defop(
     "transpose", lambda x, axes=None: np.transpose(x, axes),
     lambda g, y, x, axes=None: (transpose(g, axes=tuple(np.argsort(tr_axes(ndim(x), axes)))),),
-    _transpose_jvp, saves_in=False, backward_name="PermuteBackward")
+    linear=True, batched=_transpose_batched, saves_in=False, backward_name="PermuteBackward",
+    lower="ix", jit={"map": "transpose"},
+    domain=[Sample((2, 3, 4)), Sample((2, 3, 4), axes=(1, 0, 2)), Sample((3,)), Sample(()),
+            Sample((0, 2))])
 
 
+@_transpose.public
 def transpose(x, *axes, **kw):
     """NumPy's transpose: reverse the axes, or permute them (transpose(x, (1, 0, 2)) or
     transpose(x, 1, 0, 2)). The Tensor method t.transpose(d0, d1) swaps two dims, as PyTorch."""
@@ -127,19 +133,33 @@ def _prefix(t, x, idx):
     return (slice(None),) * nb + idx
 
 
+def _lead_idx(lead, idx):
+    return (slice(None),) * len(lead) + tuple(idx)
+
+
+_IDX = [(1,), (-1,), (slice(1, 3),), (slice(None, None, -2),), (Ellipsis, 1), (None, 1),
+        (0, Ellipsis), (np.array([0, 2, 0, 0]),), (np.array([[0, 1], [2, 2]]),),
+        (np.array([0, 2, 2]), np.array([1, 3, 3])), (np.array([True, False, True]),),
+        (np.array([], dtype=int),)]
+
 getitem = defop(
     "getitem", lambda x, idx: np.asarray(x)[idx],
     lambda g, y, x, idx: (scatter_add(g, idx=idx, shape=shape_of_raw(x)),),
-    lambda ts, y, x, idx: getitem(ts[0], idx=_prefix(ts[0], x, idx)),
-    saves_in=False, backward_name="IndexBackward")
+    linear=True, batched=lambda p, lead, y, x: dict(p, idx=_lead_idx(lead, p["idx"])),
+    saves_in=False, backward_name="IndexBackward", export=False, lower="ix",
+    jit={"map": "getitem"}, domain=[Sample((3, 4), idx=i) for i in _IDX])
 
 # Adjoint of indexing: g scattered into zeros with np.add.at semantics (repeated indices add).
 scatter_add = defop(
     "scatter_add", _scatter_primal,
     lambda g, y, x, idx, shape: (getitem(g, idx=idx),),
-    lambda ts, y, x, idx, shape: scatter_add(ts[0], idx=_prefix(ts[0], x, idx),
-                                             shape=batch(ts[0], x) + tuple(shape)),
-    saves_in=False, backward_name="IndexPutBackward")
+    linear=True, batched=lambda p, lead, y, x: dict(p, idx=_lead_idx(lead, p["idx"]),
+                                                     shape=lead + tuple(p["shape"])),
+    saves_in=False, backward_name="IndexPutBackward", export=False, lower="ix",
+    jit={"map": "scatter", "advanced": "scat"},
+    domain=[Sample((4, 4), idx=(np.array([0, 2, 0, 1]),), shape=(3, 4)),
+            Sample((3,), idx=(slice(None), 1), shape=(3, 4)),
+            Sample((2, 2), idx=(slice(0, 2), slice(1, 3)), shape=(3, 4))])
 
 
 def _index_update_primal(x, v, idx):
@@ -175,7 +195,10 @@ def _index_update_jvp(ts, y, x, v, idx):
 
 # t[idx] = v as a value: x with the indexed entries replaced by v
 index_update = defop("index_update", _index_update_primal, _index_update_vjp, _index_update_jvp,
-                     saves_in=False, backward_name="CopySlices")
+                     saves_in=False, backward_name="CopySlices", export=False, lower="update",
+                     domain=[Sample((3, 4), (2,), idx=(slice(0, 2), 1)),
+                             Sample((3, 4), (), idx=(1,)),
+                             Sample((3, 4), (2, 1), idx=(np.array([0, 2]),))])
 
 
 def _concat_vjp(g, y, *xs, axis=0):
@@ -189,14 +212,12 @@ def _concat_vjp(g, y, *xs, axis=0):
     return tuple(out)
 
 
-def _concat_jvp(ts, y, *xs, axis=0):
-    ref = next(t for t in ts if t is not None)
-    ts = [zeros_for(x, ref) if t is None else t for t, x in zip(ts, xs)]
-    return _concatenate(*ts, axis=int(axis) % ndim(xs[0]) - ndim(xs[0]))
-
-
-_concatenate = defop("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
-                     _concat_vjp, _concat_jvp, saves_in=False, backward_name="CatBackward")
+_concatenate = defop(
+    "concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis), _concat_vjp, linear=True,
+    batched=lambda p, lead, y, *xs: dict(p, axis=int(p.get("axis", 0)) % ndim(xs[0]) - ndim(xs[0])),
+    saves_in=False, backward_name="CatBackward", aliases=("cat",), lower="cat",
+    domain=[Sample((3, 2), (3, 4), axis=1), Sample((1, 4), (3, 4), (2, 4)),
+            Sample((2, 0), (2, 3), axis=-1), Sample((2,))])
 
 
 def _stack_vjp(g, y, *xs, axis=0):
@@ -204,14 +225,12 @@ def _stack_vjp(g, y, *xs, axis=0):
     return tuple(getitem(g, idx=(slice(None),) * ax + (i,)) for i in range(len(xs)))
 
 
-def _stack_jvp(ts, y, *xs, axis=0):
-    ref = next(t for t in ts if t is not None)
-    ts = [zeros_for(x, ref) if t is None else t for t, x in zip(ts, xs)]
-    return _stack(*ts, axis=int(axis) % ndim(y) - ndim(y))
-
-
-_stack = defop("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), _stack_vjp, _stack_jvp,
-               saves_in=False)
+_stack = defop(
+    "stack", lambda *xs, axis=0: np.stack(xs, axis=axis), _stack_vjp, linear=True,
+    batched=lambda p, lead, y, *xs: dict(p, axis=int(p.get("axis", 0)) % ndim(y) - ndim(y)),
+    saves_in=False, lower="cat", jit={"new_axis": True},
+    domain=[Sample((3, 4), (3, 4), axis=1), Sample((3, 4), (3, 4), axis=-1),
+            Sample((), (), ()), Sample((0, 2), (0, 2))])
 
 
 def _where_vjp(g, y, a, b, cond):
@@ -223,8 +242,13 @@ def _where_jvp(ts, y, a, b, cond):
     return _where(0.0 if ta is None else ta, 0.0 if tb is None else tb, cond=cond)
 
 
+_COND = np.array([[True, False, True], [False, False, True]])
 _where = defop("where", lambda a, b, cond: np.where(cond, a, b), _where_vjp, _where_jvp,
-               broadcast=True, saves_in=False)
+               broadcast=True, saves_in=False, lower="pw",
+               jit={"pw": lambda a, p, idx: f"{a[0]} if {p['cond']} else {a[1]}",
+                    "arrays": ("cond",)},
+               domain=[Sample((2, 3), (2, 3), cond=_COND), Sample((3,), (), cond=_COND),
+                       Sample((), (2, 1), cond=_COND[0]), Sample((0, 3), (3,), cond=True)])
 
 
 def _clip_mask(x, lo, hi):
@@ -241,17 +265,32 @@ def _clip_mask(x, lo, hi):
     return m
 
 
+def _clip_src(a, p, idx):
+    e = a[0]
+    if p.get("lo") is not None:
+        e = f"max({e}, {p['lo']})"
+    if p.get("hi") is not None:
+        e = f"min({e}, {p['hi']})"
+    return e
+
+
 _clip = defop("clip", lambda x, lo, hi: np.clip(x, lo, hi),
               lambda g, y, x, lo, hi: (where(_clip_mask(x, lo, hi), g, 0.0),),
-              lambda ts, y, x, lo, hi: where(_clip_mask(x, lo, hi), ts[0], 0.0))
+              lambda ts, y, x, lo, hi: where(_clip_mask(x, lo, hi), ts[0], 0.0),
+              methods=("clip",), lower="pw", jit={"pw": _clip_src, "arrays": ("lo", "hi")},
+              domain=[Sample((3, 4), lo=-0.5, hi=0.5, away=(-0.5, 0.5)),
+                      Sample((3,), lo=None, hi=0.7, away=(0.7,)), Sample((), lo=-1.0, hi=None)])
 
 
 def _tril_primal(x, k=0):
     return np.tril(x, k)
 
 
-tril = defop("tril", _tril_primal, lambda g, y, x, k=0: (tril(g, k=k),),
-             lambda ts, y, x, k=0: tril(ts[0], k=k), saves_in=False)
+tril = defop("tril", _tril_primal, lambda g, y, x, k=0: (tril(g, k=k),), linear=True,
+             saves_in=False, export=False, lower="pw",
+             jit={"pw": lambda a, p, idx: f"{a[0]} if {idx[-1]} - {idx[-2]} <= "
+                                          f"{int(p.get('k', 0))} else 0.0"},
+             domain=[Sample((4, 4)), Sample((3, 4), k=-1), Sample((2, 3, 3), k=1)])
 
 # ---------------------------------------------------------------------------------------------
 # reductions
@@ -261,15 +300,26 @@ def _np_sum(x, axis=None, keepdims=False):
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
+def axes_batched(p, lead, y, x):
+    """A reduction's params for tangents with leading batch axes: its axes as negative ones."""
+    return dict(p, axis=neg_axes(p.get("axis"), ndim(x)))
+
+
+# the domain of the reductions: all axes, one, several (negative), keepdims, 0-d, size 0
+REDUCTION_DOMAIN = [Sample((2, 3, 4)), Sample((2, 3, 4), axis=0),
+                    Sample((2, 3, 4), axis=(-1, 0), keepdims=True), Sample((3,), axis=-1),
+                    Sample(()), Sample((0, 3), axis=1)]
+
 sum_op = defop(
     "sum", _np_sum,
     lambda g, y, x, axis=None, keepdims=False:
         (broadcast_to(expand(g, shape_of_raw(x), axis, keepdims), shape_of_raw(x)),),
-    lambda ts, y, x, axis=None, keepdims=False:
-        sum_op(ts[0], axis=neg_axes(axis, ndim(x)), keepdims=keepdims),
-    saves_in=False)
+    linear=True, batched=axes_batched, saves_in=False, lower="red",
+    jit={"init": 0, "acc": "{a} + {t}", "pairwise": "sum"},
+    domain=REDUCTION_DOMAIN + [Sample((0, 3)), Sample((0, 3), axis=0)])
 
 
+@_where.public
 def where(cond, a, b):
     c = cond_of(cond)
     if isinstance(c, Traced):  # ad.jit: the condition is traced (a param holding a tracer)
@@ -279,12 +329,14 @@ def where(cond, a, b):
     return _where(a, b, cond=np.asarray(c, dtype=bool))
 
 
+@_clip.public
 def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
     lo = primal_of(min if a_min is None else a_min)
     hi = primal_of(max if a_max is None else a_max)
     return _clip(x, lo=lo, hi=hi)
 
 
+@_concatenate.public
 def concatenate(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
@@ -292,9 +344,8 @@ def concatenate(tensors, axis=0, *, dim=None):
     return _concatenate(*tensors, axis=axis_arg(None, dim) if dim is not None else axis)
 
 
-cat = concatenate
 
-
+@_stack.public
 def stack(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
@@ -302,12 +353,14 @@ def stack(tensors, axis=0, *, dim=None):
     return _stack(*tensors, axis=axis_arg(None, dim) if dim is not None else axis)
 
 
+@composite
 def expand_dims(x, axis):
     s = list(shape(x))
     s.insert(int(axis) % (len(s) + 1), 1)
     return reshape(x, tuple(s))
 
 
+@composite
 def squeeze(x, axis=None):
     s = shape(x)
     if axis is None:
