@@ -89,7 +89,7 @@ PY_MAX_STEPS = 20_000_000
 
 def _python_namespace():
     ns = {}
-    exec(kernels.HEADER, ns)  # noqa: S102 - adjit's own import lines
+    exec(kernels.header(), ns)  # noqa: S102 - adjit's own import lines
     for k, v in list(ns.items()):
         if hasattr(v, "py_func"):   # a numba dispatcher: its Python function, not compiled
             ns[k] = v.py_func
