@@ -29,7 +29,7 @@ from ..ops.axes import tr_axes
 from ..ops.elementwise import Elementwise
 from .exprs import (affine, bmap, cast, cond_src, getitem_map, getitem_map_adv, num, peephole,
                     reshape_map, scatter_map, subst)
-from .loopgen import LoopProducer
+from .loopgen import LoopProducer, loop_view
 from .lowering import Unsupported, is_basic, lit, nb_type, op_class, prod_of
 from .producers import Producers
 from .trace import Var
@@ -256,8 +256,11 @@ class Gen(Producers, LoopProducer):
             for u in self.consumers[i]:
                 cu = self.cls[u]
                 vu = vs[u]
-                if cu in ("lib", "update", "axis", "scan", "loop"):
+                if cu in ("lib", "update", "axis", "scan") or (
+                        cu == "loop" and not loop_view(v, vu, vs)):
                     must = True
+                elif cu == "loop":   # read in place through a view (loopgen.loop_view)
+                    e += v.size
                 elif cu == "mm":
                     a, b = vu.inputs
                     k = vs[a].shape[-1] if vs[a].shape else 1

@@ -27,7 +27,7 @@ class LoopProducer:
         # the carry buffer, filled with c0
         self.emit(f"{c} = np.empty({nc}, np.float64)")
         self.loop_nest((nc,), lambda idx: self.emit(f"{c}[{idx[0]}] = {self.val(ins[0], idx)}"))
-        xs = [self.arr(j) for j in ins[1:1 + nx]]
+        xs = [self.loop_array(j, f"{L}v{k}") for k, j in enumerate(ins[1:1 + nx])]
         ks = ins[1 + nx:]
         sub = _subgen(self, body, base, root)
         prelude = []
@@ -91,6 +91,36 @@ class LoopProducer:
         self.emit(f"for {t} in {order}:")
         self.lines.extend(sub.lines or ["    " * (self.ind + 1) + "pass"])
         self.loop_nest((nc,), lambda idx: self.emit(f"{nm}[{idx[0]}] = {c}[{idx[0]}]"))
+
+
+    def loop_array(self, j, view):
+        """An array expression for a scanned input: its array, or a view of an argument."""
+        if self.state.get(j) != "inline":
+            return self.arr(j)
+        v = self.vars[j]
+        parts = []
+        for e in v.params["idx"]:
+            a = "" if e.start is None else str(e.start)
+            b = "" if e.stop is None else str(e.stop)
+            parts.append(f"{a}:{b}" + ("" if e.step in (None, 1) else f":{e.step}"))
+        self.emit(f"{view} = {self.name[v.inputs[0]]}[{', '.join(parts)}]")
+        return view
+
+
+def loop_view(v, loopvar, vars):
+    """True when the loop reads v, one of its scanned inputs, as a view of an argument
+    (x[1:], x[:-1]: no copy)."""
+    body = loopvar.params["body"]
+    ins = loopvar.inputs
+    if v.id == ins[0] or v.id in ins[1 + body.nx:] or v.kind != "op" or \
+            v.op.name != "getitem" or v.tparams:
+        return False
+    for e in v.params["idx"]:
+        if not isinstance(e, slice) or not all(
+                x is None or (isinstance(x, (int, np.integer)) and not isinstance(x, bool))
+                for x in (e.start, e.stop, e.step)):
+            return False
+    return vars[v.inputs[0]].kind == "arg" and len(vars[v.inputs[0]].shape) > 0
 
 
 def _affine(off, st, t):
