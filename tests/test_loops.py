@@ -311,3 +311,18 @@ def test_nested_plain_loops_are_nested_loops():
     np.testing.assert_allclose(jg(A), ad.grad(f)(A), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(jg(A), fd_grad(f, A), rtol=1e-6, atol=1e-8)
     assert n_loops(jf) == (2, 0) and n_loops(jg)[1] == 0
+
+
+def test_slow_compile_prints_a_progress_line(monkeypatch, capsys):
+    from adjit.jit import progress
+    monkeypatch.setattr(progress, "AFTER", 0.0)
+    monkeypatch.setenv("ADJIT_PROGRESS", "1")
+    with progress.notice("f (3 traced values)"):
+        import time
+        time.sleep(0.2)
+    err = capsys.readouterr().err
+    assert "adjit.jit: compiling f (3 traced values)" in err and "compiled f" in err
+    monkeypatch.setenv("ADJIT_PROGRESS", "0")
+    with progress.notice("g"):
+        time.sleep(0.2)
+    assert capsys.readouterr().err == ""

@@ -1,4 +1,8 @@
-"""A line on stderr when a compilation takes long, so a slow `ad.jit` call is never silent."""
+"""A line on stderr when a compilation takes long, so a slow `ad.jit` call is never silent.
+
+Shown when stderr is a terminal; the environment variable ADJIT_PROGRESS=1 shows it anyway
+(logs), ADJIT_PROGRESS=0 never (programs that keep stderr for themselves)."""
+import os
 import sys
 import threading
 import time
@@ -13,6 +17,10 @@ def notice(what):
     seconds, and the total time when it ends."""
     t0 = time.perf_counter()
     shown = []
+    flag = os.environ.get("ADJIT_PROGRESS", "")
+    if flag == "0" or (flag != "1" and not _tty()):
+        yield
+        return
 
     def show():
         shown.append(True)
@@ -28,3 +36,10 @@ def notice(what):
         if shown:
             print(f"adjit.jit: compiled {what} in {time.perf_counter() - t0:.1f} s",
                   file=sys.stderr, flush=True)
+
+
+def _tty():
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
