@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import kernels
 from ..core.registry import new_level
-from . import loopop, progress
+from . import loopad, loopop, progress
 from .codegen import Gen
 from .trace import GuardFailure, Trace
 
@@ -38,7 +38,7 @@ def compile_loop(body, args):
         return hit[1]
     tr = Trace(new_level())
     ts = [tr.arg(a, k) for k, a in enumerate(args)]
-    out = tr.record(loopop.loop, tuple(t._id for t in ts), {"body": body}, {},
+    out = tr.record(loopad.loop, tuple(t._id for t in ts), {"body": body}, {},
                     np.empty(body.out_size))
     try:
         prog = Gen(tr, [t._id for t in ts], [out._id]).generate(args)

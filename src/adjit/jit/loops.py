@@ -23,7 +23,8 @@ from .. import ops
 from ..core.registry import Traced, primal_of
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from . import loopkernel  # noqa: F401  (registers the loop op's compiled primal)
-from .loopop import NotLoopable, hoist_source, loop, pruned, trace_body
+from .loopad import loop
+from .loopop import NotLoopable, hoist_source, pruned, trace_body
 
 __all__ = ["fori_loop", "scan"]
 
