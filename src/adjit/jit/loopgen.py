@@ -24,22 +24,30 @@ class LoopProducer:
         L = f"L{i}_{base}"
         c, t = f"{L}c", f"{L}t"
         nc = body.nc
-        # the carry buffer, filled with c0
-        self.emit(f"{c} = np.empty({nc}, np.float64)")
-        self.loop_nest((nc,), lambda idx: self.emit(f"{c}[{idx[0]}] = {self.val(ins[0], idx)}"))
-        xs = [self.loop_array(j, f"{L}v{k}") for k, j in enumerate(ins[1:1 + nx])]
-        ks = ins[1 + nx:]
         sub = _subgen(self, body, base, root)
         prelude = []
         sub.alloc = lambda j: prelude.append(
             f"{sub.name[j]} = np.empty({sub.vars[j].shape!r}, np.{sub.vars[j].dtype.name})")
         sub.analyse()
-        # the body's arguments are expressions of this function
         bi = [vid + base for vid in body.ins]
+        # a one-element carry read elementwise lives in a local variable (a register), not in
+        # memory: no store-to-load dependency from one step to the next
+        scalar = nc == 1 and all(sub.cls.get(u) in ("pw", "ix", "red")
+                                 for u in sub.consumers.get(bi[1], ()))
+        if scalar:
+            c = f"{L}c0"
+            self.emit(f"{c} = {self.val(ins[0], ('0',))}")
+        else:   # the carry buffer, filled with c0
+            self.emit(f"{c} = np.empty({nc}, np.float64)")
+            self.loop_nest((nc,), lambda idx: self.emit(
+                f"{c}[{idx[0]}] = {self.val(ins[0], idx)}"))
+        xs = [self.loop_array(j, f"{L}v{k}") for k, j in enumerate(ins[1:1 + nx])]
+        ks = ins[1 + nx:]
+        # the body's arguments are expressions of this function
         start, step = body.start, body.step
         idx_expr = t if (start, step) == (0, 1) else f"({start} + {step} * {t})"
         sub.state[bi[0]], sub.name[bi[0]] = "scalar", idx_expr
-        sub.state[bi[1]], sub.name[bi[1]] = "array", c
+        sub.state[bi[1]], sub.name[bi[1]] = ("scalar" if scalar else "array"), c
         rows = []
         for k, (x, (off, st)) in enumerate(zip(xs, body.xrows)):
             vid = bi[2 + k]
@@ -79,7 +87,11 @@ class LoopProducer:
                 pos = f"{boff[b]} + ({row}) * {rsize}" + (f" + {flat}" if flat != "0" else "")
                 sub.emit(f"{nm}[{pos}] {op} {sub.val(o, idx)}")
             sub.loop_nest(shape, ybody)
-        sub.loop_nest((nc,), lambda idx: sub.emit(f"{c}[{idx[0]}] = {sub.val(outs[0], idx)}"))
+        if scalar:
+            sub.emit(f"{c} = {sub.val(outs[0], ('0',))}")
+        else:
+            sub.loop_nest((nc,), lambda idx: sub.emit(
+                f"{c}[{idx[0]}] = {sub.val(outs[0], idx)}"))
         self.nidx, self.ntemp = sub.nidx, sub.ntemp
         self._pw_used = self._pw_used or sub._pw_used
         for b, m in enumerate(body.bsizes):
@@ -90,7 +102,10 @@ class LoopProducer:
         order = f"range({body.n} - 1, -1, -1)" if body.reverse else f"range({body.n})"
         self.emit(f"for {t} in {order}:")
         self.lines.extend(sub.lines or ["    " * (self.ind + 1) + "pass"])
-        self.loop_nest((nc,), lambda idx: self.emit(f"{nm}[{idx[0]}] = {c}[{idx[0]}]"))
+        if scalar:
+            self.emit(f"{nm}[0] = {c}")
+        else:
+            self.loop_nest((nc,), lambda idx: self.emit(f"{nm}[{idx[0]}] = {c}[{idx[0]}]"))
 
 
     def loop_array(self, j, view):
