@@ -328,3 +328,27 @@ def test_empty_inputs():
     same(ad.value_and_grad(ad.sum)(np.zeros(0)), (0.0, np.zeros(0)))
     assert ad.jacfwd(ad.sin)(np.zeros(0)).shape == (0, 0)
     assert ad.jacrev(ad.sin)(np.zeros((0, 2))).shape == (0, 2, 0, 2)
+
+
+# --- NaN inputs (issue 16 item 24) and logdet at a singular matrix (item 20) ---------------------
+
+def test_nan_inputs():
+    same(backward_grad(ad.max, [1.0, nan, 3.0]), (nan, [nan, nan, nan]))
+    same(backward_grad(ad.min, [1.0, nan, 3.0]), (nan, [nan, nan, nan]))
+    same(fwd(ad.max, [1.0, nan, 3.0]), (nan, nan))
+    same(ad.grad(lambda v: ad.sum(ad.max(v, axis=1)))(np.array([[1.0, nan], [1.0, 2.0]])),
+         [[nan, nan], [0.0, 1.0]])
+    same(ad.grad(lambda a, b: ad.sum(ad.maximum(a, b)), (0, 1))(np.array([nan]), np.array([0.5])),
+         ([1.0], [1.0]))
+    same(ad.grad(lambda a, b: ad.sum(ad.minimum(a, b)), (0, 1))(np.array([nan]), np.array([0.5])),
+         ([1.0], [1.0]))
+    same(backward_grad(ad.relu, [nan]), ([nan], [1.0]))
+    same(backward_grad(ad.sign, [nan]), ([nan], [0.0]))
+    same(fwd(ad.relu, [nan]), ([nan], [1.0]))
+
+
+def test_logdet_at_a_singular_matrix():
+    A = np.array([[1.0, 2.0], [2.0, 4.0]])
+    same(ad.logdet(A), -inf)
+    with pytest.raises(np.linalg.LinAlgError, match="adjit.logdet"):
+        ad.grad(ad.logdet)(A)

@@ -316,3 +316,36 @@ def test_no_warning_noise_from_the_error_paths():
         warnings.simplefilter("error")
         raises(TypeError, "unsupported", ad.sin, "abc")
         raises(ValueError, "cannot be broadcast", ad.add, np.ones(3), np.ones(2))
+
+
+# --- issue 16: errors that came from NumPy without the op's name ------------------------------
+
+def test_in_place_shape_and_dtype():
+    a = ad.tensor([1.0, 2.0])
+    raises(ValueError, r"in-place operation on a tensor of shape \(2,\)", a.__iadd__,
+           ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    raises(TypeError, r"dtype int64: the result has dtype float64", ad.tensor([1, 2]).__iadd__,
+           1.5)
+
+
+def test_hook_of_the_wrong_shape():
+    x = _leaf()
+    y = x * 2
+    y.register_hook(lambda g: np.ones(3))
+    raises(RuntimeError, r"hook .* shape \(3,\) for a tensor of shape \(2,\)", ad.sum(y).backward)
+
+
+def test_ragged_empty_and_mismatched_inputs_name_the_op():
+    raises(ValueError, "adjit.sin: input 0 is a ragged nested list", ad.sin, [[1.0, 2.0], [3.0]])
+    raises(ValueError, r"adjit.max: cannot reduce an empty array of shape \(0,\)", ad.max,
+           np.ones(0))
+    raises(ValueError, r"adjit.concatenate: inputs of shapes \(2, 3\) and \(3, 4\)", ad.cat,
+           [np.ones((2, 3)), np.ones((3, 4))])
+    raises(ValueError, r"adjit.squeeze: cannot squeeze axis 0", ad.squeeze, np.ones((2, 3)), 0)
+    raises(TypeError, r"adjit.erf: unsupported input type\(s\) float128", ad.erf,
+           np.ones(3, dtype=np.longdouble))
+
+
+def test_logdet_derivative_at_a_singular_matrix():
+    raises(np.linalg.LinAlgError, "adjit.logdet: the derivative", ad.grad(ad.logdet),
+           np.array([[1.0, 2.0], [2.0, 4.0]]))

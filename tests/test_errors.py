@@ -98,8 +98,7 @@ def test_requires_grad_on_non_leaf():
     with pytest.raises(RuntimeError, match="leaf") as e:
         y.requires_grad = False
     assert "detach()" in str(e.value)
-    with pytest.raises(RuntimeError, match="leaf"):
-        y.requires_grad_(True)
+    assert y.requires_grad_(True) is y   # already requires grad: a no-op, as PyTorch (issue 16)
     # a detached copy is a new leaf
     z = y.detach().requires_grad_(True)
     assert z.is_leaf and z.requires_grad

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
@@ -27,7 +28,7 @@ def number(pattern, text):
 def test_all_examples_are_tested():
     assert sorted(f for f in os.listdir(EXAMPLES) if f.endswith(".py")) == sorted([
         "tour.py", "sin_derivative.py", "logdet_gradient.py", "rosenbrock_minimize.py",
-        "forward_vs_reverse.py"])
+        "forward_vs_reverse.py", "dask_logistic_regression.py"])
 
 
 def test_tour(tmp_path):
@@ -150,3 +151,13 @@ def test_every_example_says_how_to_run_it_and_its_extra_exists():
         src = open(os.path.join(root, "examples", name)).read()
         if re.search(r"^\s*(from|import) (scipy|matplotlib)", src, re.M):
             assert '".[examples]"' in head, name
+
+
+def test_dask_logistic_regression(tmp_path):
+    pytest.importorskip("distributed")
+    out = run("dask_logistic_regression.py", "--workers", "1", "--rows", "20000",
+              "--chunk-rows", "5000", cwd=tmp_path)
+    assert "20,000 rows x 20 features in 4 chunks on 1 worker(s)" in out, out
+    assert number(r"time per iteration: (\S+) s", out) > 0
+    assert "CONVERGENCE" in out, out
+    assert number(r"max \|w - w_true\| = (\S+)", out) < 0.2

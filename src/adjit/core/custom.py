@@ -24,10 +24,16 @@ def custom_op(name, primal, vjp, jvp=None):
         return cp(*[np.asarray(x, dtype=np.float64) for x in xs])
 
     def vj(g, out, *xs):
-        if any(isinstance(v, Traced) for v in (g, out) + xs):
-            raise NotImplementedError(
-                f"adjit: custom op '{name}' has a compiled VJP, which cannot itself be "
-                "differentiated (create_graph=True, ad.hessian). Compose it from ad.* ops instead.")
+        if any(isinstance(v, Traced) for v in (out,) + xs):
+            raise not_twice(name)
+        if isinstance(g, Traced):
+            # a wrapped cotangent alone (jacrev's batched rows ride as a dual number's
+            # tangent): the VJP is linear in g, so it is applied to g through ops that push
+            # the tangent one row at a time
+            return tuple(cotangent_op(i)(g, out, *xs) for i in range(len(xs)))
+        return vjp_plain(g, out, *xs)
+
+    def vjp_plain(g, out, *xs):
         res = cv(np.asarray(g, dtype=np.float64), np.asarray(out, dtype=np.float64),
                  *[np.asarray(x, dtype=np.float64) for x in xs])
         if not isinstance(res, tuple):
@@ -59,7 +65,40 @@ def custom_op(name, primal, vjp, jvp=None):
         return np.stack([one(tuple(None if t is None else t[j] for t in tangents))
                          for j in range(k)])
 
+    cots = {}
+
+    def cotangent_op(i):
+        if i not in cots:
+            cots[i] = linear_cotangent(name, vjp_plain, i)
+        return cots[i]
+
     return register(Op(name, prim, vj, jv if jvp is not None else None))
+
+
+def not_twice(name):
+    return NotImplementedError(
+        f"adjit: custom op '{name}' has a compiled VJP, which cannot itself be differentiated "
+        "(create_graph=True, ad.hessian). Compose it from ad.* ops instead.")
+
+
+def linear_cotangent(name, vjp_plain, i):
+    """The i-th cotangent of a custom op as an (internal, unregistered) op of (g, out, *xs),
+    linear in g: its JVP in g applies the compiled VJP to each tangent row; no other
+    derivative exists."""
+    def jvp(ts, y, g, out, *xs):
+        if any(t is not None for t in ts[1:]) or isinstance(ts[0], Traced):
+            raise not_twice(name)
+        t = np.asarray(ts[0])
+        nb = t.ndim - np.ndim(g)
+        if nb == 0:
+            return vjp_plain(t, out, *xs)[i]
+        rows = [vjp_plain(r, out, *xs)[i] for r in t.reshape((-1,) + np.shape(g))]
+        return np.stack(rows).reshape(t.shape[:nb] + np.shape(rows[0]))
+
+    def vjp(ct, y, g, out, *xs):
+        raise not_twice(name)
+
+    return Op(f"{name}_vjp{i}", lambda g, out, *xs: vjp_plain(g, out, *xs)[i], vjp, jvp)
 
 
 def lazy_njit(numba, fn, name):

@@ -1,5 +1,6 @@
 """Grad mode (per thread): whether eager tensor ops are recorded for reverse mode."""
 import functools
+import inspect
 import threading
 
 _state = threading.local()
@@ -28,6 +29,8 @@ class _Mode:
 
     def __call__(self, fn):
         mode = self._mode
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(fn, mode)
 
         @functools.wraps(fn)
         def wrapper(*a, **k):
@@ -38,6 +41,38 @@ class _Mode:
             finally:
                 _set(prev)
         return wrapper
+
+
+def _wrap_generator(fn, mode):
+    """A generator function runs its body at every next()/send()/throw(), not when it is
+    called: switch the mode around each step (and restore the caller's in between), as
+    PyTorch's decorators do."""
+    def step(gen, how, *arg):
+        prev = is_grad_enabled()
+        _set(mode)
+        try:
+            return getattr(gen, how)(*arg)
+        finally:
+            _set(prev)
+
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        gen = fn(*a, **k)
+        try:
+            response = step(gen, "send", None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    step(gen, "close")
+                    raise
+                except BaseException as e:  # noqa: BLE001 - thrown into us: pass it on
+                    response = step(gen, "throw", e)
+                else:
+                    response = step(gen, "send", request)
+        except StopIteration as e:
+            return e.value
+    return wrapper
 
 
 class no_grad(_Mode):

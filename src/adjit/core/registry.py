@@ -87,7 +87,8 @@ class Op:
 
     - broadcast: inputs broadcast against each other (reverse mode sums cotangents back).
     - nondiff: output carries no derivative (comparisons, argmax ...).
-    - saves_in / saves_out: which values the VJP reads, for the in-place version check.
+    - saves_in / saves_out: which values the VJP reads, for the in-place version check and for
+      freeing them after a backward; `reads(needs)` refines it per call.
     - linear: the op is linear in its inputs, so its JVP is the op itself applied to the
       tangents (autograd's "same", JAX's deflinear); `batched(params, lead, out, *inputs)`
       gives the params for tangents with leading batch axes `lead`.
@@ -103,7 +104,7 @@ class Op:
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
                  saves_in=True, saves_out=False, backward_name=None, vjp_needs=False,
                  linear=False, batched=None, lower=None, jit=None, api=None, export=True,
-                 aliases=(), methods=(), operator=None, domain=None):
+                 aliases=(), methods=(), operator=None, domain=None, reads=None):
         self.name = name
         self.primal = primal
         self.vjp = vjp
@@ -126,6 +127,7 @@ class Op:
         self.backward_name = backward_name or _camel(name) + "Backward"
         # vjp_needs: the VJP takes `_needs` (which inputs want a cotangent) and skips the rest
         self.vjp_needs = vjp_needs
+        self.read_rule = reads
 
     def __call__(self, *args, **params):
         for a in args:
@@ -138,6 +140,14 @@ class Op:
             if err is None:
                 raise
             raise err from None
+
+    def reads(self, needs):
+        """(indices of the inputs whose values the VJP reads, whether it reads the output)
+        when it computes the cotangents flagged in `needs`. Only these values are checked
+        against in-place changes and kept after a backward; shapes are always available."""
+        if self.read_rule is not None:
+            return self.read_rule(needs)
+        return (range(len(needs)) if self.saves_in else ()), self.saves_out
 
     # The layers call these; subclasses (elementwise formulas) specialise them.
     def backward(self, g, out, inputs, params, needs):
@@ -176,6 +186,14 @@ class Op:
 
     def __repr__(self):
         return f"<adjit op {self.name}>"
+
+
+def _array(a):
+    """a as an array, or None for a ragged nested list."""
+    try:
+        return np.asarray(a)
+    except ValueError:
+        return None
 
 
 def _shape(v):
@@ -231,8 +249,12 @@ def _input_error(op, args, params, e):
     """A clear error for bad inputs to an op's primal (numpy's or numba's text names neither
     the adjit op nor, for ufuncs, the shapes), or None to re-raise the original."""
     msg = str(e)
-    if isinstance(e, np.linalg.LinAlgError):
+    if isinstance(e, (np.linalg.LinAlgError, np.exceptions.AxisError)):
         return None
+    for i, a in enumerate(args):
+        if not isinstance(a, Traced) and _array(a) is None:
+            return ValueError(f"adjit.{op.name}: input {i} is a ragged nested list (rows of "
+                              "different lengths), not an array; pass a rectangular array")
     bad = [a for a in args if not isinstance(a, Traced)
            and np.asarray(a).dtype.kind not in "biufc"]
     if bad:  # strings, None, object arrays: NumPy's text ("no callable sin method") is obscure
@@ -245,12 +267,24 @@ def _input_error(op, args, params, e):
     if isinstance(e, ValueError) and "core dimension" in msg:
         return ValueError(f"adjit.{op.name}: operands with shapes {_shapes(args, params)} do "
                           f"not have matching matrix dimensions ({msg.strip()})")
+    if isinstance(e, ValueError) and "zero-size array" in msg:
+        return ValueError(f"adjit.{op.name}: cannot reduce an empty array of shape "
+                          f"{_shapes(args, params)}{_axis_text(params)}: {op.name} of no values "
+                          "is undefined (NumPy and PyTorch raise too)")
     if isinstance(e, TypeError) and ("not supported for the input types" in msg
                                      or "did not contain a loop" in msg):
         kinds = ", ".join(str(getattr(a, "dtype", type(a).__name__)) for a in args)
         return TypeError(f"adjit.{op.name}: unsupported input type(s) {kinds}; adjit ops take "
-                         "numbers and numeric arrays (float for differentiation)")
+                         "numbers and numeric arrays of dtype bool, int, float32 or float64 "
+                         "(float for differentiation)")
+    if isinstance(e, ValueError):  # any other: at least say which op and which shapes
+        return ValueError(f"adjit.{op.name}: inputs of shapes {_shapes(args, params)}: "
+                          f"{msg.strip()}")
     return None
+
+
+def _axis_text(params):
+    return f" along axis {params['axis']}" if params.get("axis") is not None else ""
 
 
 def _camel(name):

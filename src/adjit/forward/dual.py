@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import ops
 from ..core.registry import USER_DUAL_LEVEL, Traced, primal_of
-from ..ops.methods import attach
+from ..ops.methods import attach, norm_index
 
 
 def _shape(v):
@@ -92,6 +92,17 @@ class Dual(Traced):
 
     def __repr__(self):
         return f"Dual(primal={self._p!r}, tangent={self.tangent!r})"
+
+    def __setitem__(self, idx, value):
+        """d[idx] = v: d becomes index_update(d, v, idx), primal and tangent (as item
+        assignment on a Tensor in reverse mode)."""
+        res = ops.index_update(self, value, idx=norm_index(idx))
+        if not (isinstance(res, Dual) and res._level == self._level):
+            raise TypeError(
+                f"adjit: cannot assign a {type(value).__name__} of an inner transform into a "
+                "dual number of an outer one (d[idx] = v inside nested transforms); build the "
+                "new array with ad.where or ad.concatenate instead")
+        self._p, self._t = res._p, res._t
 
     # -- the forward-mode layer --------------------------------------------------------------
     @staticmethod

@@ -32,39 +32,20 @@ import importlib.util
 import os
 import sys
 import threading
+import types
 import warnings
 
 import numpy as np
 
 from .. import kernels
 from ..core.registry import Traced, new_level
+from ..transforms.pytree import tree_flatten, tree_unflatten
 from . import progress, rewrite
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
 
 MAX_SPECIALIZATIONS = 8
-
-
-# ---------------------------------------------------------------------------------------------
-# pytrees with a hashable structure
-
-def _flatten(x, leaves):
-    if type(x) in (tuple, list):
-        return (type(x), tuple(_flatten(v, leaves) for v in x))
-    if type(x) is dict:
-        keys = tuple(sorted(x))
-        return (dict, keys, tuple(_flatten(x[k], leaves) for k in keys))
-    leaves.append(x)
-    return None
-
-
-def _unflatten(spec, it):
-    if spec is None:
-        return next(it)
-    if spec[0] is dict:
-        return {k: _unflatten(s, it) for k, s in zip(spec[1], spec[2])}
-    return spec[0](_unflatten(s, it) for s in spec[1])
 
 
 _DYN, _INT, _STATIC = 0, 1, 2
@@ -110,8 +91,7 @@ class JitState:
 
     # -- slow path: signature lookup, retrace, fallback ------------------------------------
     def call(self, args, kw):
-        leaves = []
-        spec = _flatten((args, kw), leaves)
+        leaves, spec = tree_flatten((args, kw))
         parts, kparams = [], []
         for lf in leaves:
             if isinstance(lf, Traced):
@@ -178,7 +158,7 @@ class JitState:
             specs.remove(s)
             specs.insert(0, s)
         # the fast path calls the entry with the positional arguments as they are
-        flat_args = key[0][1][0] == (tuple, (None,) * len(args))
+        flat_args = key[0][2][0] == (tuple, None, (None,) * len(args))
         if not kw and flat_args and all(kind != _STATIC for kind, _ in key[1]):
             self.fast = s.entry
         else:
@@ -206,11 +186,10 @@ class JitState:
                 if kind == _INT:
                     kvars.append(None)
                 targs.append(lf)
-        a, k = _unflatten(spec, iter(targs))
+        a, k = tree_unflatten(spec, targs)
         self.n_traces += 1
         out = rewrite.call(self.f, a, k)   # plain `for i in range` loops as loop ops
-        oleaves = []
-        ospec = _flatten(out, oleaves)
+        oleaves, ospec = tree_flatten(out)
         out_ids = []
         for o in oleaves:
             if type(o) is Tracer and o._trace is trace:
@@ -289,7 +268,7 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
     if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
             and not prog.out_arrays:
         if (len(rets) == 1 and ospec is None) or \
-                (len(rets) > 1 and ospec == (tuple, (None,) * len(rets))):
+                (len(rets) > 1 and ospec == (tuple, None, (None,) * len(rets))):
             return kernel
     ns = {"_kernel": kernel, "_empty": np.empty}
     params = [f"a{k}" for k in range(nparams)]
@@ -325,35 +304,46 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
 
 
 def _build(spec, it, ns):
+    """Source of an expression rebuilding the pytree `spec` (see pytree.py) from `it`."""
     if spec is None:
         return next(it)
-    if spec[0] is dict:
+    kind, keys, children = spec
+    inner = [_build(s, it, ns) for s in children]
+    if kind is dict:
         ns_key = f"_keys{len(ns)}"
-        ns[ns_key] = spec[1]
-        items = ", ".join(f"{ns_key}[{i}]: {_build(s, it, ns)}" for i, s in enumerate(spec[2]))
-        return "{" + items + "}"
-    inner = [_build(s, it, ns) for s in spec[1]]
-    if spec[0] is tuple:
+        ns[ns_key] = keys
+        return "{" + ", ".join(f"{ns_key}[{i}]: {e}" for i, e in enumerate(inner)) + "}"
+    if kind is tuple:
         return "(" + "".join(e + ", " for e in inner) + ")"
-    if spec[0] is list:
+    if kind is list:
         return "[" + ", ".join(inner) + "]"
     ns_key = f"_type{len(ns)}"
-    ns[ns_key] = spec[0]
+    ns[ns_key] = kind
+    if hasattr(kind, "_fields"):   # a namedtuple takes its fields as arguments
+        return f"{ns_key}({', '.join(inner)})"
     return f"{ns_key}([{', '.join(inner)}])"
 
 
 # ---------------------------------------------------------------------------------------------
 
-def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
-    """Compile f (which may be a transform such as `ad.grad(g)`) into one numba kernel per
-    signature; same results as calling f. See the module docstring for the details."""
-    if f is None:
-        return lambda g: jit(g, max_specializations=max_specializations)
-    if not callable(f):
-        raise TypeError(f"adjit.jit: expected a function, got {type(f).__name__}")
-    state = JitState(f, int(max_specializations))
+class Jitted:
+    """What `ad.jit(f)` returns: f, called through its compiled kernels.
 
-    def jitted(*args, **kw):
+    It pickles as f and the options, never as compiled state (plain pickle where f is
+    importable, cloudpickle otherwise), so it can be sent to another process (multiprocessing,
+    Dask workers), which traces f again and loads the kernel from the disk cache or compiles
+    it. Defined at module level with `@ad.jit`, it pickles by name, like a function."""
+
+    def __init__(self, f, max_specializations):
+        self._jit = JitState(f, max_specializations)
+        self.__wrapped__ = f
+        self.__name__ = self.__qualname__ = f"jit({getattr(f, '__name__', 'f')})"
+        self.__doc__ = getattr(f, "__doc__", None)
+        # where pickle looks for it by name (a decorated module-level function)
+        self.__module__ = getattr(f, "__module__", None)
+
+    def __call__(self, *args, **kw):
+        state = self._jit
         fast = state.fast
         if fast is not None and not kw:
             try:
@@ -362,9 +352,31 @@ def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
                 pass
         return state.call(args, kw)
 
-    jitted.__name__ = f"jit({getattr(f, '__name__', 'f')})"
-    jitted.__qualname__ = jitted.__name__
-    jitted.__doc__ = getattr(f, "__doc__", None)
-    jitted.__wrapped__ = f
-    jitted._jit = state
-    return jitted
+    def __get__(self, obj, objtype=None):
+        # a method when it decorates one, as the function it replaces would be
+        return self if obj is None else types.MethodType(self, obj)
+
+    def __reduce__(self):
+        f = self._jit.f
+        name = getattr(f, "__qualname__", None)
+        if self.__module__ not in (None, "__main__") and name and \
+                _lookup(self.__module__, name) is self:
+            return name
+        return (Jitted, (f, self._jit.max_spec))
+
+
+def _lookup(module, qualname):
+    obj = sys.modules.get(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
+    """Compile f (which may be a transform such as `ad.grad(g)`) into one numba kernel per
+    signature; same results as calling f. See the module docstring for the details."""
+    if f is None:
+        return lambda g: jit(g, max_specializations=max_specializations)
+    if not callable(f):
+        raise TypeError(f"adjit.jit: expected a function, got {type(f).__name__}")
+    return Jitted(f, int(max_specializations))

@@ -4,7 +4,7 @@ the code generator (`codegen.Gen`)."""
 import numpy as np
 
 from .exprs import (bmap, getitem_map, getitem_map_adv, iadd, same_order, unravel)
-from .lowering import Unsupported, lit, prod_of
+from .lowering import Unsupported, is_basic, lit, prod_of
 
 
 class Producers:
@@ -391,8 +391,12 @@ class Producers:
         region = np.empty(v.shape)[v.params["idx"]].shape
         vs = self.vars[val_].shape
 
+        ix = v.params["idx"]
+
         def body(idx):
-            tgt = getitem_map(v.params["idx"], v.shape, idx)
+            # an index with arrays (t[[0, 2], 1] = v) maps through NumPy's advanced indexing
+            tgt = (getitem_map(ix, v.shape, idx) if is_basic(ix)
+                   else getitem_map_adv(ix, v.shape, idx, self.index_const))
             self.emit(f"{nm}[{', '.join(tgt)}] = {self.val(val_, bmap(idx, vs, region))}")
         self.loop_nest(region, body)
 

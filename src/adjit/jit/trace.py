@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import ops
 from ..core.registry import Traced
-from ..ops.methods import attach
+from ..ops.methods import attach, norm_index
 
 
 class GuardFailure(Exception):
@@ -227,6 +227,15 @@ class Tracer(Traced):
 
     def numpy(self):
         raise Fallback(".numpy() of a traced value")
+
+    # -- item assignment ---------------------------------------------------------------------
+    def __setitem__(self, idx, value):
+        """t[idx] = v: this tracer now stands for index_update(t, v, idx), recorded like any
+        op (the compiled kernel writes into a copy; the caller's array is never changed)."""
+        res = ops.index_update(self, value, idx=norm_index(idx))
+        if type(res) is not Tracer or res._trace is not self._trace:
+            raise Fallback(f"a {type(value).__name__} was assigned into a traced array")
+        self._id, self._val = res._id, res._val
 
 
 attach(Tracer)

@@ -153,7 +153,7 @@ class Kernel:
     def __call__(self, *args):
         # fast path (the fused VJP/JVP terms): contiguous float arrays of one dtype, same shape
         a0 = args[0]
-        if type(a0) is np.ndarray and a0.dtype.kind == "f" and a0.dtype.itemsize >= 4:
+        if type(a0) is np.ndarray and a0.dtype.kind == "f" and 4 <= a0.dtype.itemsize <= 8:
             dt, shp = a0.dtype, a0.shape
             for a in args:
                 if type(a) is not np.ndarray or a.dtype != dt or a.shape != shp \
@@ -168,7 +168,8 @@ class Kernel:
                 return out if out.ndim else out[()]
         arrs = [np.asarray(a) for a in args]
         for a in arrs:
-            if a.dtype.kind not in "biuf":
+            # the loops are compiled for float32 and float64 (longdouble has no numba type)
+            if a.dtype.kind not in "biuf" or a.dtype.itemsize > 8:
                 raise TypeError(f"ufunc '{self.name}' not supported for the input types "
                                 f"{tuple(str(b.dtype) for b in arrs)}")
         dt = np.result_type(*arrs)

@@ -86,6 +86,11 @@ class Elementwise(Op):
                          saves_in=any(_mentions(uses, a) for a in args),
                          saves_out=_mentions(uses, "y"), **flags)
         self.args, self.f, self.partials = tuple(args), f, tuple(partials)
+        # per input: the inputs and whether the output its partial mentions (mul's d/da is b:
+        # a's own value may change in place after a * b without harming a's cotangent)
+        self._reads = [(tuple(j for j, a in enumerate(args) if _mentions(p, a)),
+                        _mentions(p, "y")) for p in partials]
+        self._reads_by_needs = {}
         kernels.declare(f"{name}__f", args, f)
         for i, p in enumerate(partials):
             if p not in ("0", "1", "-1"):
@@ -97,6 +102,17 @@ class Elementwise(Op):
         self.primal = numpy if numpy is not None else self._compiled_primal
         if len(args) == 1:
             NP_NS[name] = self.primal
+
+    def reads(self, needs):
+        got = self._reads_by_needs.get(needs)
+        if got is None:
+            ins, out = set(), False
+            for i, n in enumerate(needs):
+                if n:
+                    ins.update(self._reads[i][0])
+                    out = out or self._reads[i][1]
+            got = self._reads_by_needs[needs] = (tuple(sorted(ins)), out)
+        return got
 
     def _compiled_primal(self, *xs):
         return kernels.ufunc(f"{self.name}__f")(*xs)

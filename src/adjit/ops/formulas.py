@@ -42,7 +42,9 @@ _UNARY = [
     ("sign", "sign(x)", "0", np.sign, dict(domain=(-2, 2, (0,)))),
     ("sigmoid", "sigmoid(x)", "y * (1.0 - y)", lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)),
      dict(domain=(-4, 4))),
-    ("relu", "relu(x)", "step(x)", lambda x: np.maximum(x, 0.0), dict(domain=(-2, 2, (0,)))),
+    # 1 at NaN, as PyTorch's threshold_backward
+    ("relu", "relu(x)", "where(x <= 0.0, 0.0, 1.0)", lambda x: np.maximum(x, 0.0),
+     dict(domain=(-2, 2, (0,)))),
     ("softplus", "softplus(x)", "sigmoid(x)", lambda x: np.logaddexp(0.0, x),
      dict(domain=(-4, 4))),
     ("erf", "erf(x)", "erf_d(x)", None),
@@ -65,11 +67,12 @@ _BINARY = [
     # smul: b == 0 gives d/da = 0 also at a == 0 (where 0 * 0**-1 would be NaN), as PyTorch
     ("pow", "a ** b", "smul(b, a ** (b - 1.0))", "y * logpos(a)", np.power,
      dict(operator="pow", methods=("pow",), domain=((0.5, 2), (-2, 2)))),
-    # ties split the gradient evenly, as PyTorch does
-    ("maximum", "max(a, b)", "where(a > b, 1.0, where(a == b, 0.5, 0.0))",
-     "where(b > a, 1.0, where(a == b, 0.5, 0.0))", np.maximum),
-    ("minimum", "min(a, b)", "where(a < b, 1.0, where(a == b, 0.5, 0.0))",
-     "where(b < a, 1.0, where(a == b, 0.5, 0.0))", np.minimum),
+    # ties split the gradient evenly, and a NaN operand gets all of it (the other one too),
+    # as PyTorch's masks do
+    ("maximum", "max(a, b)", "where(a < b, 0.0, where(a == b, 0.5, 1.0))",
+     "where(a > b, 0.0, where(a == b, 0.5, 1.0))", np.maximum),
+    ("minimum", "min(a, b)", "where(a > b, 0.0, where(a == b, 0.5, 1.0))",
+     "where(a < b, 0.0, where(a == b, 0.5, 1.0))", np.minimum),
 ]
 
 for _n, _f, _d, _np, *_kw in _UNARY:

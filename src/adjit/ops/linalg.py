@@ -85,6 +85,9 @@ def _matmul_jvp(ts, y, a, b):
 
 matmul = defop("matmul", np.matmul, _matmul_vjp, _matmul_jvp, backward_name="MmBackward",
                vjp_needs=True, methods=("matmul",), operator="matmul", lower="mm",
+               # each factor's cotangent reads only the other factor
+               reads=lambda needs: (((1,) if needs[0] else ()) + ((0,) if needs[1] else ()),
+                                    False),
                domain=[Sample(a, b) for a, b in [
                    ((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)),
                    ((2, 2, 3), (3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((3,), (2, 3, 4)),
@@ -207,10 +210,31 @@ def _logabsdet_primal(x):
     return np.linalg.slogdet(x)[1]
 
 
-logabsdet = defop("logabsdet", _logabsdet_primal,
-                  lambda g, y, x: (_col(g) * mT(inv(x)),),
-                  lambda ts, y, x: _diag_sum(solve(x, ts[0])), backward_name="LogdetBackward",
-                  export=False, lower="lib",
+def _singular_logdet():
+    # PyTorch documents logdet as not differentiable at a singular matrix (its LU-based
+    # backward returns non-finite numbers there); adjit says so instead
+    return np.linalg.LinAlgError(
+        "adjit.logdet: the derivative of log|det x| is inv(x)^T, which does not exist at this "
+        "singular matrix. Differentiate at a regular matrix (e.g. x + eps * I with a small "
+        "eps), or use ad.det, whose derivative exists everywhere.")
+
+
+def _logabsdet_vjp(g, y, x):
+    try:
+        return (_col(g) * mT(inv(x)),)
+    except np.linalg.LinAlgError:
+        raise _singular_logdet() from None
+
+
+def _logabsdet_jvp(ts, y, x):
+    try:
+        return _diag_sum(solve(x, ts[0]))
+    except np.linalg.LinAlgError:
+        raise _singular_logdet() from None
+
+
+logabsdet = defop("logabsdet", _logabsdet_primal, _logabsdet_vjp, _logabsdet_jvp,
+                  backward_name="LogdetBackward", export=False, lower="lib",
                   jit={"call": "np.linalg.slogdet({0})[1]", "core": 0}, domain=_SQUARE)
 
 inv = defop("inv", np.linalg.inv,

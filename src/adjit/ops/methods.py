@@ -46,6 +46,21 @@ def _transpose(self, *dims, dim0=None, dim1=None):
     return ops.transpose(self, axes=tuple(axes))
 
 
+def _squeeze(self, axis=None, dim=None):
+    # PyTorch: t.squeeze(d) leaves a dim of size != 1 alone (NumPy's squeeze raises)
+    axis = axis if dim is None else dim
+    if axis is not None:
+        nd = self.ndim
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        for a in axes:
+            if not -nd <= int(a) < max(nd, 1):
+                raise np.exceptions.AxisError(int(a), nd, "squeeze")
+        axis = tuple(a for a in axes if nd and self.shape[int(a) % nd] == 1)
+        if not axis:
+            return ops.reshape(self, shape=self.shape)
+    return ops.squeeze(self, axis)
+
+
 def _permute(self, *dims):
     return ops.transpose(self, *dims)
 
@@ -75,7 +90,7 @@ def _method(f):
 # the methods the rows and composites declare (sum, sin, asin, det, inverse, var ...)
 _METHODS = {name: _method(f) for name, f in method_table().items()}
 _METHODS.update({
-    "__neg__": lambda self: ops.mul(self, -1.0),
+    "__neg__": lambda self: ops.mul(self, -1),  # an int -1 keeps integer tensors integer
     "__pos__": lambda self: self,
     "__abs__": lambda self: ops.abs(self),
     "__getitem__": _getitem,
@@ -87,7 +102,7 @@ _METHODS.update({
     "view": _reshape,
     "flatten": lambda self: ops.reshape(self, shape=(-1,)),
     "clamp": lambda self, min=None, max=None: ops.clip(self, min, max),
-    "squeeze": lambda self, axis=None, dim=None: ops.squeeze(self, axis if dim is None else dim),
+    "squeeze": _squeeze,
     "unsqueeze": lambda self, dim: ops.expand_dims(self, dim),
 })
 

@@ -77,7 +77,8 @@ def _prod_others_ad(x, axis):
 def _prod_d(x, y, axis, keepdims):
     xr = primal_of(x)
     xc = cond_of(x)
-    nz = bool(_min(xc != 0)) if isinstance(xc, Traced) else np.all(xr != 0)  # ad.jit: a guard
+    # ad.jit: a guard (counting zeros, which also works for an empty x)
+    nz = not bool(sum_op(xc == 0)) if isinstance(xc, Traced) else np.all(xr != 0)
     if nz:
         return expand(y, shape_of_raw(x), axis, keepdims) / x
     if isinstance(x, Traced):
@@ -104,13 +105,19 @@ def _extreme(npf):
         m = xr == np.reshape(yr, keep_shape(np.shape(xr), axis))
         return m, np.sum(m, axis=axis, keepdims=True)
 
+    # Ties share the derivative evenly. A slice whose extreme is NaN matches no element
+    # (cnt == 0): its derivative is NaN throughout, as PyTorch's and JAX's for a NaN result.
     def vjp(g, y, x, axis=None, keepdims=False):
         m, cnt = mask(x, y, axis, keepdims)
-        return (where(m, expand(g, shape_of_raw(x), axis, keepdims) / cnt, 0.0),)
+        nan_slice = cnt == 0
+        return (where(m, expand(g, shape_of_raw(x), axis, keepdims) / where(nan_slice, 1, cnt),
+                      where(nan_slice, np.nan, 0.0)),)
 
     def jvp(ts, y, x, axis=None, keepdims=False):
         m, cnt = mask(x, y, axis, keepdims)
-        return sum_op(where(m, ts[0], 0.0) / cnt, axis=neg_axes(axis, ndim(x)), keepdims=keepdims)
+        nan_slice = cnt == 0
+        return sum_op(where(m, ts[0], where(nan_slice, np.nan, 0.0)) / where(nan_slice, 1, cnt),
+                      axis=neg_axes(axis, ndim(x)), keepdims=keepdims)
 
     return (lambda x, axis=None, keepdims=False: npf(x, axis=axis, keepdims=keepdims)), vjp, jvp
 
@@ -168,12 +175,17 @@ _logsumexp = _weighted_reduction(
 
 def _softmax_primal(x, axis=-1):
     x = np.asarray(x)
+    if x.size == 0:   # an empty axis (or an empty batch): the empty result, as NumPy's ufuncs
+        return np.exp(x)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_primal(x, axis=-1):
-    return np.asarray(x) - _lse_primal(x, axis=axis, keepdims=True)
+    x = np.asarray(x)
+    if x.size == 0:
+        return x - np.zeros((), dtype=np.result_type(x, np.float32))
+    return x - _lse_primal(x, axis=axis, keepdims=True)
 
 
 _AXIS_DOMAIN = [Sample((2, 3, 4)), Sample((2, 3, 4), axis=0), Sample((2, 3), axis=-2),
@@ -266,7 +278,9 @@ def _deviations(x, axis, ddof, correction, unbiased):
         ddof = correction
     if unbiased is not None:
         ddof = 1 if unbiased else 0
-    return x - mean(x, axis=axis, keepdims=True), _count(x, axis) - ddof
+    # as NumPy: ddof >= n divides by 0 (inf, or NaN for constant data), never by a negative n
+    n = _count(x, axis) - ddof
+    return x - mean(x, axis=axis, keepdims=True), n if n > 0 else 0
 
 
 @composite(methods=("var",))

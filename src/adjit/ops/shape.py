@@ -124,17 +124,34 @@ def _scatter_primal(g, idx, shape):
     return z
 
 
-def _prefix(t, x, idx):
-    # batch axes of t stay in front (also with an Ellipsis in idx: x[0, ...] must not index
-    # the batch axis)
-    nb = ndim(t) - ndim(x)
-    if nb == 0:
-        return idx
-    return (slice(None),) * nb + idx
+def adv_front(idx):
+    """How many leading result axes NumPy builds from advanced indices that it moves to the
+    front (they are not adjacent: x[[0, 1], :, [0, 2]] has shape (2, x.shape[1])), else 0."""
+    if not any(isinstance(i, (np.ndarray, list)) for i in idx):
+        return 0
+    adv = [k for k, i in enumerate(idx) if isinstance(i, (np.ndarray, list, int, np.integer))
+           and not isinstance(i, bool)]   # with an array, integers count as advanced too
+    if adv == list(range(adv[0], adv[-1] + 1)):
+        return 0
+    shapes = []
+    for k in adv:
+        a = np.asarray(idx[k])
+        shapes += [(int(np.count_nonzero(a)),)] * a.ndim if a.dtype == bool else [a.shape]
+    return len(np.broadcast_shapes(*shapes))
 
 
 def _lead_idx(lead, idx):
-    return (slice(None),) * len(lead) + tuple(idx)
+    """idx for a value with leading batch axes `lead` (a tangent's k directions), so that they
+    stay the leading axes of the result: slices in front of idx, or, where NumPy would move
+    idx's non-adjacent advanced axes in front of those slices, broadcast aranges (advanced
+    indices themselves, so NumPy puts them first, followed by idx's advanced axes)."""
+    idx = tuple(idx)
+    na = adv_front(idx)
+    if not na:
+        return (slice(None),) * len(lead) + idx
+    nb = len(lead)
+    return tuple(np.arange(n).reshape((1,) * j + (n,) + (1,) * (nb - 1 - j + na))
+                 for j, n in enumerate(lead)) + idx
 
 
 _IDX = [(1,), (-1,), (slice(1, 3),), (slice(None, None, -2),), (Ellipsis, 1), (None, 1),
@@ -177,20 +194,20 @@ def _index_update_vjp(g, y, x, v, idx):
 def _index_update_jvp(ts, y, x, v, idx):
     tx, tv = ts
     lead = batch(tx, x) if tx is not None else batch(tv, v)
+    if tv is not None and len(batch(tv, v)) > len(lead):
+        lead = batch(tv, v)
+    if tx is None:
+        tx = np.zeros(lead + shape_of_raw(x))
+    elif len(batch(tx, x)) < len(lead):
+        tx = broadcast_to(tx, lead + shape_of_raw(x))
     if tv is None:
         tv = np.zeros(())
     else:
         # v broadcasts into x[idx]: put unit axes between tv's batch axes and v's own axes
         vb = batch(tv, v)
-        nsel = len(np.shape(np.asarray(primal_of(x))[idx]))
-        tv = reshape(tv, vb + (1,) * builtins.max(0, nsel - ndim(v)) + shape_of_raw(v))
-        if len(vb) > len(lead):
-            lead = vb
-    if tx is None:
-        tx = np.zeros(lead + shape_of_raw(x))
-    elif len(batch(tx, x)) < len(lead):
-        tx = broadcast_to(tx, lead + shape_of_raw(x))
-    return index_update(tx, tv, idx=_prefix(tx, x, idx))
+        sel = np.shape(np.asarray(primal_of(x))[idx])
+        tv = reshape(tv, vb + (1,) * builtins.max(0, len(sel) - ndim(v)) + shape_of_raw(v))
+    return index_update(tx, tv, idx=_lead_idx(lead, idx))
 
 
 # t[idx] = v as a value: x with the indexed entries replaced by v
@@ -356,16 +373,28 @@ def stack(tensors, axis=0, *, dim=None):
 @composite
 def expand_dims(x, axis):
     s = list(shape(x))
-    s.insert(int(axis) % (len(s) + 1), 1)
+    a = int(axis)
+    if not -len(s) - 1 <= a <= len(s):
+        raise np.exceptions.AxisError(a, len(s) + 1, "adjit.expand_dims")
+    s.insert(a % (len(s) + 1), 1)
     return reshape(x, tuple(s))
 
 
 @composite
 def squeeze(x, axis=None):
+    """NumPy's squeeze: an axis named explicitly must have size 1 (Tensor.squeeze(dim) skips
+    such an axis instead, as PyTorch)."""
     s = shape(x)
     if axis is None:
         return reshape(x, tuple(n for n in s if n != 1))
-    axes = {a % len(s) for a in ((axis,) if isinstance(axis, int) else axis)}
+    axes = set()
+    for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis):
+        if not -len(s) <= int(a) < len(s):
+            raise np.exceptions.AxisError(int(a), len(s), "adjit.squeeze")
+        if s[int(a) % len(s)] != 1:
+            raise ValueError(f"adjit.squeeze: cannot squeeze axis {int(a)} of an array of shape "
+                             f"{tuple(s)}: it has size {s[int(a) % len(s)]}, not 1")
+        axes.add(int(a) % len(s))
     return reshape(x, tuple(n for i, n in enumerate(s) if i not in axes))
 
 

@@ -43,12 +43,24 @@ def _unwrap_hook_result(r, level, create_graph):
 
 
 def _run_hooks(hooks, g, level, create_graph):
-    """Tensor hooks see the gradient as a Tensor and may return a replacement."""
+    """Tensor hooks see the gradient as a Tensor and may return a replacement, or change the
+    one they got in place (g.mul_(2)) and return None, as in PyTorch."""
     for h in list(hooks):
-        r = h(_wrap(g, level))
-        if r is not None:
-            g = _unwrap_hook_result(r, level, create_graph)
+        w = _wrap(g, level)
+        r = h(w)
+        new = _unwrap_hook_result(w if r is None else r, level, create_graph)
+        ns, gs = _shape_of(new), _shape_of(g)
+        if ns != gs:
+            raise RuntimeError(
+                f"adjit: hook {getattr(h, '__name__', h)!s} returned a gradient of shape {ns} "
+                f"for a tensor of shape {gs}; a hook must return None or a gradient of the "
+                "same shape")
+        g = new
     return g
+
+
+def _shape_of(v):
+    return tuple(v.shape) if isinstance(v, Traced) else np.shape(v)
 
 
 def run_backward(roots, grads, retain_graph, create_graph, capture=None):
@@ -103,8 +115,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     captured[i] = g
             cts = node.apply(g, create_graph)
             if not retain_graph:
-                node.raw = node.out = None
-                node.freed = True
+                node.free()
             for c, nx in zip(cts, node.next):
                 if c is None or nx is None:
                     continue

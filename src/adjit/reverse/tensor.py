@@ -55,6 +55,30 @@ class Node:
                     "tensor before modifying it in place, or do the in-place change before "
                     "using the tensor in the computation.")
 
+    def free(self):
+        """After a backward without retain_graph: drop the values the VJP reads (unless they
+        are constant scalars); the others become shape-only placeholders, since rules read their
+        shapes. A node that kept everything it reads can run again, as in PyTorch (a second
+        backward through (x + 1).sum() works, through x.sin().sum() it raises)."""
+        if self.freed:
+            return
+        op = self.op
+        rin, rout = op.reads(self.needs) if op.saves_in or op.saves_out else ((), False)
+        lost = rout
+        raw = []
+        for j, r in enumerate(self.raw):
+            if j not in rin:
+                r = _placeholder(r)
+            elif self.next[j] is not None or not _scalar(r):
+                lost = True   # kept: only constant scalars (the 2.0 of x * 2.0), as PyTorch
+            raw.append(r)
+        if lost:
+            self.raw = self.out = None
+            self.freed = True
+        else:
+            self.raw = tuple(raw)
+            self.out = self.out if rout else _placeholder(self.out)
+
     def apply(self, g, create_graph):
         if self.freed:
             self._check()
@@ -77,6 +101,19 @@ def _shape(v):
     # np.shape costs ~0.3 us through its dispatcher; arrays and NumPy scalars have .shape
     s = getattr(v, "shape", None)
     return s if type(s) is tuple else np.shape(v)
+
+
+def _scalar(v):
+    return not isinstance(v, Traced) and np.ndim(v) == 0
+
+
+def _placeholder(v):
+    """An array of v's shape and dtype that costs no memory (all strides 0)."""
+    if v is None or _scalar(v):
+        return v
+    if isinstance(v, Traced):
+        return np.broadcast_to(np.zeros((), dtype=v.dtype), v.shape)
+    return np.broadcast_to(np.zeros((), dtype=np.asarray(v).dtype), np.shape(v))
 
 
 def _rebuild(raw, nxt):
@@ -118,7 +155,8 @@ def _as_array(data, dtype=None):
 
 
 class Tensor(Traced):
-    __slots__ = ("_data", "_level", "_rg", "_grad_fn", "_grad", "_box", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_level", "_rg", "_grad_fn", "_grad", "_box", "_hooks", "_base",
+                 "__weakref__")
     _what = "tensor"
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
@@ -129,6 +167,7 @@ class Tensor(Traced):
         self._grad = None
         self._box = [0]
         self._hooks = None
+        self._base = None
         self._rg = False
         if requires_grad:
             if self._data.dtype.kind not in "fc":
@@ -139,7 +178,7 @@ class Tensor(Traced):
     def _make(cls, data, level, node=None):
         t = cls.__new__(cls)
         t._data, t._level, t._grad_fn, t._grad = data, level, node, None
-        t._box, t._hooks, t._rg = [0], None, node is not None
+        t._box, t._hooks, t._rg, t._base = [0], None, node is not None, None
         return t
 
     def _raw(self):
@@ -171,12 +210,19 @@ class Tensor(Traced):
             else:
                 nxt.append(None)
                 needs.append(False)
-            if op.saves_in and isinstance(a, Tensor) and a._level == level:
-                saved.append((a._box, a._box[0]))
         res = Tensor._make(out, level)
-        if op.saves_out:
-            saved.append((res._box, 0))
-        res._grad_fn = Node(op, tuple(nxt), tuple(needs), tuple(raw), out, params, tuple(saved),
+        needs = tuple(needs)
+        if op.saves_in or op.saves_out:
+            # only the values the VJP reads for these cotangents are version-checked: in
+            # b = a * 3 the cotangent of a needs 3, so a += 1 afterwards is harmless
+            rin, rout = op.reads(needs)
+            for j in rin:
+                a = args[j]
+                if isinstance(a, Tensor) and a._level == level:
+                    saved.append((a._box, a._box[0]))
+            if rout:
+                saved.append((res._box, 0))
+        res._grad_fn = Node(op, tuple(nxt), needs, tuple(raw), out, params, tuple(saved),
                             level)
         res._rg = True
         return res
@@ -184,7 +230,17 @@ class Tensor(Traced):
     # -- attributes --------------------------------------------------------------------------
     @property
     def data(self):
-        return Tensor._make(self._data, self._level)
+        """The value as a tensor that does not require grad. As in PyTorch it is an alias:
+        in-place changes of it (`w.data.zero_()`, `w.data[1] = 7`) change this tensor's value,
+        without recording anything or moving its version (the graph keeps the values it saw)."""
+        t = Tensor._make(self._data, self._level)
+        t._base = self
+        return t
+
+    @data.setter
+    def data(self, value):
+        # `w.data = v` (and `w.data += 1`): a new value for w, recorded nowhere, as PyTorch
+        self._data = _as_array(value) if not isinstance(value, Tensor) else value._data
 
     @property
     def shape(self):
@@ -206,6 +262,8 @@ class Tensor(Traced):
     @requires_grad.setter
     def requires_grad(self, flag):
         if self._grad_fn is not None:
+            if flag:
+                return   # a computed result already requires grad: a no-op, as PyTorch
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. This tensor is the "
                 f"result of {self._grad_fn.name()}; set requires_grad on the leaf inputs before "
@@ -311,7 +369,8 @@ class Tensor(Traced):
     def _inplace(self, fn, *args):
         """Rebind self to fn(self, *args). Under no_grad (or with nothing to record) only the
         value changes; otherwise the op is recorded and self becomes its result. Either way the
-        version counter moves, so a backward that saved the old value raises."""
+        version counter moves, so a backward that saved the old value raises. As in NumPy and
+        PyTorch the result must keep self's shape and be castable to its dtype."""
         if self._grad_fn is None and self._rg and grad_mode.is_grad_enabled():
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation. "
@@ -320,15 +379,35 @@ class Tensor(Traced):
                 self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
             res = fn(Tensor._make(self._data, self._level), *args)
             new = res._data if isinstance(res, Tensor) else res
+            self._check_inplace(new)
             self._data = np.asarray(new).astype(self.dtype, copy=False) \
                 if not isinstance(new, Traced) else new
         else:
             snap = Tensor._make(self._data, self._level, self._grad_fn)
             snap._rg, snap._box = self._rg, [self._box[0]]
             res = fn(snap, *args)
+            self._check_inplace(res._data)
             self._data, self._grad_fn, self._rg = res._data, res._grad_fn, res._rg
         self._box[0] += 1
+        base = self
+        while base._base is not None:   # an alias made by .data: the value is the owner's
+            base = base._base
+            base._data = _inner(self._data) if base._level == EAGER_LEVEL else self._data
         return self
+
+    def _check_inplace(self, new):
+        shp = tuple(new.shape if isinstance(new, Traced) else np.shape(new))
+        if shp != self.shape:
+            raise ValueError(
+                f"adjit: in-place operation on a tensor of shape {self.shape}: the result has the "
+                f"broadcast shape {shp}, which does not fit (NumPy and PyTorch raise too). Write "
+                "`a = a + b` to get the larger result as a new tensor.")
+        dt = np.asarray(_inner(new)).dtype if not isinstance(new, Traced) else new.dtype
+        if not np.can_cast(dt, self.dtype, casting="same_kind"):
+            raise TypeError(
+                f"adjit: in-place operation on a tensor of dtype {self.dtype}: the result has "
+                f"dtype {dt}, which cannot be stored in it (NumPy and PyTorch raise too). Convert "
+                "first (ad.tensor(t, dtype=...)) or write `a = a + b`.")
 
     def zero_(self):
         return self._inplace(lambda t: np.zeros_like(np.asarray(_inner(t._data))))

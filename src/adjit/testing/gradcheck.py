@@ -6,11 +6,20 @@ from ..core.registry import primal_of
 from ..forward.dual import Dual
 from ..reverse.engine import grad
 from ..reverse.tensor import Tensor
+from ..transforms.pytree import tree_flatten
 
 
 def _np(v):
     v = primal_of(v)
     return np.asarray(v, dtype=np.float64)
+
+
+def _flat_out(out):
+    """fn's output (an array or a pytree of them: tuple, list, dict) as one flat vector."""
+    leaves = tree_flatten(out)[0]
+    if not leaves:
+        return np.zeros(0)
+    return np.concatenate([_np(v).reshape(-1) for v in leaves])
 
 
 def numerical_jacobian(fn, xs, i, eps):
@@ -23,28 +32,29 @@ def numerical_jacobian(fn, xs, i, eps):
         xm.flat[j] -= eps
         a = list(xs)
         a[i] = xp
-        fp = _np(fn(*a))
+        fp = _flat_out(fn(*a))
         a[i] = xm
-        fm = _np(fn(*a))
-        cols.append(((fp - fm) / (2 * eps)).reshape(-1))
-    n_out = _np(fn(*xs)).size
+        fm = _flat_out(fn(*a))
+        cols.append((fp - fm) / (2 * eps))
+    n_out = _flat_out(fn(*xs)).size
     return np.stack(cols, axis=1) if cols else np.zeros((n_out, 0))
 
 
 def reverse_jacobian(fn, xs, i):
+    rows = []
     with enable_grad():
         ts = [Tensor(x, requires_grad=(j == i)) for j, x in enumerate(xs)]
-        out = fn(*ts)
-        n_out = _np(out).size
-        if not isinstance(out, Tensor) or not out.requires_grad:
-            return np.zeros((n_out, xs[i].size))
-        rows = []
-        for k in range(n_out):
-            g = np.zeros(n_out)
-            g[k] = 1.0
-            (gi,) = grad(out, ts[i], grad_outputs=g.reshape(out.shape), retain_graph=True,
-                         allow_unused=True)
-            rows.append(np.zeros(xs[i].size) if gi is None else _np(gi).reshape(-1))
+        for out in tree_flatten(fn(*ts))[0]:
+            n_out = _np(out).size
+            if not isinstance(out, Tensor) or not out.requires_grad:
+                rows += [np.zeros(xs[i].size)] * n_out
+                continue
+            for k in range(n_out):
+                g = np.zeros(n_out)
+                g[k] = 1.0
+                (gi,) = grad(out, ts[i], grad_outputs=g.reshape(out.shape), retain_graph=True,
+                             allow_unused=True)
+                rows.append(np.zeros(xs[i].size) if gi is None else _np(gi).reshape(-1))
     return np.stack(rows) if rows else np.zeros((0, xs[i].size))
 
 
@@ -54,11 +64,13 @@ def forward_jacobian(fn, xs, i):
     seed = np.eye(n).reshape(x.shape + (n,))
     a = list(xs)
     a[i] = Dual(x, seed)
-    out = fn(*a)
-    if not isinstance(out, Dual):
-        return np.zeros((_np(out).size, n))
-    t = _np(out.tangent)
-    return t.reshape(out.size, n)  # explicit rows: -1 is ambiguous for size-0 arrays
+    blocks = []
+    for out in tree_flatten(fn(*a))[0]:
+        if not isinstance(out, Dual):
+            blocks.append(np.zeros((_np(out).size, n)))
+        else:   # explicit rows: -1 is ambiguous for size-0 arrays
+            blocks.append(_np(out.tangent).reshape(out.size, n))
+    return np.concatenate(blocks) if blocks else np.zeros((0, n))
 
 
 def _compare(kind, i, a, b, atol, rtol):
@@ -77,7 +89,8 @@ def _compare(kind, i, a, b, atol, rtol):
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check_forward=True):
     """Compare reverse-mode (and forward-mode) derivatives of fn with central differences.
 
-    fn takes the inputs (arrays or Tensors) and returns an array/Tensor. Returns True or raises
+    fn takes the inputs (arrays or Tensors) and returns an array/Tensor, or a pytree of them
+    (tuple, list, dict: their entries are compared as one flat output). Returns True or raises
     AssertionError naming the input index, the element and both values."""
     if not isinstance(inputs, (list, tuple)):
         inputs = (inputs,)

@@ -8,7 +8,7 @@ from ..forward.dual import Dual
 from ..reverse.engine import run_backward
 from .args import (as_arg_tuple, as_value, bind_kwargs, full_tangent, parse_argnums, shape_of,
                    unwrap)
-from .pytree import tree_flatten, tree_unflatten
+from .pytree import num_leaves, tree_flatten, tree_unflatten
 from .reverse_mode import check_out, record, size_of, tracked
 
 # ---------------------------------------------------------------------------------------------
@@ -52,20 +52,11 @@ def _assemble(blocks_per_out, ospec, specs, single):
     for blocks in blocks_per_out:
         per_arg, i = [], 0
         for spec in specs:
-            n = _count_leaves(spec)
+            n = num_leaves(spec)
             per_arg.append(tree_unflatten(spec, blocks[i:i + n]))
             i += n
         res.append(per_arg[0] if single else tuple(per_arg))
     return tree_unflatten(ospec, res)
-
-
-def _count_leaves(spec):
-    if spec is None:
-        return 1
-    kind, defs = spec
-    if kind is dict:
-        return _count_leaves(defs[1])
-    return sum(n for n, _ in defs)
 
 
 def _seed(s, kk, lo, hi, shape):
@@ -96,7 +87,10 @@ def jacfwd_impl(f, args, nums, single, chunk):
             for x in lv:
                 lo, hi = int(offs[j]), int(offs[j + 1])
                 if hi <= s or lo >= s + kk:
-                    vals.append(x)            # no direction of this chunk: a constant
+                    # no direction of this chunk: a constant, and a copy, so an f that
+                    # changes its argument in place changes neither the caller's array nor
+                    # the next chunk's
+                    vals.append(x.copy() if isinstance(x, np.ndarray) else x)
                 else:
                     vals.append(Dual._make(x, _seed(s, kk, lo, hi, xshapes[j]), level))
                 j += 1
