@@ -73,7 +73,9 @@ class Dual(Traced):
 
     @property
     def dtype(self):
-        return np.asarray(primal_of(self._p)).dtype
+        v = primal_of(self._p)
+        d = getattr(v, "dtype", None)  # no conversion: a dtype is not a read of the values
+        return d if d is not None else np.asarray(v).dtype
 
     def __bool__(self):
         if isinstance(self._p, Traced):
@@ -85,10 +87,13 @@ class Dual(Traced):
             return self._p.item()
         return np.asarray(primal_of(self._p)).item()
 
+    def _carries_derivative(self):
+        return True
+
     def __array__(self, dtype=None, copy=None):
         raise TypeError("adjit: a dual number cannot be turned into a NumPy array (that would "
-                        "drop its tangent). Use ad.* ops instead of np.* inside differentiated "
-                        "code, or take .primal explicitly.")
+                        "drop its tangent). Use ad.* ops or the NumPy functions adjit "
+                        "implements inside differentiated code, or take .primal explicitly.")
 
     def __repr__(self):
         return f"Dual(primal={self._p!r}, tangent={self.tangent!r})"
