@@ -142,12 +142,27 @@ class Op:
         self.numpy = tuple(numpy)
 
     def __call__(self, *args, **params):
+        # the wrapper with the highest level is peeled first (dispatch, inlined: this is the
+        # hot path of every eager op)
+        top = None
         for a in args:
-            if isinstance(a, Traced):
-                return dispatch(self, args, params)
+            if isinstance(a, Traced) and (top is None or a._level > top._level):
+                top = a
+        if top is not None:
+            return top._apply(self, args, params, top._level)
         try:
             return self.primal(*args, **params)
         except (ValueError, TypeError) as e:  # free unless raised: say which op and shapes
+            err = _input_error(self, args, params, e)
+            if err is None:
+                raise
+            raise err from None
+
+    def call_primal(self, args, params):
+        """The primal on values a layer has unwrapped and knows hold no wrapper."""
+        try:
+            return self.primal(*args, **params)
+        except (ValueError, TypeError) as e:
             err = _input_error(self, args, params, e)
             if err is None:
                 raise

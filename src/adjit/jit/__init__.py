@@ -50,6 +50,7 @@ from .. import kernels
 from . import cache
 from ..core.registry import Traced, new_level
 from ..transforms.pytree import tree_flatten, tree_unflatten
+from . import progress, rewrite
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
@@ -243,7 +244,7 @@ class JitState:
                 targs.append(lf)
         a, k = tree_unflatten(spec, targs)
         self.n_traces += 1
-        out = self.f(*a, **k)
+        out = rewrite.call(self.f, a, k)   # plain `for i in range` loops as loop ops
         oleaves, ospec = tree_flatten(out)
         out_ids = []
         for o in oleaves:
@@ -261,7 +262,9 @@ class JitState:
         except Exception as e:  # a bug of the code generator: never the user's error
             raise _CompileError(f"{getattr(self.f, '__name__', 'f')} ({type(e).__name__}: "
                                 f"{e})") from None
-        kernel, path = _load(prog)
+        with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({len(trace.vars)} traced "
+                             "values)"):
+            kernel, path = _load(prog)
         s = _Spec()
         s.path = path
         s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams))

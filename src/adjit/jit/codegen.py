@@ -29,6 +29,7 @@ from ..ops.axes import tr_axes
 from ..ops.elementwise import Elementwise
 from .exprs import (affine, bmap, cast, cond_src, eq_guard, getitem_map, getitem_map_adv, num,
                     peephole, reshape_map, scatter_map, subst)
+from .loopgen import LoopProducer, loop_view
 from .lowering import SUPPORTED_DTYPES, Unsupported, is_basic, lit, nb_type, op_class, prod_of
 from .producers import Producers
 from .trace import Var
@@ -46,7 +47,7 @@ class Program:
         self.out_arrays = out_arrays    # [(shape, dtype)] of out-parameters
 
 
-class Gen(Producers):
+class Gen(Producers, LoopProducer):
     def __init__(self, trace, arg_ids, out_ids):
         self.vars = list(trace.vars)
         self.guards = trace.guards
@@ -257,8 +258,11 @@ class Gen(Producers):
             for u in self.consumers[i]:
                 cu = self.cls[u]
                 vu = vs[u]
-                if cu in ("lib", "update", "axis", "scan"):
+                if cu in ("lib", "update", "axis", "scan") or (
+                        cu == "loop" and not loop_view(v, vu, vs)):
                     must = True
+                elif cu == "loop":   # read in place through a view (loopgen.loop_view)
+                    e += v.size
                 elif cu == "mm":
                     a, b = vu.inputs
                     k = vs[a].shape[-1] if vs[a].shape else 1

@@ -4,10 +4,7 @@ import numpy as np
 from ..core.registry import EAGER_LEVEL
 from .tensor import Tensor
 
-_rng = [np.random.default_rng()]
-
-
-def _shape(shape):
+def shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(int(s) for s in shape)
@@ -49,7 +46,7 @@ def tensor(data, requires_grad=False, dtype=None):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def _float(dtype):
+def float_dtype(dtype):
     return np.float64 if dtype is None else dtype
 
 
@@ -135,7 +132,7 @@ def zeros(*shape, dtype=None, requires_grad=False):
     tensor([[0., 0., 0.],
             [0., 0., 0.]])
     """
-    return Tensor(np.zeros(_shape(shape), dtype=_float(dtype)), requires_grad=requires_grad)
+    return Tensor(np.zeros(shape_arg(shape), dtype=float_dtype(dtype)), requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad=False):
@@ -159,7 +156,7 @@ def ones(*shape, dtype=None, requires_grad=False):
     >>> ad.ones((2,))
     tensor([1., 1.])
     """
-    return Tensor(np.ones(_shape(shape), dtype=_float(dtype)), requires_grad=requires_grad)
+    return Tensor(np.ones(shape_arg(shape), dtype=float_dtype(dtype)), requires_grad=requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
@@ -189,7 +186,7 @@ def full(shape, fill_value, dtype=None, requires_grad=False):
     return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
-def _like(t, dtype):
+def like(t, dtype):
     """shape and dtype of t (a Tensor, array or number), without converting t to an array (a
     tensor that requires grad does not convert)."""
     if dtype is None:
@@ -218,7 +215,7 @@ def zeros_like(t, dtype=None, requires_grad=False):
     >>> ad.zeros_like(np.array([1, 2]))
     tensor([0, 0])
     """
-    shape, dtype = _like(t, dtype)
+    shape, dtype = like(t, dtype)
     return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad)
 
 
@@ -243,7 +240,7 @@ def ones_like(t, dtype=None, requires_grad=False):
     >>> ad.ones_like(ad.tensor([1.0, 2.0]))
     tensor([1., 1.])
     """
-    shape, dtype = _like(t, dtype)
+    shape, dtype = like(t, dtype)
     return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad)
 
 
@@ -332,221 +329,4 @@ def eye(n, m=None, dtype=None, requires_grad=False):
     tensor([[1., 0.],
             [0., 1.]])
     """
-    return Tensor(np.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
-
-
-def manual_seed(seed):
-    """Seed the generator of ``ad.rand``, ``ad.randn`` and the other random functions.
-
-    Parameters
-    ----------
-    seed : int
-        The seed (a fresh ``np.random.default_rng(seed)`` replaces the generator).
-
-    Examples
-    --------
-    >>> ad.manual_seed(0)
-    >>> a = ad.rand(3)
-    >>> ad.manual_seed(0)
-    >>> bool((ad.rand(3) == a).all())
-    True
-    """
-    _rng[0] = np.random.default_rng(seed)
-
-
-def rand(*shape, dtype=None, requires_grad=False):
-    """Uniform random numbers in ``[0, 1)``, as ``torch.rand``.
-
-    Parameters
-    ----------
-    *shape : int or tuple of int
-        The shape, as separate ints or one tuple.
-    dtype : numpy.dtype, optional
-        The NumPy dtype (default float64).
-    requires_grad : bool, optional
-        Record ops on the result for reverse mode.
-
-    Returns
-    -------
-    Tensor
-
-    See Also
-    --------
-    manual_seed : make the draws reproducible.
-
-    Examples
-    --------
-    >>> ad.rand(2, 3).shape
-    (2, 3)
-    """
-    return Tensor(_rng[0].random(_shape(shape)).astype(_float(dtype)),
-                  requires_grad=requires_grad)
-
-
-def randn(*shape, dtype=None, requires_grad=False):
-    """Standard normal random numbers, as ``torch.randn``.
-
-    Parameters
-    ----------
-    *shape : int or tuple of int
-        The shape, as separate ints or one tuple.
-    dtype : numpy.dtype, optional
-        The NumPy dtype (default float64).
-    requires_grad : bool, optional
-        Record ops on the result for reverse mode.
-
-    Returns
-    -------
-    Tensor
-
-    See Also
-    --------
-    manual_seed : make the draws reproducible.
-
-    Examples
-    --------
-    >>> ad.randn(2, 3).shape
-    (2, 3)
-    """
-    return Tensor(_rng[0].standard_normal(_shape(shape)).astype(_float(dtype)),
-                  requires_grad=requires_grad)
-
-
-def _float_dtype(dtype, ref=None):
-    if dtype is not None:
-        return dtype
-    if ref is not None and np.dtype(ref).kind == "f":
-        return ref
-    return np.float64
-
-
-def randn_like(t, dtype=None, requires_grad=False):
-    """Standard normal random numbers with the shape of ``t``, as ``torch.randn_like``.
-
-    Parameters
-    ----------
-    t : Tensor, array_like or number
-        Gives the shape, and the dtype when it is a floating one (else float64).
-    dtype : numpy.dtype, optional
-        The NumPy dtype.
-    requires_grad : bool, optional
-        Record ops on the result for reverse mode.
-
-    Returns
-    -------
-    Tensor
-
-    Examples
-    --------
-    >>> ad.randn_like(np.zeros((2, 2), dtype=np.float32)).dtype
-    dtype('float32')
-    """
-    shape, d = _like(t, None)
-    return randn(shape, dtype=_float_dtype(dtype, d), requires_grad=requires_grad)
-
-
-def rand_like(t, dtype=None, requires_grad=False):
-    """Uniform random numbers in ``[0, 1)`` with the shape of ``t``, as ``torch.rand_like``.
-
-    Parameters
-    ----------
-    t : Tensor, array_like or number
-        Gives the shape, and the dtype when it is a floating one (else float64).
-    dtype : numpy.dtype, optional
-        The NumPy dtype.
-    requires_grad : bool, optional
-        Record ops on the result for reverse mode.
-
-    Returns
-    -------
-    Tensor
-
-    Examples
-    --------
-    >>> ad.rand_like(ad.zeros(3)).shape
-    (3,)
-    """
-    shape, d = _like(t, None)
-    return rand(shape, dtype=_float_dtype(dtype, d), requires_grad=requires_grad)
-
-
-def normal(mean=0.0, std=1.0, size=None, *, dtype=None, requires_grad=False):
-    """Samples of N(mean, std^2), as ``torch.normal``.
-
-    Parameters
-    ----------
-    mean, std : float or array_like, optional
-        Mean and standard deviation (default 0 and 1); they broadcast against each other.
-    size : int or tuple of int, optional
-        The shape (default: the broadcast shape of ``mean`` and ``std``).
-    dtype : numpy.dtype, optional
-        The NumPy dtype (default float64).
-    requires_grad : bool, optional
-        Record ops on the result for reverse mode.
-
-    Returns
-    -------
-    Tensor
-
-    Raises
-    ------
-    ValueError
-        If ``std`` is negative.
-
-    Examples
-    --------
-    >>> ad.normal(0.0, 1.0, size=(2,)).shape
-    (2,)
-    >>> ad.normal(np.zeros(3), 1.0).shape
-    (3,)
-    """
-    mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
-    if np.any(std < 0):
-        raise ValueError("adjit.normal: std must be non-negative")
-    if size is None:
-        size = np.broadcast_shapes(mean.shape, std.shape)
-    size = (size,) if np.ndim(size) == 0 else tuple(size)
-    z = mean + std * _rng[0].standard_normal(size)
-    return Tensor(z.astype(_float(dtype)), requires_grad=requires_grad)
-
-
-def randint(low, high=None, size=(), *, dtype=np.int64):
-    """Random integers uniform in ``[low, high)``, as ``torch.randint``.
-
-    Called as ``randint(high, size)`` or ``randint(low, high, size)``. Integer tensors cannot
-    require grad.
-
-    Parameters
-    ----------
-    low : int
-        Lowest value (or ``high`` in the two-argument form, with ``low`` = 0).
-    high : int, optional
-        One above the highest value.
-    size : int or tuple of int, optional
-        The shape (default: a scalar).
-    dtype : numpy.dtype, optional
-        An integer NumPy dtype (default int64).
-
-    Returns
-    -------
-    Tensor
-
-    Raises
-    ------
-    ValueError
-        If ``high <= low``.
-
-    Examples
-    --------
-    >>> r = ad.randint(0, 10, (5,))
-    >>> r.shape, r.dtype
-    ((5,), dtype('int64'))
-    >>> 0 <= int(r.min()) and int(r.max()) < 10
-    True
-    """
-    if high is None or (size == () and isinstance(high, (tuple, list))):
-        low, high, size = 0, low, (high if high is not None else size)
-    size = (size,) if np.ndim(size) == 0 else tuple(size)
-    if high <= low:
-        raise ValueError(f"adjit.randint: high ({high}) must be larger than low ({low})")
-    return Tensor(_rng[0].integers(low, high, size=size, dtype=dtype))
+    return Tensor(np.eye(n, m, dtype=float_dtype(dtype)), requires_grad=requires_grad)

@@ -75,7 +75,7 @@ def _scalar_out(out, fname):
         raise TypeError(f"adjit.{fname}: the function returned a bool (a comparison?), which "
                         "has no derivative; return the real-valued quantity instead.")
     shp = shape_of(out)
-    if int(np.prod(shp)) != 1:
+    if math.prod(shp) != 1:
         raise TypeError(f"adjit.{fname}: the function must return a scalar (one element), but "
                         f"it returned shape {tuple(shp)}. Reduce it (e.g. .sum()) or use "
                         "ad.jacobian / ad.vjp for non-scalar outputs.")
