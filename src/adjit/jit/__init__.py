@@ -18,7 +18,9 @@ narrowed), and the value of every int / bool / other static argument. Python con
 traced values (`if`, `while`, `float(x)`) is recorded as
 guards that the kernel checks; when one fails, the function is traced again for that input and
 the new specialisation kept too (up to `max_specializations` per signature; past that, and for
-ops the compiler does not know, it runs eagerly with a one-time warning).
+ops the compiler does not know, it runs eagerly with a one-time warning). float32 and float64
+arrays get kernels of their own dtype; float16 arrays run the float32 kernel and its float32
+results come back as float16 (numba has no CPU float16).
 
 Runs eagerly (with a one-time RuntimeWarning naming the reason): custom ops (`ad.custom_op`),
 NumPy functions without an adjit row applied to traced values (`np.sort(x)`, `np.asarray(x)`;
@@ -48,6 +50,7 @@ from .. import kernels
 from . import cache
 from ..core.registry import Traced, new_level
 from ..transforms.pytree import tree_flatten, tree_unflatten
+from . import progress, rewrite
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
@@ -111,6 +114,8 @@ class JitState:
     # iterating it sees one consistent snapshot while another adds or reorders entries.
     def call(self, args, kw):
         leaves, spec = tree_flatten((args, kw))
+        if any(type(lf) is np.ndarray and lf.dtype == np.float16 for lf in leaves):
+            return self.half(args, kw, leaves, spec)
         parts, kparams = [], []
         for lf in leaves:
             if isinstance(lf, Traced):
@@ -197,6 +202,24 @@ class JitState:
             else:
                 self.fast = None
 
+    def half(self, args, kw, leaves, spec):
+        """float16 arguments: numba has no float16 on the CPU, so the kernel of the float32
+        signature computes (in float32, as NumPy's float16 loops do inside) and its float32
+        results are stored back as float16."""
+        if any(not isinstance(lf, Traced) and np.asarray(lf).dtype.kind == "f"
+               and np.asarray(lf).dtype.itemsize > 2 and type(lf) is not float for lf in leaves):
+            return self.eager(args, kw, None, "float16 arguments mixed with wider floats run "
+                              "eagerly (cast them to one dtype to compile)")
+        wide = [lf.astype(np.float32) if type(lf) is np.ndarray and lf.dtype == np.float16
+                else lf for lf in leaves]
+        a, k = tree_unflatten(spec, wide)
+        out = self.call(a, k)
+        oleaves, ospec = tree_flatten(out)
+        back = [np.float16(o) if isinstance(o, (float, np.float32)) and type(o) is not bool
+                else o.astype(np.float16) if isinstance(o, np.ndarray) and o.dtype == np.float32
+                else o for o in oleaves]
+        return tree_unflatten(ospec, back)
+
     def eager(self, args, kw, key, why):
         if why is not None and why not in self.warned:
             self.warned.add(why)
@@ -221,7 +244,7 @@ class JitState:
                 targs.append(lf)
         a, k = tree_unflatten(spec, targs)
         self.n_traces += 1
-        out = self.f(*a, **k)
+        out = rewrite.call(self.f, a, k)   # plain `for i in range` loops as loop ops
         oleaves, ospec = tree_flatten(out)
         out_ids = []
         for o in oleaves:
@@ -239,7 +262,9 @@ class JitState:
         except Exception as e:  # a bug of the code generator: never the user's error
             raise _CompileError(f"{getattr(self.f, '__name__', 'f')} ({type(e).__name__}: "
                                 f"{e})") from None
-        kernel, path = _load(prog)
+        with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({len(trace.vars)} traced "
+                             "values)"):
+            kernel, path = _load(prog)
         s = _Spec()
         s.path = path
         s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams))
@@ -298,12 +323,14 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
     """A small Python function (generated) that allocates the output arrays, calls the kernel
     and rebuilds the output structure; the kernel itself when that would be a no-op."""
     rets = [o for o in prog.outputs if o[0] == "ret"]
+    # numba returns a float32 scalar as a Python float: NumPy's float32 is restored here
+    narrow = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.float32}
     if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
-            and not prog.out_arrays:
+            and not prog.out_arrays and not narrow:
         if (len(rets) == 1 and ospec is None) or \
                 (len(rets) > 1 and ospec == (tuple, None, (None,) * len(rets))):
             return kernel
-    ns = {"_kernel": kernel, "_empty": np.empty}
+    ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32}
     params = [f"a{k}" for k in range(nparams)]
     lines = [f"def entry({', '.join(params)}):"]
     outs = []
@@ -320,7 +347,8 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
     exprs = []
     for k, (kind, n) in enumerate(prog.outputs):
         if kind == "ret":
-            exprs.append("r" if nret == 1 else f"r[{n}]")
+            e = "r" if nret == 1 else f"r[{n}]"
+            exprs.append(f"_f32({e})" if n in narrow else e)
         elif kind == "out":
             exprs.append(f"o{n}")
         elif kind == "arg":
@@ -420,8 +448,41 @@ def _lookup(module, qualname):
 
 
 def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
-    """Compile f (which may be a transform such as `ad.grad(g)`) into one numba kernel per
-    signature; same results as calling f. See the module docstring for the details."""
+    """Compile ``f`` into one numba kernel per signature, derivatives included.
+
+    ``f`` may be a transform such as ``ad.grad(g)``; the compiled function gives the same
+    results as calling ``f``. The first call for a new signature (argument structure, shapes,
+    dtypes, static values) traces ``f`` and compiles it, or loads the kernel from the disk
+    cache; later calls run the kernel with no Python per op. Closed-over arrays are constants
+    of the kernel, frozen at trace time as in ``jax.jit``. Ops the compiler does not know run
+    eagerly with a one-time ``RuntimeWarning``. See the module docstring for the details.
+
+    Parameters
+    ----------
+    f : callable, optional
+        The function to compile. Without it, ``jit`` returns a decorator:
+        ``@ad.jit(max_specializations=4)``.
+    max_specializations : int, optional
+        How many specializations (retraces after a failed guard on Python control flow) to
+        keep per signature before running eagerly.
+
+    Returns
+    -------
+    Jitted
+        A callable with ``f``'s name and docstring; it pickles as ``f`` and its options.
+        A jitted ``ad.jacobian`` has the ``last_mode`` attribute of the function it wraps.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable.
+
+    Examples
+    --------
+    >>> g = ad.jit(ad.grad(lambda x: ad.sum(x ** 2)))
+    >>> g(np.array([1.0, 2.0, 3.0]))
+    array([2., 4., 6.])
+    """
     if f is None:
         return lambda g: jit(g, max_specializations=max_specializations)
     if not callable(f):
