@@ -80,7 +80,8 @@ _UNARY = [
 
 def _sinc_d(x):
     # NumPy twin of kernels.scalar.sinc_d (its series near 0, where the quotient cancels)
-    x = np.asarray(x, dtype=float)
+    x = np.asarray(x)
+    x = x if x.dtype.kind == "f" else x.astype(float)   # float32 stays float32
     small = np.abs(x) < 1e-4
     xs = np.where(small, 1.0, x)
     return np.where(small, -np.pi ** 2 * x / 3.0 + np.pi ** 4 * x ** 3 / 30.0,
