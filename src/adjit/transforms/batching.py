@@ -36,6 +36,7 @@ class Batched(Traced):
     __slots__ = ("_v", "_level")
     _what = "batched value"
     _symbolic = True   # masks computed from it stay batched (`cond_of` stops here)
+    _branches = False
     __array_priority__ = 1000
 
     def __init__(self, v, level):
@@ -161,8 +162,9 @@ def _one_axis(op, vals, flags, params, bparams, size):
 
 
 def _broadcast_to(op, vals, flags, params, bparams, size):
-    shp = tuple(params["shape"])
-    return op(_expand(vals[0], len(shp), size), shape=(size,) + shp)
+    # the target shape comes as a keyword or as the second positional argument
+    shp = tuple(params["shape"] if "shape" in params else vals[1])
+    return op(_expand(vals[0], len(shp), size), (size,) + shp)
 
 
 def _index_update(op, vals, flags, params, bparams, size):
