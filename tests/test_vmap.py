@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import adjit as ad
-from adjit.testing.opinfo import cases
+from adjit.testing.opinfo import cases, weights
 from test_random_programs import make_program, run
 
 B = 3
@@ -35,6 +35,25 @@ def test_every_row_batches_like_a_loop(case):
         args = [x if ax == 0 else x0 for x, x0, ax in zip(xs, case.inputs, axes)]
         got = ad.vmap(case.fn, in_axes=axes)(*args)
         np.testing.assert_allclose(got, loop(case.fn, axes, *args), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_every_row_differentiates_per_example(case):
+    """vmap over grad (reverse rules on batched values) and over jacfwd (forward rules),
+    against loops: the rules read shapes of batched values, never their values."""
+    rng = np.random.default_rng(2)
+    xs = [batch_of(rng, x) for x in case.inputs]
+    w = weights(np.shape(case.fn(*case.inputs)))
+
+    def scalar(*a):
+        return ad.sum(case.fn(*a) * w)
+    axes = (0,) * len(xs)
+    for t in (ad.grad(scalar, argnums=tuple(range(len(xs)))),
+              ad.jacfwd(scalar, argnums=tuple(range(len(xs))))):
+        got = ad.vmap(t)(*xs)
+        for k in range(len(xs)):
+            want = loop(lambda *a: t(*a)[k], axes, *xs)
+            np.testing.assert_allclose(got[k], want, rtol=1e-8, atol=1e-10)
 
 
 def test_per_example_gradients_of_random_programs():
@@ -169,3 +188,20 @@ def test_rows_without_a_rule_loop():
     with pytest.raises(NotImplementedError, match="vmap_test_cube"):
         ad.vmap(ad.grad(lambda x: ad.sum(sq(x))))(X)
     np.testing.assert_allclose(ad.grad(lambda X: ad.sum(ad.vmap(sq)(X)))(X), 3 * X ** 2)
+
+
+def test_composites_that_read_values_see_each_element():
+    """logdet/slogdet read the sign of det, clip its bounds: per element under vmap (a bug
+    here gave one element's sign, or NaN, for all)."""
+    rng = np.random.default_rng(9)
+    A = rng.normal(size=(6, 3, 3))
+    A[0] = np.diag([1.0, -2.0, 3.0])   # det < 0: logdet is NaN there, as PyTorch
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(ad.vmap(ad.logdet)(A), loop(ad.logdet, (0,), A))
+    np.testing.assert_allclose(ad.vmap(lambda a: ad.slogdet(a)[0])(A), np.linalg.slogdet(A)[0])
+    x, lo = rng.normal(size=(4, 3)), 0.3 * rng.normal(size=4)
+    clipped = ad.vmap(lambda x, lo: ad.clip(x, lo, 1.0))(x, lo)
+    np.testing.assert_allclose(clipped, np.clip(x, lo[:, None], 1.0))
+    g = ad.vmap(ad.grad(lambda x, lo: ad.sum(ad.clip(x, lo, 1.0)), argnums=(0, 1)))(x, lo)
+    np.testing.assert_allclose(g[0], ((x > lo[:, None]) & (x < 1.0)).astype(float))
+    np.testing.assert_allclose(g[1], (x < lo[:, None]).sum(1).astype(float))

@@ -6,10 +6,10 @@ import numpy as np
 
 from ..core.domain import Sample
 from ..core.registry import Op, Traced, composite, defop, primal_of
-from .axes import batch, ndim, shape, shape_of_raw
-from .formulas import mul
+from .axes import batch, cond_of, ndim, shape, shape_of_raw
+from .formulas import log, mul, sign
 from .reductions import prod_others
-from .shape import getitem, mT, reshape, sum_op, tril, unbroadcast
+from .shape import getitem, mT, reshape, sum_op, tril, unbroadcast, where
 
 # ---------------------------------------------------------------------------------------------
 # linear algebra (last two axes are the matrix; rules never divide by det)
@@ -339,7 +339,9 @@ def trace(x):
 @composite(methods=("logdet",))
 def logdet(x):
     """log det x; NaN where det < 0 and -inf where det == 0, as PyTorch."""
-    sgn = np.linalg.slogdet(primal_of(x))[0]
+    sgn = _det_sign(x)
+    if isinstance(sgn, Traced):   # ad.vmap: the sign differs per batch element
+        return logabsdet(x) + log(where(sgn < 0, np.nan, sgn))
     if np.all(sgn > 0):
         return logabsdet(x)  # the usual case: one op, grad_fn LogdetBackward as in PyTorch
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -349,6 +351,14 @@ def logdet(x):
 @composite(methods=("slogdet",))
 def slogdet(x):
     """(sign, log|det|); the sign is a constant."""
-    return np.linalg.slogdet(primal_of(x))[0], logabsdet(x)
+    return _det_sign(x), logabsdet(x)
+
+
+def _det_sign(x):
+    """The sign of det x (a constant); a batched value's from det itself (ad.vmap)."""
+    xc = cond_of(x)
+    if isinstance(xc, Traced) and not xc._branches:
+        return sign(det(xc))
+    return np.linalg.slogdet(primal_of(x))[0]
 
 

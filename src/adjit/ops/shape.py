@@ -10,6 +10,7 @@ from ..core.registry import Traced, composite, defop, primal_of
 from .axes import (axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw,
                    tr_axes)
 from .elementwise import AD_NS
+from .formulas import maximum, minimum
 
 def expand(g, xshape, axis, keepdims):
     """A reduction's cotangent reshaped to broadcast against its input."""
@@ -348,9 +349,13 @@ def where(cond, a, b):
 
 @_clip.public
 def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
-    lo = primal_of(min if a_min is None else a_min)
-    hi = primal_of(max if a_max is None else a_max)
-    return _clip(x, lo=lo, hi=hi)
+    lo = min if a_min is None else a_min
+    hi = max if a_max is None else a_max
+    if any(isinstance(cond_of(b), Traced) and not cond_of(b)._branches for b in (lo, hi)):
+        # ad.vmap: bounds that differ per batch element are operands, not params
+        y = x if lo is None else maximum(x, lo)
+        return y if hi is None else minimum(y, hi)
+    return _clip(x, lo=primal_of(lo), hi=primal_of(hi))
 
 
 @_concatenate.public

@@ -44,7 +44,9 @@ class Batched(Traced):
 
     def _raw(self):
         # Rules read shapes through primal_of: they get a stand-in of one element's shape.
-        return np.broadcast_to(np.array(np.nan, dtype=self.dtype), self.shape)
+        # Values are NaN, so a rule that wrongly reads values cannot pass for right.
+        fill = np.nan if self.dtype.kind in "fc" else 0
+        return np.broadcast_to(np.array(fill, dtype=self.dtype), self.shape)
 
     @property
     def shape(self):
