@@ -3,7 +3,7 @@ a batch of 4,096 examples, four ways:
 
   * loop:       [ad.grad(loss)(params, x_i, y_i) for each i]   (the reference)
   * vmap:       ad.vmap(ad.grad(loss), in_axes=(None, 0, 0))   (eager, one pass of batched ops)
-  * jit(vmap):  ad.jit of the above (one compiled kernel)
+  * jit(vmap):  ad.jit of the above (one compiled kernel), on one thread and on all threads
   * jax:        jax.jit(jax.vmap(jax.grad(loss))), where JAX is installed
 
     python benchmarks/bench_vmap.py [--batch 4096] [--repeat 5]
@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 import adjit as ad
+from adjit.jit.parallel import default_threads
 
 
 def loss(params, x, y):
@@ -48,15 +49,17 @@ def main():
     X, Y = rng.normal(size=(a.batch, 8)), rng.normal(size=a.batch)
     g = ad.grad(loss)
     pe = ad.vmap(g, in_axes=(None, 0, 0))
-    jpe = ad.jit(pe)
+    jpe = ad.jit(pe)                # threads: NUMBA_NUM_THREADS or the number of cores
+    jpe1 = ad.jit(pe, threads=1)
     ref = [np.stack(t) for t in zip(*[g(params, X[i], Y[i]) for i in range(a.batch)])]
-    for got in (pe(params, X, Y), jpe(params, X, Y)):
+    for got in (pe(params, X, Y), jpe(params, X, Y), jpe1(params, X, Y)):
         for r, v in zip(ref, got):
             np.testing.assert_allclose(v, r, rtol=1e-9, atol=1e-12)
     times = {
         "loop": median_time(lambda: [g(params, X[i], Y[i]) for i in range(a.batch)],
                             max(1, a.repeat // 2)),
         "vmap": median_time(lambda: pe(params, X, Y), a.repeat),
+        "jit(vmap) 1 thread": median_time(lambda: jpe1(params, X, Y), a.repeat),
         "jit(vmap)": median_time(lambda: jpe(params, X, Y), a.repeat),
     }
     if importlib.util.find_spec("jax"):
@@ -70,7 +73,9 @@ def main():
         times["jax.jit(jax.vmap)"] = median_time(
             lambda: jax.block_until_ready(jf(params, X, Y)), a.repeat)
     for k, t in times.items():
-        print(f"{k:18s} {t * 1e3:10.3f} ms   {times['loop'] / t:8.1f}x the loop")
+        print(f"{k:22s} {t * 1e3:10.3f} ms   {times['loop'] / t:8.1f}x the loop")
+    print(f"threads: {default_threads()}, "
+          f"speed-up over one thread {times['jit(vmap) 1 thread'] / times['jit(vmap)']:.2f}x")
 
 
 if __name__ == "__main__":

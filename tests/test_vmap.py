@@ -205,3 +205,30 @@ def test_composites_that_read_values_see_each_element():
     g = ad.vmap(ad.grad(lambda x, lo: ad.sum(ad.clip(x, lo, 1.0)), argnums=(0, 1)))(x, lo)
     np.testing.assert_allclose(g[0], ((x > lo[:, None]) & (x < 1.0)).astype(float))
     np.testing.assert_allclose(g[1], (x < lo[:, None]).sum(1).astype(float))
+
+
+def test_jit_of_vmap_runs_blocks_on_threads_with_the_same_result():
+    from adjit.jit import parallel
+    from adjit.transforms.vmap import vmap_of
+    rng = np.random.default_rng(10)
+    params = (rng.normal(size=(4, 5)), rng.normal(size=5), rng.normal(size=(5, 2)))
+    n = 3 * parallel.MIN_BLOCK + 5    # three blocks of unequal sizes
+    X, Y = rng.normal(size=(4, n)), rng.normal(size=(n, 2))
+    pe = ad.vmap(ad.grad(mlp_loss), in_axes=(None, 1, 0), out_axes=(0, 1, 0))
+    want = pe(params, X, Y)
+    calls = []
+
+    def counted(*a):
+        calls.append(a[1].shape)
+        return ad.jit(pe, threads=1)(*a)
+    got = parallel.split_call(counted, pe, 3, (params, X, Y))
+    assert len(calls) == 3 and sum(s[1] for s in calls) == n
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    for g, w in zip(ad.jit(pe, threads=3)(params, X, Y), want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    # only a vmap itself splits: a transform of one (a sum over the batch) must not
+    assert vmap_of(pe) is not None
+    assert vmap_of(ad.grad(lambda p: ad.sum(ad.vmap(ad.tanh)(p)))) is None
+    assert vmap_of(ad.grad(pe)) is None
+    assert parallel.split_call(counted, pe, 3, (params, X[:, :10], Y[:10])) is None  # small

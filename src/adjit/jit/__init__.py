@@ -40,6 +40,8 @@ import numpy as np
 from .. import kernels
 from ..core.registry import Traced, new_level
 from ..transforms.pytree import tree_flatten, tree_unflatten
+from ..transforms.vmap import vmap_of
+from .parallel import default_threads, split_call
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
@@ -331,8 +333,10 @@ class Jitted:
     Dask workers), which traces f again and loads the kernel from the disk cache or compiles
     it. Defined at module level with `@ad.jit`, it pickles by name, like a function."""
 
-    def __init__(self, f, max_specializations):
+    def __init__(self, f, max_specializations, threads=None):
         self._jit = JitState(f, max_specializations)
+        self._threads = threads
+        self._split = vmap_of(f) is not None
         self.__wrapped__ = f
         self.__name__ = self.__qualname__ = f"jit({getattr(f, '__name__', 'f')})"
         self.__doc__ = getattr(f, "__doc__", None)
@@ -340,6 +344,14 @@ class Jitted:
         self.__module__ = getattr(f, "__module__", None)
 
     def __call__(self, *args, **kw):
+        if self._split and not kw:   # ad.jit(ad.vmap(f)): the batch in blocks, one per thread
+            n = default_threads() if self._threads is None else int(self._threads)
+            r = split_call(self._call, self._jit.f, n, args)
+            if r is not None:
+                return r
+        return self._call(*args, **kw)
+
+    def _call(self, *args, **kw):
         state = self._jit
         fast = state.fast
         if fast is not None and not kw:
@@ -359,7 +371,7 @@ class Jitted:
         if self.__module__ not in (None, "__main__") and name and \
                 _lookup(self.__module__, name) is self:
             return name
-        return (Jitted, (f, self._jit.max_spec))
+        return (Jitted, (f, self._jit.max_spec, self._threads))
 
 
 def _lookup(module, qualname):
@@ -369,11 +381,13 @@ def _lookup(module, qualname):
     return obj
 
 
-def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
+def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS, threads=None):
     """Compile f (which may be a transform such as `ad.grad(g)`) into one numba kernel per
-    signature; same results as calling f. See the module docstring for the details."""
+    signature; same results as calling f. See the module docstring for the details.
+    threads: for f = ad.vmap(g), how many threads run blocks of the batch (default
+    NUMBA_NUM_THREADS, else the number of cores; see jit/parallel.py)."""
     if f is None:
-        return lambda g: jit(g, max_specializations=max_specializations)
+        return lambda g: jit(g, max_specializations=max_specializations, threads=threads)
     if not callable(f):
         raise TypeError(f"adjit.jit: expected a function, got {type(f).__name__}")
-    return Jitted(f, int(max_specializations))
+    return Jitted(f, int(max_specializations), threads)

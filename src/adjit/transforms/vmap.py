@@ -3,6 +3,7 @@ batching layer of `batching.py`. It composes with every transform in both orders
 vmap is one more level: `ad.vmap(ad.grad(loss), in_axes=(None, 0))` gives per-example
 gradients, `ad.jacfwd(ad.vmap(f))`, `ad.vmap(ad.hessian(f))` and `ad.jit(ad.vmap(f))` work."""
 import functools
+import weakref
 
 import numpy as np
 
@@ -16,7 +17,7 @@ def _shape(v):
     return tuple(v.shape) if isinstance(v, Traced) else np.shape(v)
 
 
-def _leaf_axes(axes, spec, what):
+def leaf_axes(axes, spec, what):
     """One axis (int or None) per leaf of the tree `spec`, from `axes`: an int/None for the
     whole tree or a prefix of it (JAX's in_axes / out_axes)."""
     if axes is None or isinstance(axes, (int, np.integer)):
@@ -37,7 +38,7 @@ def _leaf_axes(axes, spec, what):
         parts = list(axes)
     out = []
     for a, c in zip(parts, children):
-        out += _leaf_axes(a, c, what)
+        out += leaf_axes(a, c, what)
     return out
 
 
@@ -78,7 +79,7 @@ def vmap(f, in_axes=0, out_axes=0):
             raise ValueError(f"adjit.vmap: in_axes has {len(axes)} entries but the function "
                              f"got {len(args)} arguments")
         leaves, spec = tree_flatten(tuple(args))
-        lax = _leaf_axes(axes if isinstance(axes, tuple) else
+        lax = leaf_axes(axes if isinstance(axes, tuple) else
                          (axes,) * len(args), spec, "in_axes")
         size, level, wrapped = None, new_level(), []
         for i, (v, ax) in enumerate(zip(leaves, lax)):
@@ -107,7 +108,7 @@ def vmap(f, in_axes=0, out_axes=0):
                              "give at least one argument an int in_axes")
         out = f(*tree_unflatten(spec, wrapped))
         oleaves, ospec = tree_flatten(out)
-        oax = _leaf_axes(out_axes, ospec, "out_axes")
+        oax = leaf_axes(out_axes, ospec, "out_axes")
         res = []
         for v, ax in zip(oleaves, oax):
             mine = isinstance(v, Batched) and v._level == level
@@ -124,4 +125,18 @@ def vmap(f, in_axes=0, out_axes=0):
                 v = ops.broadcast_to(v, (size,) + _shape(v))
             res.append(_move(v, 0, _check_axis(ax, len(_shape(v)), "out_axes")))
         return tree_unflatten(ospec, res)
+    # what ad.jit reads to run the batch in blocks on several threads (jit/parallel.py); not
+    # an attribute, which functools.wraps would copy onto e.g. ad.grad(vmapped)
+    _MAPPED[mapped] = (f, tuple(in_axes) if isinstance(in_axes, list) else in_axes, out_axes)
     return mapped
+
+
+_MAPPED = weakref.WeakKeyDictionary()
+
+
+def vmap_of(fn):
+    """(f, in_axes, out_axes) if fn is `ad.vmap(f, in_axes, out_axes)` itself, else None."""
+    try:
+        return _MAPPED.get(fn)
+    except TypeError:   # not weak-referenceable: not a vmap
+        return None
