@@ -74,6 +74,29 @@ def test_per_example_gradients_of_random_programs():
             np.testing.assert_allclose(got, loop(ad.grad(f), ax2, *a2), rtol=1e-9, atol=1e-12)
 
 
+def test_random_programs_in_every_composition():
+    """jacfwd and jacrev of a vmap (block diagonal), vmap of hessian, jit of vmap of grad."""
+    rng = np.random.default_rng(11)
+    for p in range(4):
+        shapes, steps = make_program(rng)
+        xs = [rng.normal(size=(B,) + s) for s in shapes]
+        f = lambda *a: run(steps, a)   # noqa: E731
+        axes = (0,) * len(xs)
+        J = ad.jacfwd(ad.vmap(f))(*xs)          # (B,) + (B,) + shape of x0
+        Jr = ad.jacrev(ad.vmap(f))(*xs)
+        g0 = loop(ad.grad(f), axes, *xs)   # the gradient in the first argument
+        for i in range(B):
+            np.testing.assert_allclose(J[i, i], g0[i], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(Jr[i, i], g0[i], rtol=1e-9, atol=1e-12)
+        if len(xs) == 1:
+            np.testing.assert_allclose(ad.vmap(ad.hessian(f))(*xs),
+                                       loop(ad.hessian(f), axes, *xs), rtol=1e-8, atol=1e-10)
+        if p < 2:
+            got = ad.jit(ad.vmap(ad.grad(f)))(*xs)
+            np.testing.assert_allclose(got, loop(ad.grad(f), axes, *xs), rtol=1e-9,
+                                       atol=1e-12)
+
+
 def mlp_loss(params, x, y):
     W1, b1, W2 = params
     h = ad.tanh(x @ W1 + b1)
@@ -162,6 +185,15 @@ def test_axes_pytrees_and_nesting():
     np.testing.assert_allclose(c[0], X.sum(1))
     np.testing.assert_allclose(c[1], 2.0 * np.ones(2))
     np.testing.assert_allclose(ad.vmap(lambda x: np.ones(2))(X), np.ones((3, 2)))
+
+
+def test_vmap_of_tensors_records_for_backward():
+    X = ad.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    y = ad.sum(ad.vmap(lambda x: ad.sum(x ** 2) * x)(X))
+    y.backward()
+    x = np.arange(6.0).reshape(3, 2)
+    want = 2 * x * x.sum(1, keepdims=True) + (x ** 2).sum(1, keepdims=True)
+    np.testing.assert_allclose(X.grad.numpy(), want)
 
 
 def test_clear_errors():
