@@ -104,6 +104,25 @@ def test_norm_at_the_zero_vector_has_gradient_zero():
     same(ad.hessian(ad.norm)(np.zeros(2)), np.zeros((2, 2)))
 
 
+@pytest.mark.parametrize("p", [3, 0.5, 4.5])
+def test_p_norm_at_the_zero_vector_has_gradient_zero(p):
+    # issue 16 item 5: was NaN (0 * inf from the outer power)
+    y, g = backward_grad(lambda x: ad.norm(x, p), np.zeros(3))
+    same(y, 0.0)
+    same(g, np.zeros(3))
+    same(fwd(lambda x: ad.norm(x, p), np.zeros(3)), (0.0, 0.0))
+
+
+def test_inf_norms_and_the_zero_norm():
+    _, g = backward_grad(lambda x: ad.norm(x, -np.inf), [1.0, -3.0])
+    same(g, [1.0, 0.0])                # was [0, -0]
+    _, g = backward_grad(lambda x: ad.norm(x, np.inf), [1.0, -3.0])
+    same(g, [0.0, -1.0])
+    y, g = backward_grad(lambda x: ad.norm(x, 0), [0.0, 2.0, -1.0])
+    same(y, 2.0)                       # was ZeroDivisionError
+    same(g, np.zeros(3))
+
+
 def test_std_of_constant_data_has_gradient_zero():
     # PyTorch std_backward masks std == 0 to a zero gradient
     same(ad.grad(ad.std)(np.full(3, 2.0)), np.zeros(3))

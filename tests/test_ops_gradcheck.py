@@ -304,8 +304,9 @@ def test_max_min_ties_split_gradient():
     np.testing.assert_array_equal(t.grad.numpy(), [[0, 0.5, 0.5], [0.5, 0, 0.5]])
 
 
-@pytest.mark.parametrize("kw", [dict(ord=1), dict(ord=np.inf), dict(ord=3), dict(ord=2, axis=0),
-                                dict(ord="fro"), dict(ord=1, dim=1, keepdim=True)], ids=str)
+@pytest.mark.parametrize("kw", [dict(ord=1), dict(ord=np.inf), dict(ord=3, axis=1),
+                                dict(ord=2, axis=0), dict(ord="fro"), dict(ord=-1),
+                                dict(ord=-np.inf), dict(ord=1, dim=1, keepdim=True)], ids=str)
 def test_norm_orders(kw):
     x = uniform(rng_for(("norm", str(kw))), (3, 4), away=(0,))
     x.flat[np.argmax(np.abs(x))] = 3.0  # a unique largest magnitude for ord=inf
@@ -314,10 +315,8 @@ def test_norm_orders(kw):
     ref_kw = {k: v for k, v in kw.items() if k not in ("dim", "keepdim")}
     if "dim" in kw:
         ref = np.sum(np.abs(x), axis=1, keepdims=True)
-    elif "axis" in kw:
-        ref = np.linalg.norm(x, axis=0)
-    else:
-        ref = np.linalg.norm(x.reshape(-1), ord=ref_kw["ord"] if ref_kw["ord"] != "fro" else 2)
+    else:  # a 2-D x without axis: the matrix norm, as np.linalg.norm
+        ref = np.linalg.norm(x, **ref_kw)
     np.testing.assert_allclose(ad.norm(x, **kw), ref, rtol=1e-12)
 
 

@@ -88,9 +88,11 @@ def reduction(draw, red, elements=None, min_side=0, min_dims=0, unique=False, tu
 @st.composite
 def norm_case(draw):
     x = draw(arrays(draw(shapes(min_side=1)), away(0.1, 2)))
-    axis = draw(axes(x.ndim))
+    order = draw(st.sampled_from([None, 1, 3])) if x.ndim else None
+    # as np.linalg.norm: ord=None over any axes; a vector norm (ord 1, 3) over one axis
+    axis = draw(axes(x.ndim)) if order is None else \
+        draw(axes(x.ndim, allow_tuple=False, allow_none=x.ndim == 1))
     kd = draw(st.booleans())
-    order = draw(st.sampled_from([None, 1, 3]))
     return (lambda v: ad.norm(v, ord=order, axis=axis, keepdims=kd)), (x,)
 
 

@@ -20,6 +20,9 @@ import itertools
 import numpy as np
 
 OPS = {}
+# NumPy callable -> the public adjit function with NumPy's signature that implements it on
+# wrapped values (registered with @implements next to the function's definition)
+NUMPY_WRAPPERS = {}
 
 # Level 0: eager PyTorch-style tensors. Level 1: duals made by `ad.dual`. Transforms: fresh.
 EAGER_LEVEL = 0
@@ -46,6 +49,11 @@ class Traced:
     @staticmethod
     def _apply(op, args, params, level):  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def _carries_derivative(self):
+        """True for values whose derivative NumPy would drop (a Tensor that requires grad, a
+        dual number): NumPy functions without a row refuse them (core/numpy_protocol.py)."""
+        return False
 
     # Python protocols shared by every wrapper (each class supplies shape, dtype, item)
     @property
@@ -102,12 +110,14 @@ class Op:
       and `aliases` unless export=False; `methods` are the Tensor / Dual / Tracer method names
       it is reachable as, `operator` the Python operator.
     - domain: the inputs the op-info sweep tests it on (testing/opinfo.py reads it).
+    - numpy: the NumPy callables the row serves on wrapped values (np.sin(t) runs sin): the
+      row's `api` is called with NumPy's arguments (core/numpy_protocol.py).
     """
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
                  saves_in=True, saves_out=False, backward_name=None, vjp_needs=False,
                  linear=False, batched=None, lower=None, jit=None, api=None, export=True,
-                 aliases=(), methods=(), operator=None, domain=None, reads=None):
+                 aliases=(), methods=(), operator=None, domain=None, reads=None, numpy=()):
         self.name = name
         self.primal = primal
         self.vjp = vjp
@@ -131,6 +141,8 @@ class Op:
         # vjp_needs: the VJP takes `_needs` (which inputs want a cotangent) and skips the rest
         self.vjp_needs = vjp_needs
         self.read_rule = reads
+        # NumPy calls these with the op's inputs positionally (no params): core/numpy_protocol
+        self.numpy = tuple(numpy)
 
     def __call__(self, *args, **params):
         for a in args:
@@ -183,7 +195,8 @@ class Op:
         def set_api(f):
             self.api = f
             for k, v in flags.items():
-                setattr(self, k, tuple(v) if k in ("aliases", "methods") else v)
+                setattr(self, k, tuple(v) if k in ("aliases", "methods", "numpy") else v)
+            _table[0] = None   # the NumPy dispatch table maps to the api
             return f
         return set_api if fn is None else set_api(fn)
 
@@ -252,6 +265,13 @@ def _input_error(op, args, params, e):
     """A clear error for bad inputs to an op's primal (numpy's or numba's text names neither
     the adjit op nor, for ufuncs, the shapes), or None to re-raise the original."""
     msg = str(e)
+    for a in args:
+        if isinstance(a, (list, tuple)) and _holds_traced(a):
+            return TypeError(
+                f"adjit.{op.name}: got a Python {type(a).__name__} holding differentiated "
+                "values, which NumPy would turn into a constant. Stack them into one array "
+                "first (ad.stack(xs)); a list passed to ad.grad is a pytree whose elements are "
+                "differentiated one by one.")
     if isinstance(e, (np.linalg.LinAlgError, np.exceptions.AxisError)):
         return None
     for i, a in enumerate(args):
@@ -290,6 +310,11 @@ def _axis_text(params):
     return f" along axis {params['axis']}" if params.get("axis") is not None else ""
 
 
+def _holds_traced(seq):
+    return any(isinstance(v, Traced) or isinstance(v, (list, tuple)) and _holds_traced(v)
+               for v in seq)
+
+
 def _camel(name):
     return "".join(p[:1].upper() + p[1:] for p in name.strip("_").split("_"))
 
@@ -307,6 +332,30 @@ def register(op):
         raise ValueError(f"adjit: an op named '{op.name}' is already registered")
     OPS[op.name] = op
     return op
+
+
+def implements(*np_funcs):
+    """Register the decorated public function (written with NumPy's signature) as adjit's
+    implementation of np_funcs on wrapped values: @implements(np.concatenate)."""
+    def deco(fn):
+        for f in np_funcs:
+            NUMPY_WRAPPERS[f] = fn
+        return fn
+    return deco
+
+
+_table = [None, None]
+
+
+def numpy_table():
+    """NumPy callable -> adjit implementation, built from the op rows' `numpy` callables and
+    the wrappers registered with @implements (which take NumPy's full signature)."""
+    key = (len(OPS), len(NUMPY_WRAPPERS))
+    if _table[0] != key:
+        t = {f: op.api for op in OPS.values() for f in op.numpy}
+        t.update(NUMPY_WRAPPERS)
+        _table[0], _table[1] = key, t
+    return _table[1]
 
 
 def defop(name, primal, vjp=None, jvp=None, **flags):

@@ -85,10 +85,13 @@ class Dual(Traced):
             return self._p.item()
         return np.asarray(primal_of(self._p)).item()
 
+    def _carries_derivative(self):
+        return True
+
     def __array__(self, dtype=None, copy=None):
         raise TypeError("adjit: a dual number cannot be turned into a NumPy array (that would "
-                        "drop its tangent). Use ad.* ops instead of np.* inside differentiated "
-                        "code, or take .primal explicitly.")
+                        "drop its tangent). Use ad.* ops or the NumPy functions adjit "
+                        "implements inside differentiated code, or take .primal explicitly.")
 
     def __repr__(self):
         return f"Dual(primal={self._p!r}, tangent={self.tangent!r})"

@@ -12,18 +12,25 @@ ops. Codegen fuses the tape into loops and writes a module under the adjit cache
 compiled with `numba.njit(cache=True)`, so a new process loads it instead of compiling.
 
 Signature of a specialisation: the structure of the arguments (tuples, lists, dicts), the shape
-and dtype of every array, the type of every float, and the value of every int / bool / other
-static argument. Python control flow on traced values (`if`, `while`, `float(x)`) is recorded as
+and dtype of every array, the type of every float (a float is an input of the kernel: a new
+value never retraces, and a float64 after a float32 gets its own kernel instead of being
+narrowed), and the value of every int / bool / other static argument. Python control flow on
+traced values (`if`, `while`, `float(x)`) is recorded as
 guards that the kernel checks; when one fails, the function is traced again for that input and
 the new specialisation kept too (up to `max_specializations` per signature; past that, and for
 ops the compiler does not know, it runs eagerly with a one-time warning).
 
 Runs eagerly (with a one-time RuntimeWarning naming the reason): custom ops (`ad.custom_op`),
-NumPy functions applied to traced values (`np.sin(x)`, `np.asarray(t)`), integer-array indices
-that are themselves traced (arguments), complex dtypes. Called on Tensors or dual numbers (e.g.
+NumPy functions without an adjit row applied to traced values (`np.sort(x)`, `np.asarray(x)`;
+`np.sin(x)` and the other NumPy functions with rows are traced like `ad.sin`), integer-array
+indices that are themselves traced (arguments), complex dtypes. Called on Tensors or dual numbers (e.g.
 `ad.grad(ad.jit(f))`) the function simply runs inline. Values read into Python with `float()`,
 `int()`, `.item()` are guarded for equality, so they are correct but retrace for each new
-value. Results: elementwise formulas are the registry's own; sums add in NumPy's pairwise
+value (a float read may differ from its traced value by a few ulps: libm and NumPy's
+vectorized functions do). Closed-over arrays, globals and object state that f reads are
+constants of the kernel, frozen at trace time as in `jax.jit`: pass arrays that change as
+arguments. Kernels live in the adjit cache directory, pruned least recently used first (see
+cache.py). Results: elementwise formulas are the registry's own; sums add in NumPy's pairwise
 order; 1-D/2-D matrix products call BLAS like NumPy (batched ones are loops), so compiled
 results agree with eager ones to the last bit except where libm's transcendental functions
 (sin, tanh...) and NumPy's vectorized ones differ by an ulp.
@@ -38,6 +45,7 @@ import warnings
 import numpy as np
 
 from .. import kernels
+from . import cache
 from ..core.registry import Traced, new_level
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from ..transforms.vmap import vmap_of
@@ -57,7 +65,7 @@ def _classify(leaf):
     t = type(leaf)
     if t is np.ndarray:
         if leaf.dtype.kind not in "biuf":
-            return _STATIC, None
+            return _STATIC, None        # complex, strings, objects: _unsupported_leaf
         return _DYN, (leaf.shape, leaf.dtype.str)
     if t is float or isinstance(leaf, np.floating):
         return _DYN, t
@@ -68,6 +76,16 @@ def _classify(leaf):
     except TypeError:
         return _STATIC, None
     return _STATIC, (t, leaf)
+
+
+def _unsupported_leaf(lf):
+    """The fallback warning for an argument the compiler cannot take."""
+    from .lowering import SUPPORTED_DTYPES
+    if type(lf) is np.ndarray:
+        return (f"an argument of dtype {lf.dtype} is not supported by the compiler (supported: "
+                f"{SUPPORTED_DTYPES}); running eagerly")
+    return (f"an argument of type {type(lf).__name__} is neither an array nor hashable; "
+            "running eagerly")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,6 +109,8 @@ class JitState:
         self.lock = threading.RLock()
 
     # -- slow path: signature lookup, retrace, fallback ------------------------------------
+    # self.cache[key] is a tuple, replaced (never changed in place) under self.lock: a thread
+    # iterating it sees one consistent snapshot while another adds or reorders entries.
     def call(self, args, kw):
         leaves, spec = tree_flatten((args, kw))
         parts, kparams = [], []
@@ -99,28 +119,25 @@ class JitState:
                 return self.f(*args, **kw)   # called inside another transform: run inline
             kind, part = _classify(lf)
             if part is None:
-                return self.eager(args, kw, None, "an argument of type "
-                                  f"{type(lf).__name__} is neither an array nor hashable")
+                return self.eager(args, kw, None, _unsupported_leaf(lf))
             parts.append((kind, part))
             if kind != _STATIC:
                 kparams.append(np.ascontiguousarray(lf) if type(lf) is np.ndarray else lf)
         key = (spec, tuple(parts))
         if key in self.eager_keys:
             return self.eager(args, kw, key, None)
-        specs = self.cache.get(key)
-        if specs:
-            for s in specs:
-                try:
-                    r = s.entry(*kparams)
-                except GuardFailure:
-                    continue
-                except Exception:
-                    # run eagerly: a genuine error then names the user's line
-                    return self.eager(args, kw, None, None)
-                self._promote(key, s, leaves, kw, args)
-                return r
+        tried = self.cache.get(key, ())
+        hit = self._try(tried, kparams, args, kw, key)
+        if hit is not None:
+            return hit[0]
         with self.lock:
-            specs = self.cache.setdefault(key, [])
+            # another thread may have traced this input meanwhile: try what it added
+            specs = self.cache.get(key, ())
+            hit = self._try([s for s in specs if s not in tried], kparams, args, kw, key)
+            if hit is not None:
+                return hit[0]
+            if key in self.eager_keys:
+                return self.eager(args, kw, key, None)
             if len(specs) >= self.max_spec:
                 self.eager_keys.add(key)
                 return self.eager(args, kw, key,
@@ -134,36 +151,53 @@ class JitState:
                 return self.eager(args, kw, key, f"{e}; running eagerly")
             except _Unsupported as e:
                 self.eager_keys.add(key)
-                return self.eager(args, kw, key, f"op {e} is not supported by the compiler; "
-                                  "running eagerly")
+                return self.eager(args, kw, key, f"{e}; running eagerly")
             except _CompileError as e:
                 self.eager_keys.add(key)
                 return self.eager(args, kw, key, f"internal error compiling {e}; running "
                                   "eagerly (please report this)")
-            specs.append(s)
-        try:
-            r = s.entry(*kparams)
-        except GuardFailure:
-            specs.remove(s)
-            self.eager_keys.add(key)
-            return self.eager(args, kw, key, "a freshly traced kernel rejected its own input "
-                              f"(see {s.path}); running eagerly (please report this)")
-        except Exception:
-            return self.eager(args, kw, None, None)
-        self._promote(key, s, leaves, kw, args)
-        return r
+            self.cache[key] = specs + (s,)
+            try:
+                r = s.entry(*kparams)
+            except GuardFailure:
+                # The input sits on a branch boundary that the kernel's arithmetic (libm's
+                # transcendental functions may differ from NumPy's by an ulp) sees on the other
+                # side: this one call runs eagerly; the kernel stays valid for other inputs.
+                self.n_eager += 1
+                return self.f(*args, **kw)
+            except Exception:
+                return self.eager(args, kw, None, None)
+            self._promote(key, s, args, kw)
+            return r
 
-    def _promote(self, key, s, leaves, kw, args):
-        specs = self.cache[key]
-        if specs[0] is not s:
-            specs.remove(s)
-            specs.insert(0, s)
-        # the fast path calls the entry with the positional arguments as they are
-        flat_args = key[0][2][0] == (tuple, None, (None,) * len(args))
-        if not kw and flat_args and all(kind != _STATIC for kind, _ in key[1]):
-            self.fast = s.entry
-        else:
-            self.fast = None
+    def _try(self, specs, kparams, args, kw, key):
+        """(result,) of the first specialisation whose guards accept the input, else None."""
+        for s in specs:
+            try:
+                r = s.entry(*kparams)
+            except GuardFailure:
+                continue
+            except Exception:
+                # run eagerly: a genuine error then names the user's line
+                return (self.eager(args, kw, None, None),)
+            self._promote(key, s, args, kw)
+            return (r,)
+        return None
+
+    def _promote(self, key, s, args, kw):
+        with self.lock:
+            specs = self.cache.get(key, ())
+            if specs and specs[0] is not s and s in specs:
+                self.cache[key] = (s,) + tuple(o for o in specs if o is not s)
+            # the fast path calls the entry with the positional arguments as they are; numba
+            # would convert a scalar of another type (2.5 -> 2, float64 -> float32), so it
+            # checks the type of every non-array argument first
+            flat_args = key[0][2][0] == (tuple, None, (None,) * len(args))
+            if not kw and flat_args and all(kind != _STATIC for kind, _ in key[1]):
+                self.fast = (s.entry, len(args), tuple((k, type(a)) for k, a in enumerate(args)
+                                                       if type(a) is not np.ndarray))
+            else:
+                self.fast = None
 
     def eager(self, args, kw, key, why):
         if why is not None and why not in self.warned:
@@ -246,6 +280,8 @@ def _load(prog):
             with open(tmp, "w") as f:
                 f.write(prog.source)
             os.replace(tmp, path)   # numba's cache is keyed by the file: write it only once
+            cache.prune(d, keep=prog.digest)
+        cache.touch(d, prog.digest)
         modname = f"adjit_jit_{prog.digest}"
         try:
             spec = importlib.util.spec_from_file_location(modname, path)
@@ -354,11 +390,15 @@ class Jitted:
     def _call(self, *args, **kw):
         state = self._jit
         fast = state.fast
-        if fast is not None and not kw:
-            try:
-                return fast(*args)
-            except Exception:
-                pass
+        if fast is not None and not kw and len(args) == fast[1]:
+            for k, t in fast[2]:
+                if type(args[k]) is not t:
+                    break
+            else:
+                try:
+                    return fast[0](*args)
+                except Exception:
+                    pass
         return state.call(args, kw)
 
     def __get__(self, obj, objtype=None):

@@ -27,9 +27,9 @@ import numpy as np
 
 from ..ops.axes import tr_axes
 from ..ops.elementwise import Elementwise
-from .exprs import (affine, bmap, cast, cond_src, getitem_map, getitem_map_adv, num, peephole,
-                    reshape_map, scatter_map, subst)
-from .lowering import Unsupported, is_basic, lit, nb_type, op_class, prod_of
+from .exprs import (affine, bmap, cast, cond_src, eq_guard, getitem_map, getitem_map_adv, num,
+                    peephole, reshape_map, scatter_map, subst)
+from .lowering import SUPPORTED_DTYPES, Unsupported, is_basic, lit, nb_type, op_class, prod_of
 from .producers import Producers
 from .trace import Var
 
@@ -188,7 +188,8 @@ class Gen(Producers):
     def _classify_const(self, v):
         a = np.asarray(v.value)
         if a.dtype.kind not in "biuf":
-            raise Unsupported(f"constant of dtype {a.dtype}")
+            raise Unsupported(f"a constant of dtype {a.dtype} is not supported by the compiler "
+                              f"(supported: {SUPPORTED_DTYPES})")
         if a.size == 0:
             self.state[v.id] = "carray"
         elif a.size == 1 or (a.dtype.kind != "f" or not np.isnan(a).any()) and \
@@ -302,6 +303,11 @@ class Gen(Producers):
         if v.op.lower == "ix":
             return getattr(self, "map_" + op.jit["map"])(v, idx)
         args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in v.inputs]
+        if v.dtype == np.float32:
+            # a float64 input of a float32 result is a Python float (NumPy's weak scalar):
+            # NumPy rounds it to float32 first
+            args = [cast(a, v.dtype) if vs[j].dtype == np.float64 else a
+                    for a, j in zip(args, v.inputs)]
         f64 = v.dtype == np.float64 and all(vs[j].dtype == np.float64 for j in v.inputs)
         if isinstance(op, Elementwise):
             r = peephole(op.f, args) if f64 else None
@@ -464,7 +470,7 @@ class Gen(Producers):
                 if kind == "bool":
                     self.emit(f"if ({ref} != 0) != {bool(expected)}: raise GuardFailure")
                 else:
-                    self.emit(f"if {ref} != {lit(expected)}: raise GuardFailure")
+                    self.emit(f"if {eq_guard(ref, expected, v.dtype)}: raise GuardFailure")
         if self._pw_used:   # scratch of the pairwise sums
             self.lines.insert(head, "    _pwr = np.empty(8)\n    _pws = np.empty(64)")
         if rets:

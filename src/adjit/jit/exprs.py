@@ -321,3 +321,17 @@ def cast(expr, dtype):
     if dtype == np.float32:
         return f"np.float32({expr})"
     return expr
+
+
+def eq_guard(ref, expected, dtype):
+    """The condition under which a value read into Python (float(), .item()) no longer holds
+    the value it was traced at. A float value may differ by a few ulps: the kernel computes
+    transcendental functions with libm, NumPy with its own vectorized code, so an exact test
+    could reject the very input it was traced at; the function's result then moves by as
+    little as the two libraries' results differ."""
+    if isinstance(expected, float) and np.isfinite(expected):
+        tol = 4.0 * float(np.spacing(np.abs(np.asarray(expected, dtype=dtype))))
+        return f"abs({ref} - {lit(expected)}) > {tol!r}"
+    if isinstance(expected, float) and expected != expected:
+        return f"{ref} == {ref}"   # it was NaN
+    return f"{ref} != {lit(expected)}"

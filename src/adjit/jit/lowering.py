@@ -24,12 +24,13 @@ class Unsupported(Exception):
 
 _NB_TYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32",
              "bool": "boolean", "int8": "int8", "int16": "int16", "uint8": "uint8"}
+SUPPORTED_DTYPES = ", ".join(_NB_TYPES)
 
 
 def op_class(var):
     op = var.op
     if op.lower is None:
-        raise Unsupported(op.name)
+        raise Unsupported(f"op {op.name} is not supported by the compiler")
     adv = op.jit.get("advanced")
     if adv is not None and not is_basic(var.params["idx"]):
         return adv   # e.g. scatter_add with np.add.at semantics: repeated indices accumulate
@@ -44,7 +45,8 @@ def is_basic(idx):
 def nb_type(dtype):
     t = _NB_TYPES.get(np.dtype(dtype).name)
     if t is None:
-        raise Unsupported(f"dtype {np.dtype(dtype)}")
+        raise Unsupported(f"dtype {np.dtype(dtype)} is not supported by the compiler "
+                          f"(supported: {SUPPORTED_DTYPES})")
     return t
 
 
@@ -65,7 +67,7 @@ def lit(value, dtype=None):
         if dtype is not None and np.dtype(dtype) == np.float32:
             return f"np.float32({s})"
         return s
-    raise Unsupported(f"constant of type {type(v).__name__}")
+    raise Unsupported(f"a constant of type {type(v).__name__} is not supported by the compiler")
 
 
 def prod_of(shape):

@@ -357,7 +357,7 @@ class Producers:
             v = self.vars[j]
             a = np.full(v.shape, np.asarray(v.value).flat[0], dtype=v.dtype)
             return self.index_const(a)
-        raise Unsupported(f"an array input in state {st}")  # pragma: no cover
+        raise Unsupported(f"an array input in state {st} is not supported")  # pragma: no cover
 
     def index_const(self, a):
         """Module-global name of a constant array (index tables, filled arrays)."""

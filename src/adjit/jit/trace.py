@@ -202,8 +202,14 @@ class Tracer(Traced):
         raise Fallback(".tolist() of a traced value")
 
     def __array__(self, dtype=None, copy=None):
-        raise Fallback("a NumPy function (np.asarray, np.sin, ...) was applied to a traced "
-                       "value; use ad.* ops inside jitted functions")
+        raise Fallback("a traced value was converted to a NumPy array (np.asarray, or a NumPy "
+                       "function given a list of traced values); use ad.* ops or the NumPy "
+                       "functions adjit implements inside jitted functions")
+
+    def _no_numpy_row(self, name):
+        # core/numpy_protocol.py: a NumPy function without a row would freeze its value
+        raise Fallback(f"{name} is a NumPy function without an adjit row, so it cannot be "
+                       "compiled")
 
     def numpy(self):
         raise Fallback(".numpy() of a traced value")

@@ -10,6 +10,7 @@ from .axes import (axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, 
                    tr_axes, zeros_for)
 from .formulas import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .norms import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names

@@ -78,7 +78,7 @@ NP_NS["smul"], AD_NS["smul"] = strong_mul_np, strong_mul
 class Elementwise(Op):
     """An op given by scalar formulas: `f` for the primal, `partials[i]` = d y / d input_i."""
 
-    def __init__(self, name, args, f, partials, numpy=None, **flags):
+    def __init__(self, name, args, f, partials, np_primal=None, **flags):
         names = tuple(args) + ("y",)
         uses = " ".join(partials)
         flags.setdefault("lower", "pw")   # ad.jit compiles the formula
@@ -96,10 +96,10 @@ class Elementwise(Op):
             if p not in ("0", "1", "-1"):
                 kernels.declare(f"{name}__d{i}", ("g",) + names,
                                 f"0.0 if g == 0.0 else g * ({p})")  # strong zero
-        self._np_primal = numpy
+        self._np_primal = np_primal
         self._np_d = [_fn(p, names, NP_NS) for p in partials]
         self._ad_d = None
-        self.primal = numpy if numpy is not None else self._compiled_primal
+        self.primal = np_primal if np_primal is not None else self._compiled_primal
         if len(args) == 1:
             NP_NS[name] = self.primal
 

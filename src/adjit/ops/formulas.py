@@ -75,18 +75,25 @@ _BINARY = [
      "where(a < b, 0.0, where(a == b, 0.5, 1.0))", np.minimum),
 ]
 
+def _serves(f):
+    # a NumPy ufunc primal is also the NumPy function the row serves (np.sin(t) runs sin)
+    return (f,) if isinstance(f, np.ufunc) else ()
+
+
 for _n, _f, _d, _np, *_kw in _UNARY:
-    globals()[_n] = register(Elementwise(_n, ("x",), _f, (_d,), numpy=_np,
+    globals()[_n] = register(Elementwise(_n, ("x",), _f, (_d,), np_primal=_np,
+                                         numpy=_serves(_np),
                                          **dict(dict(methods=(_n,)), **(_kw[0] if _kw else {}))))
 for _n, _f, _da, _db, _np, *_kw in _BINARY:
-    globals()[_n] = register(Elementwise(_n, ("a", "b"), _f, (_da, _db), numpy=_np,
-                                         **(_kw[0] if _kw else {})))
+    globals()[_n] = register(Elementwise(_n, ("a", "b"), _f, (_da, _db), np_primal=_np,
+                                         numpy=_serves(_np), **(_kw[0] if _kw else {})))
 
 # ---------------------------------------------------------------------------------------------
 # comparisons: no derivative; on wrappers they compare the innermost values
 
 def _cmp(name, f, src, operator):
     return defop(name, f, nondiff=True, export=False, operator=operator, lower="pw",
+                 numpy=(f,),
                  jit={"pw": lambda a, p, idx: f"{a[0]} {src} {a[1]}"})
 
 

@@ -5,11 +5,14 @@ import builtins
 import numpy as np
 
 from ..core.domain import Sample
-from ..core.registry import Op, Traced, composite, defop, primal_of
+from ..core.registry import Op, Traced, composite, defop, implements
 from .axes import batch, cond_of, ndim, shape, shape_of_raw
-from .formulas import log, mul, sign
+from .formulas import abs as abs_op
+from .formulas import mul, sign
+from .reductions import max as max_red
+from .reductions import min as min_red
 from .reductions import prod_others
-from .shape import getitem, mT, reshape, sum_op, tril, unbroadcast, where
+from .shape import getitem, mT, reshape, sum_op, transpose, tril, unbroadcast, where
 
 # ---------------------------------------------------------------------------------------------
 # linear algebra (last two axes are the matrix; rules never divide by det)
@@ -91,7 +94,8 @@ matmul = defop("matmul", np.matmul, _matmul_vjp, _matmul_jvp, backward_name="MmB
                domain=[Sample(a, b) for a, b in [
                    ((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)),
                    ((2, 2, 3), (3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((3,), (2, 3, 4)),
-                   ((2, 2, 3), (3,)), ((0, 3), (3, 2))]])
+                   ((2, 2, 3), (3,)), ((0, 3), (3, 2))]],
+              numpy=(np.matmul, np.linalg.matmul))
 
 
 def _diag_sum(m):
@@ -114,23 +118,31 @@ def _vec_solve(A, v):
 # differentiating det * inv cancels catastrophically) C comes from the SVD x = U S Vh instead:
 # C = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh, exact at any rank, and its own derivative
 # (det's Hessian) from the same SVD, so first and second derivatives exist everywhere; third
-# and higher ones at such matrices raise NotImplementedError. Inside ad.jit the choice is made
-# on the traced values (a kernel traced at a regular matrix keeps the inverse; one whose inv
-# raises runs eagerly), and a trace at an ill-conditioned matrix runs eagerly.
+# and higher ones at such matrices raise NotImplementedError. Inside ad.jit the choice is a
+# guard (a kernel traced at a regular matrix keeps the inverse and retraces when a matrix is
+# ill-conditioned; one whose inv raises runs eagerly), and a trace at an ill-conditioned
+# matrix runs eagerly.
 DET_COND_MAX = 1e8   # 1-norm condition number above which det's rules use the SVD
 
 
 def _det_inv(x):
     """inv(x) if every matrix of x is well conditioned (finite x with a 1-norm condition number
-    below DET_COND_MAX), else None. A wrapped x gets the registered op."""
-    xr = np.asarray(primal_of(x))
+    below DET_COND_MAX), else None. A wrapped x gets the registered op. Under ad.jit the test
+    is a guard: the kernel recomputes it and retraces where its outcome changes."""
+    xc = cond_of(x)
     try:
-        xi = np.linalg.inv(xr)
+        xi = inv(xc) if isinstance(xc, Traced) else np.linalg.inv(np.asarray(xc))
     except np.linalg.LinAlgError:
         return None
-    c = (np.abs(xr).sum(axis=-2).max(axis=-1, initial=0.0)
-         * np.abs(xi).sum(axis=-2).max(axis=-1, initial=0.0))
-    if np.any(c >= DET_COND_MAX) and np.all(np.isfinite(xr)):
+    if isinstance(xc, Traced):
+        c = (max_red(sum_op(abs_op(xc), axis=-2), axis=-1)
+             * max_red(sum_op(abs_op(xi), axis=-2), axis=-1))
+        ill = bool(where(max_red(c >= DET_COND_MAX), min_red(abs_op(xc) < np.inf), False))
+    else:
+        c = (np.abs(xc).sum(axis=-2).max(axis=-1, initial=0.0)
+             * np.abs(xi).sum(axis=-2).max(axis=-1, initial=0.0))
+        ill = np.any(c >= DET_COND_MAX) and np.all(np.isfinite(xc))
+    if ill:
         return None
     return inv(x) if isinstance(x, Traced) else xi
 
@@ -203,7 +215,8 @@ def _det_jvp(ts, y, x):
 _SQUARE = [Sample((3, 3), kind="wellcond"), Sample((2, 3, 3), kind="wellcond"),
            Sample((1, 1), kind="wellcond")]
 det = defop("det", np.linalg.det, _det_vjp, _det_jvp, saves_out=True, methods=("det",),
-            lower="lib", jit={"call": "np.linalg.det({0})", "core": 0}, domain=_SQUARE)
+            lower="lib", jit={"call": "np.linalg.det({0})", "core": 0}, domain=_SQUARE,
+              numpy=(np.linalg.det,))
 
 
 def _logabsdet_primal(x):
@@ -241,7 +254,8 @@ inv = defop("inv", np.linalg.inv,
             lambda g, y, x: (-matmul(mT(y), matmul(g, mT(y))),),
             lambda ts, y, x: -matmul(y, matmul(ts[0], y)), saves_in=False, saves_out=True,
             backward_name="LinalgInvBackward", methods=("inverse",), lower="lib",
-            jit={"call": "np.linalg.inv({0})", "core": 2}, domain=_SQUARE)
+            jit={"call": "np.linalg.inv({0})", "core": 2}, domain=_SQUARE,
+              numpy=(np.linalg.inv,))
 
 
 def _solve_primal(A, b):
@@ -284,7 +298,8 @@ solve = defop("solve", _solve_primal, _solve_vjp, _solve_jvp, saves_out=True,
               jit={"call": "np.linalg.solve({0}, {1})", "core": 2, "vector_arg": 1},
               domain=[Sample(a, b, kind="wellcond") for a, b in [
                   ((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 1)), ((2, 3, 3), (3, 2)),
-                  ((1, 3, 3), (2, 3, 1))]])
+                  ((1, 3, 3), (2, 3, 1))]],
+              numpy=(np.linalg.solve,))
 
 
 def _phi(X):
@@ -314,34 +329,73 @@ def _sym_call(op, a, **params):
 cholesky = defop("cholesky", np.linalg.cholesky, _chol_vjp, _chol_jvp, saves_in=False,
                  saves_out=True, backward_name="LinalgCholeskyBackward", methods=("cholesky",),
                  lower="lib", jit={"call": "np.linalg.cholesky({0})", "core": 2},
-                 domain=[Sample(s, kind="spd", call=_sym_call) for s in ((3, 3), (2, 4, 4), (1, 1))])
+                 domain=[Sample(s, kind="spd", call=_sym_call) for s in ((3, 3), (2, 4, 4), (1, 1))],
+                 numpy=(np.linalg.cholesky,))
 
 
 @composite(methods=("dot",))
+@implements(np.dot)
 def dot(a, b):
-    if ndim(a) == 0 or ndim(b) == 0:
+    """np.dot: a product with a scalar, matmul when b is 1-D or 2-D (or a is 1-D), and for N-D
+    b the sum over the last axis of a and the second-to-last of b, with the result shape
+    a.shape[:-1] + b.shape[:-2] + b.shape[-1:]."""
+    na, nb = ndim(a), ndim(b)
+    if na == 0 or nb == 0:
         return mul(a, b)
-    return matmul(a, b)
+    if nb <= 2 or na == 1:
+        return matmul(a, b)
+    sa, sb = shape(a), shape(b)
+    # b as (n, rest * m): one matrix product with a as (rows, n)
+    bt = transpose(b, axes=(nb - 2,) + tuple(range(nb - 2)) + (nb - 1,))
+    out = matmul(reshape(a, (-1, sa[-1])), reshape(bt, (sb[-2], -1)))
+    return reshape(out, sa[:-1] + sb[:-2] + sb[-1:])
 
 
 @composite(methods=("outer",))
+@implements(np.outer, np.linalg.outer)
 def outer(a, b):
     return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
 @composite(methods=("trace",))
-def trace(x):
-    if ndim(x) != 2:
-        raise ValueError(f"adjit.trace: expected a 2-D matrix, got shape {shape(x)}")
-    return _diag_sum(x)
+@implements(np.trace)
+def trace(x, offset=0, axis1=0, axis2=1):
+    """np.trace: the sum along the offset diagonal of the 2-D slices over (axis1, axis2), the
+    other axes kept in order; any shape, square or not."""
+    nd = ndim(x)
+    if nd < 2:
+        raise ValueError(f"adjit.trace: expected an array with at least 2 dimensions, got "
+                         f"shape {shape(x)}")
+    a1, a2 = int(axis1) % nd, int(axis2) % nd
+    if a1 == a2:
+        raise ValueError(f"adjit.trace: axis1 and axis2 must differ, got {axis1} and {axis2}")
+    offset = int(offset)
+    rest = tuple(i for i in range(nd) if i not in (a1, a2))
+    n, m = shape(x)[a1], shape(x)[a2]
+    i = np.arange(builtins.max(0, -offset), builtins.max(0, builtins.min(n, m - offset)))
+    diag = getitem(transpose(x, axes=rest + (a1, a2)), idx=(Ellipsis, i, i + offset))
+    return sum_op(diag, axis=-1)
+
+
+@implements(np.linalg.trace)
+def _np_linalg_trace(x, offset=0):
+    return trace(x, offset, -2, -1)
+
+
+@implements(np.matrix_transpose, np.linalg.matrix_transpose)
+def _np_matrix_transpose(x):
+    return mT(x)
 
 
 @composite(methods=("logdet",))
 def logdet(x):
     """log det x; NaN where det < 0 and -inf where det == 0, as PyTorch."""
-    sgn = _det_sign(x)
-    if isinstance(sgn, Traced):   # ad.vmap: the sign differs per batch element
-        return logabsdet(x) + log(where(sgn < 0, np.nan, sgn))
+    xc = cond_of(x)
+    if isinstance(xc, Traced):
+        # ad.jit: the sign is part of the traced computation (a constant of the derivative)
+        d = det(xc)
+        return logabsdet(x) + where(d > 0, 0.0, where(d < 0, np.nan, -np.inf))
+    sgn = np.linalg.slogdet(xc)[0]
     if np.all(sgn > 0):
         return logabsdet(x)  # the usual case: one op, grad_fn LogdetBackward as in PyTorch
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -349,16 +403,11 @@ def logdet(x):
 
 
 @composite(methods=("slogdet",))
+@implements(np.linalg.slogdet)
 def slogdet(x):
-    """(sign, log|det|); the sign is a constant."""
-    return _det_sign(x), logabsdet(x)
-
-
-def _det_sign(x):
-    """The sign of det x (a constant); a batched value's from det itself (ad.vmap)."""
+    """(sign, log|det|); the sign is a constant (traced by ad.jit, not frozen)."""
     xc = cond_of(x)
-    if isinstance(xc, Traced) and not xc._branches:
-        return sign(det(xc))
-    return np.linalg.slogdet(primal_of(x))[0]
+    sgn = sign(det(xc)) if isinstance(xc, Traced) else np.linalg.slogdet(xc)[0]
+    return sgn, logabsdet(x)
 
 

@@ -4,6 +4,7 @@ PyTorch-signature methods that are not one row's public function are written her
 import numpy as np
 
 from .. import ops
+from ..core import numpy_protocol
 from ..core.registry import OPS, Traced, method_table
 from .axes import cond_of
 
@@ -121,3 +122,7 @@ def attach(cls):
                 setattr(cls, f"__r{op.operator}__", _rev(op))
     for name, fn in _METHODS.items():
         setattr(cls, name, fn)
+
+
+# NumPy's dispatch protocols, shared by every wrapper type (Tensor, Dual, ad.jit's Tracer)
+numpy_protocol.attach(Traced)

@@ -4,9 +4,9 @@ keepdims=/keepdim=) of every reduction including sum, var and std."""
 import numpy as np
 
 from ..core.domain import Sample
-from ..core.registry import Traced, composite, defop, primal_of
+from ..core.registry import Traced, composite, defop, implements, primal_of
 from .axes import axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw
-from .formulas import abs, exp
+from .formulas import exp
 from .shape import (REDUCTION_DOMAIN, axes_batched, broadcast_to, expand, getitem, reshape,
                     sum_op, transpose, where)
 
@@ -144,7 +144,7 @@ def _safe_recip(y):
     return 1.0 / where(cond_of(y) == 0, np.inf, y)
 
 
-_norm2 = defop(
+norm2 = defop(
     "norm", _norm_primal,
     lambda g, y, x, axis=None, keepdims=False:
         (x * expand(g * _safe_recip(y), shape_of_raw(x), axis, keepdims),),
@@ -242,8 +242,9 @@ def _reduction(op):
 
 
 sum, mean, prod, max, min, logsumexp = (  # noqa: A001
-    _op.public(_reduction(_op), methods=(_op.name,))
-    for _op in (sum_op, _mean, _prod, _max, _min, _logsumexp))
+    _op.public(_reduction(_op), methods=(_op.name,), numpy=_np)
+    for _op, _np in ((sum_op, (np.sum,)), (_mean, (np.mean,)), (_prod, (np.prod,)),
+                     (_max, (np.max, np.amax)), (_min, (np.min, np.amin)), (_logsumexp, ())))
 
 
 @_softmax.public(methods=("softmax",))
@@ -256,21 +257,9 @@ def log_softmax(x, axis=-1, *, dim=None):
     return _log_softmax(x, axis=axis_arg(None, dim) if dim is not None else axis)
 
 
-@_cumsum.public(methods=("cumsum",))
+@_cumsum.public(methods=("cumsum",), numpy=(np.cumsum,))
 def cumsum(x, axis=None, *, dim=None):
     return _cumsum(x, axis=axis_arg(axis, dim))
-
-
-@_norm2.public(methods=("norm",))
-def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
-    if ord in (None, 2, "fro"):
-        return _norm2(x, axis=axis, keepdims=keepdims)
-    if ord == 1:
-        return sum(abs(x), axis=axis, keepdims=keepdims)
-    if ord in (np.inf, float("inf")):
-        return max(abs(x), axis=axis, keepdims=keepdims)
-    return sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
 
 
 def _deviations(x, axis, ddof, correction, unbiased):
@@ -286,6 +275,7 @@ def _deviations(x, axis, ddof, correction, unbiased):
 
 
 @composite(methods=("var",))
+@implements(np.var)
 def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
     """Variance; ddof=0 as NumPy/JAX (PyTorch's default is unbiased: pass ddof=1)."""
@@ -295,11 +285,12 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correct
 
 
 @composite(methods=("std",))
+@implements(np.std)
 def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
     """Standard deviation, as norm(x - mean) / sqrt(n - ddof): the norm's rule gives the
     gradient 0 where the data are constant (std == 0), as PyTorch, instead of inf * 0 = NaN."""
     axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
     d, n = _deviations(x, axis, ddof, correction, unbiased)
-    return _norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(n)
+    return norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(n)
 

@@ -6,11 +6,10 @@ import builtins
 import numpy as np
 
 from ..core.domain import Sample
-from ..core.registry import Traced, composite, defop, primal_of
+from ..core.registry import Traced, composite, defop, implements, primal_of
 from .axes import (axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw,
                    tr_axes)
 from .elementwise import AD_NS
-from .formulas import maximum, minimum
 
 def expand(g, xshape, axis, keepdims):
     """A reduction's cotangent reshaped to broadcast against its input."""
@@ -206,8 +205,9 @@ def _index_update_jvp(ts, y, x, v, idx):
     else:
         # v broadcasts into x[idx]: put unit axes between tv's batch axes and v's own axes
         vb = batch(tv, v)
-        sel = np.shape(np.asarray(primal_of(x))[idx])
-        tv = reshape(tv, vb + (1,) * builtins.max(0, len(sel) - ndim(v)) + shape_of_raw(v))
+        # the selection's rank from the shape alone (no read of x's values, which ad.jit traces)
+        nsel = np.ndim(np.broadcast_to(np.False_, shape_of_raw(x))[idx])
+        tv = reshape(tv, vb + (1,) * builtins.max(0, nsel - ndim(v)) + shape_of_raw(v))
     return index_update(tx, tv, idx=_lead_idx(lead, idx))
 
 
@@ -257,7 +257,9 @@ def _where_vjp(g, y, a, b, cond):
 
 def _where_jvp(ts, y, a, b, cond):
     ta, tb = ts
-    return _where(0.0 if ta is None else ta, 0.0 if tb is None else tb, cond=cond)
+    # through the public where: with a constant branch both tangents can be plain arrays
+    # while cond is an ad.jit tracer, which must then be the op's traced input
+    return where(cond, 0.0 if ta is None else ta, 0.0 if tb is None else tb)
 
 
 _COND = np.array([[True, False, True], [False, False, True]])
@@ -269,35 +271,59 @@ _where = defop("where", lambda a, b, cond: np.where(cond, a, b), _where_vjp, _wh
                        Sample((), (2, 1), cond=_COND[0]), Sample((0, 3), (3,), cond=True)])
 
 
-def _clip_mask(x, lo, hi):
+def _clip_primal(x, *bounds, lo=False, hi=False):
+    b = iter(bounds)
+    return np.clip(x, next(b) if lo else None, next(b) if hi else None)
+
+
+def _clip_masks(x, bounds, lo, hi):
+    """Where clip's gradient goes, as PyTorch's clamp: to x where lo <= x <= hi, to lo where
+    x < lo (and lo < hi), to hi where x > hi or hi < lo. Computed with ad ops on cond_of
+    values, so under ad.jit the kernel recomputes them instead of keeping their traced value."""
     x = cond_of(x)
-    if isinstance(x, Traced):  # ad.jit: the mask is part of the traced computation
-        ml = None if lo is None else x >= lo
-        mh = None if hi is None else x <= hi
-        return mh if ml is None else ml if mh is None else where(ml, mh, False)
-    m = np.ones(np.shape(x), dtype=bool)
-    if lo is not None:
-        m &= x >= lo
-    if hi is not None:
-        m &= x <= hi
-    return m
+    b = iter(cond_of(v) for v in bounds)
+    lv = next(b) if lo else None
+    hv = next(b) if hi else None
+    ml = None if lv is None else x >= lv
+    mh = None if hv is None else x <= hv
+    out = [mh if ml is None else ml if mh is None else where(ml, mh, False)]
+    if lo:
+        out.append(x < lv if hv is None else where(x < lv, lv < hv, False))
+    if hi:
+        out.append(x > hv if lv is None else where(x > hv, True, hv < lv))
+    return out
+
+
+def _clip_vjp(g, y, x, *bounds, lo=False, hi=False, _needs=None):
+    masks = _clip_masks(x, bounds, lo, hi)
+    needs = _needs or (True,) * len(masks)
+    return tuple(where(m, g, 0.0) if n else None for m, n in zip(masks, needs))
+
+
+def _clip_jvp(ts, y, x, *bounds, lo=False, hi=False):
+    out = None
+    for m, t in zip(_clip_masks(x, bounds, lo, hi), ts):
+        if t is not None:
+            c = where(m, t, 0.0)
+            out = c if out is None else out + c
+    return out
 
 
 def _clip_src(a, p, idx):
-    e = a[0]
-    if p.get("lo") is not None:
-        e = f"max({e}, {p['lo']})"
-    if p.get("hi") is not None:
-        e = f"min({e}, {p['hi']})"
+    e, b = a[0], iter(a[1:])
+    if p.get("lo"):
+        e = f"max({e}, {next(b)})"
+    if p.get("hi"):
+        e = f"min({e}, {next(b)})"
     return e
 
 
-_clip = defop("clip", lambda x, lo, hi: np.clip(x, lo, hi),
-              lambda g, y, x, lo, hi: (where(_clip_mask(x, lo, hi), g, 0.0),),
-              lambda ts, y, x, lo, hi: where(_clip_mask(x, lo, hi), ts[0], 0.0),
-              methods=("clip",), lower="pw", jit={"pw": _clip_src, "arrays": ("lo", "hi")},
-              domain=[Sample((3, 4), lo=-0.5, hi=0.5, away=(-0.5, 0.5)),
-                      Sample((3,), lo=None, hi=0.7, away=(0.7,)), Sample((), lo=-1.0, hi=None)])
+# clip(x, *bounds): the bounds present (lo=True / hi=True say which) are differentiable inputs
+_clip = defop("clip", _clip_primal, _clip_vjp, _clip_jvp, broadcast=True, vjp_needs=True,
+              backward_name="ClampBackward", methods=("clip",), lower="pw",
+              jit={"pw": _clip_src},
+              domain=[Sample((3, 4), (), (), lo=True, hi=True),
+                      Sample((3,), (3,), lo=False, hi=True), Sample((), (), lo=True, hi=False)])
 
 
 def _tril_primal(x, k=0):
@@ -347,27 +373,27 @@ def where(cond, a, b):
     return _where(a, b, cond=np.asarray(c, dtype=bool))
 
 
-@_clip.public
+@_clip.public(numpy=(np.clip,))
 def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
     lo = min if a_min is None else a_min
     hi = max if a_max is None else a_max
-    if any(isinstance(cond_of(b), Traced) and not cond_of(b)._branches for b in (lo, hi)):
-        # ad.vmap: bounds that differ per batch element are operands, not params
-        y = x if lo is None else maximum(x, lo)
-        return y if hi is None else minimum(y, hi)
-    return _clip(x, lo=primal_of(lo), hi=primal_of(hi))
+    bounds = tuple(b for b in (lo, hi) if b is not None)
+    return _clip(x, *bounds, lo=lo is not None, hi=hi is not None)
 
 
-@_concatenate.public
+@_concatenate.public(numpy=(np.concatenate, np.concat))
 def concatenate(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("adjit.concatenate: expected a non-empty sequence of arrays")
-    return _concatenate(*tensors, axis=axis_arg(None, dim) if dim is not None else axis)
+    axis = axis_arg(None, dim) if dim is not None else axis
+    if axis is None:  # as NumPy: the arrays flattened
+        return _concatenate(*[reshape(t, (-1,)) for t in tensors], axis=0)
+    return _concatenate(*tensors, axis=axis)
 
 
 
-@_stack.public
+@_stack.public(numpy=(np.stack,))
 def stack(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
@@ -376,6 +402,7 @@ def stack(tensors, axis=0, *, dim=None):
 
 
 @composite
+@implements(np.expand_dims)
 def expand_dims(x, axis):
     s = list(shape(x))
     a = int(axis)
@@ -386,6 +413,7 @@ def expand_dims(x, axis):
 
 
 @composite
+@implements(np.squeeze)
 def squeeze(x, axis=None):
     """NumPy's squeeze: an axis named explicitly must have size 1 (Tensor.squeeze(dim) skips
     such an axis instead, as PyTorch)."""
@@ -401,6 +429,35 @@ def squeeze(x, axis=None):
                              f"{tuple(s)}: it has size {s[int(a) % len(s)]}, not 1")
         axes.add(int(a) % len(s))
     return reshape(x, tuple(n for i, n in enumerate(s) if i not in axes))
+
+
+# NumPy's spellings whose signatures differ from the ad function's
+
+@implements(np.where)
+def _np_where(condition, x=None, y=None):
+    if x is None and y is None:  # np.where(cond) is np.nonzero(cond): indices, no derivative
+        return np.nonzero(condition)
+    return where(condition, x, y)
+
+
+@implements(np.reshape)
+def _np_reshape(a, shape):
+    return reshape(a, shape)
+
+
+@implements(np.transpose, np.permute_dims)
+def _np_transpose(a, axes=None):
+    return transpose(a, axes=axes)
+
+
+@implements(np.broadcast_to)
+def _np_broadcast_to(array, shape):
+    return broadcast_to(array, shape=(int(shape),) if np.ndim(shape) == 0 else tuple(shape))
+
+
+@implements(np.tril)
+def _np_tril(m, k=0):
+    return tril(m, k=int(k))
 
 
 # the names the elementwise formulas use, as ad ops (so rules differentiate their own terms)

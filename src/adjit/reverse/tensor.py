@@ -349,7 +349,17 @@ class Tensor(Traced):
                                "tensor.detach().numpy() instead.")
         return np.asarray(_value(self._data))
 
+    def _carries_derivative(self):
+        return self._rg
+
     def __array__(self, dtype=None, copy=None):
+        if self._rg:  # as PyTorch's .numpy(): converting would silently drop the gradient
+            raise TypeError(
+                "adjit: cannot convert a tensor that requires grad to a NumPy array (np.asarray "
+                "or np.array of it, of a Python list holding it, or writing it into a NumPy "
+                "array): its gradient would be lost. Use t.detach() for the value; keep "
+                "differentiating with ad.* ops or the NumPy functions adjit implements (and "
+                "ad.stack for a list of tensors, ad.zeros(n) with y[i] = v for a buffer).")
         a = np.asarray(_value(self._data))
         return a.astype(dtype) if dtype is not None else a
 
@@ -463,5 +473,5 @@ Tensor.__iadd__ = _make_inplace(ops.add)
 Tensor.__isub__ = _make_inplace(ops.sub)
 Tensor.__imul__ = _make_inplace(ops.mul)
 Tensor.__itruediv__ = _make_inplace(ops.div)
-Tensor.any = lambda self: Tensor(np.any(np.asarray(self)))
-Tensor.all = lambda self: Tensor(np.all(np.asarray(self)))
+Tensor.any = lambda self: Tensor(np.any(np.asarray(_value(self._data))))
+Tensor.all = lambda self: Tensor(np.all(np.asarray(_value(self._data))))

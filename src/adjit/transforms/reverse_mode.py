@@ -65,6 +65,14 @@ def _scalar_out(out, fname):
                         f"{type(out).__name__}; return one array (e.g. ad.sum(ad.stack(...))), "
                         "or use ad.vjp / ad.jacobian for several outputs.")
     check_out([out], fname)
+    kind = (out.dtype if isinstance(out, Traced) else np.asarray(out).dtype).kind
+    if kind == "c":
+        raise TypeError(f"adjit.{fname}: the function returned a complex value; {fname} needs a "
+                        "real scalar output (a complex one has no gradient without a "
+                        "convention). Return a real quantity, e.g. abs(z) ** 2.")
+    if kind == "b":
+        raise TypeError(f"adjit.{fname}: the function returned a bool (a comparison?), which "
+                        "has no derivative; return the real-valued quantity instead.")
     shp = shape_of(out)
     if int(np.prod(shp)) != 1:
         raise TypeError(f"adjit.{fname}: the function must return a scalar (one element), but "

@@ -1,0 +1,89 @@
+"""Size cap of the kernel cache directory (`kernels.cache_dir()`, by default ~/.cache/adjit or
+$ADJIT_CACHE_DIR).
+
+Every `ad.jit` specialisation leaves a generated module `adjit_jit_<digest>.py` there, its
+constants (`.npz`) and numba's machine code (`__pycache__/adjit_jit_<digest>.*`): one set per
+distinct kernel, so a program that jits a new closure per step would fill the disk. When a new
+kernel is written and the files of all kernels together exceed the cap ($ADJIT_CACHE_MAX_MB,
+default 256 MB), the least recently used kernels are deleted until they take 80 % of it. Use is
+recorded in the mtime of an empty `adjit_jit_<digest>.used` stamp, touched when a process
+loads the kernel (the `.py` itself must keep its mtime: numba's cache checks it).
+"""
+import os
+import re
+
+DEFAULT_MAX_MB = 256
+_NAME = re.compile(r"adjit_jit_([0-9a-f]{16})")
+
+
+def max_bytes():
+    try:
+        return float(os.environ.get("ADJIT_CACHE_MAX_MB", DEFAULT_MAX_MB)) * 2 ** 20
+    except ValueError:
+        return DEFAULT_MAX_MB * 2 ** 20
+
+
+def touch(d, digest):
+    try:
+        p = os.path.join(d, f"adjit_jit_{digest}.used")
+        with open(p, "a"):
+            pass
+        os.utime(p)
+    except OSError:
+        pass
+
+
+def _kernel_files(d):
+    """digest -> [(path, size)] of every file of every kernel in d (and its __pycache__)."""
+    groups = {}
+    for sub in (d, os.path.join(d, "__pycache__")):
+        try:
+            names = os.listdir(sub)
+        except OSError:
+            continue
+        for n in names:
+            m = _NAME.match(n)
+            if m is None:
+                continue
+            p = os.path.join(sub, n)
+            try:
+                size = os.path.getsize(p)
+            except OSError:
+                continue
+            groups.setdefault(m.group(1), []).append((p, size))
+    return groups
+
+
+def _last_use(d, digest, files):
+    try:
+        return os.path.getmtime(os.path.join(d, f"adjit_jit_{digest}.used"))
+    except OSError:
+        return min((_mtime(p) for p, _ in files), default=0.0)
+
+
+def _mtime(p):
+    try:
+        return os.path.getmtime(p)
+    except OSError:
+        return 0.0
+
+
+def prune(d, keep=None):
+    """Delete least recently used kernels of d until they fit 80 % of the cap (never `keep`,
+    the kernel being written). Concurrent processes may delete the same files: ignored."""
+    cap = max_bytes()
+    groups = _kernel_files(d)
+    total = sum(sz for files in groups.values() for _, sz in files)
+    if total <= cap:
+        return
+    order = sorted((g for g in groups if g != keep),
+                   key=lambda g: _last_use(d, g, groups[g]))
+    for g in order:
+        if total <= 0.8 * cap:
+            break
+        for p, sz in groups[g]:
+            try:
+                os.remove(p)
+                total -= sz
+            except OSError:
+                pass

@@ -1,0 +1,114 @@
+"""Vector and matrix norms as np.linalg.norm computes them, written with the rows of
+reductions and linalg (the matrix 2-, -2- and nuclear norms through the singular values)."""
+import numpy as np
+
+from ..core.registry import Op, Traced
+from .axes import axis_arg, cond_of, keep_shape, ndim, shape
+from .formulas import abs, sign
+from .linalg import matmul
+from .reductions import max, min, norm2, sum
+from .shape import getitem, mT, reshape, squeeze, transpose, where
+
+
+@norm2.public(methods=("norm",), numpy=(np.linalg.norm,))
+def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """np.linalg.norm: with ord=None the 2-norm over the given axes (all by default); else a
+    vector norm over one axis (axis=None on 1-D input) or a matrix norm over two (axis=None on
+    2-D input, or a 2-tuple)."""
+    axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
+    if ord is None:
+        return norm2(x, axis=axis, keepdims=keepdims)
+    nd = ndim(x)
+    if axis is None:
+        axis = tuple(range(nd))
+    elif not isinstance(axis, tuple):
+        axis = (int(axis),)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis[0], keepdims)
+    if len(axis) == 2:
+        return _matrix_norm(x, ord, axis, keepdims)
+    raise ValueError(f"adjit.norm: ord={ord!r} needs one axis (a vector norm) or two (a matrix "
+                     f"norm); got axes {axis} of an array of shape {shape(x)}")
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if isinstance(ord, str):
+        raise ValueError(f"adjit.norm: invalid norm order {ord!r} for vectors")
+    if ord == 2:
+        return norm2(x, axis=axis, keepdims=keepdims)
+    if ord == np.inf:
+        return max(abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return min(abs(x), axis=axis, keepdims=keepdims)
+    if ord == 0:  # the number of nonzeros: piecewise constant (sign's derivative is 0)
+        return sum(sign(abs(x)), axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return sum(abs(x), axis=axis, keepdims=keepdims)
+    # (sum |x|^p)^(1/p). At the zero vector s = 0, where the outer power's derivative is
+    # infinite and the inner one's zero: the where passes the outer one a zero cotangent, so
+    # the gradient is 0 (as PyTorch gives) instead of inf * 0 = NaN.
+    s = sum(abs(x) ** ord, axis=axis, keepdims=keepdims)
+    zero = cond_of(s) == 0
+    return where(zero, 0.0, where(zero, 1.0, s) ** (1.0 / ord))
+
+
+def _matrix_norm(x, ord, axis, keepdims):
+    nd = ndim(x)
+    r, c = (int(a) % nd for a in axis)
+    if r == c:
+        raise ValueError(f"adjit.norm: duplicate axes {axis}")
+    if ord in ("fro", "f"):
+        res = norm2(x, axis=(r, c), keepdims=True)
+    elif ord in (1, -1, np.inf, -np.inf):
+        # 1 / -1: the largest / smallest column sum of |x|; inf / -inf: the same over rows
+        inner, outer = (r, c) if ord in (1, -1) else (c, r)
+        ext = max if ord in (1, np.inf) else min
+        res = ext(sum(abs(x), axis=inner, keepdims=True), axis=outer, keepdims=True)
+    elif ord in (2, -2, "nuc"):
+        res = _singular_norm(x, ord, r, c)
+    else:
+        raise ValueError(f"adjit.norm: invalid norm order {ord!r} for matrices")
+    return res if keepdims else squeeze(res, axis=(r, c))
+
+
+def _singular_norm(x, ord, r, c):
+    """The 2-, -2- and nuclear norms: the largest, smallest and summed singular values."""
+    nd = ndim(x)
+    rest = tuple(i for i in range(nd) if i not in (r, c))
+    s = _singular_values(transpose(x, axes=rest + (r, c)))
+    v = (getitem(s, idx=(Ellipsis, 0)) if ord == 2 else
+         getitem(s, idx=(Ellipsis, -1)) if ord == -2 else sum(s, axis=-1))
+    return reshape(v, keep_shape(shape(x), (r, c)))
+
+
+# The singular values of the last two axes; internal (not in OPS, and unknown to ad.jit's
+# compiler, which then runs eagerly). Their first derivatives are u_i v_i^T (d s_i = u_i^T dX
+# v_i), exact where the singular values are distinct (and, for the nuclear norm, nonzero).
+# The rules read U and V from the value, so they cannot be differentiated again: a second
+# derivative raises instead of leaving out the terms of dU and dV.
+
+def _second_order():
+    return NotImplementedError(
+        "adjit: second derivatives of singular values (np.linalg.norm of a matrix with ord=2, "
+        "-2 or 'nuc') are not available yet; the first derivatives are")
+
+
+def _uv(x):
+    if isinstance(x, Traced):   # the rule itself is being differentiated
+        raise _second_order()
+    U, _, Vh = np.linalg.svd(x, full_matrices=False)
+    return U, Vh
+
+
+def _sv_vjp(g, y, x):
+    U, Vh = _uv(x)
+    return (matmul(U * getitem(g, idx=(Ellipsis, None, slice(None))), Vh),)
+
+
+def _sv_jvp(ts, y, x):
+    U, Vh = _uv(x)
+    return sum(U * matmul(ts[0], mT(Vh)), axis=-2)
+
+
+_singular_values = Op("singular_values", lambda x: np.linalg.svd(x, compute_uv=False),
+                     _sv_vjp, _sv_jvp, saves_out=False, backward_name="LinalgSvdBackward")
