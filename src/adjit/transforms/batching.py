@@ -222,7 +222,7 @@ _RULES = {"prod": _reduction, "max": _reduction, "min": _reduction, "norm": _red
           "logsumexp": _reduction, "softmax": _one_axis, "log_softmax": _one_axis,
           "cumsum": _one_axis, "broadcast_to": _broadcast_to, "index_update": _index_update,
           "matmul": _matrix, "solve": _matrix, "det": _leading, "logabsdet": _leading,
-          "inv": _leading, "cholesky": _leading}
+          "inv": _leading, "cholesky": _leading, "det_cofactor": _leading}
 
 
 def _rule(op):
