@@ -274,3 +274,11 @@ def test_jit_of_vmap_runs_blocks_on_threads_with_the_same_result():
     assert vmap_of(ad.grad(lambda p: ad.sum(ad.vmap(ad.tanh)(p)))) is None
     assert vmap_of(ad.grad(pe)) is None
     assert parallel.split_call(counted, pe, 3, (params, X[:, :10], Y[:10])) is None  # small
+
+
+def test_comparisons_and_masks_per_element():
+    rng = np.random.default_rng(12)
+    X, y = rng.normal(size=(4, 3)), rng.normal(size=4)
+    f = lambda x, t: ad.where(x > t, x, 0.0) + (x <= t) * 1.0   # noqa: E731
+    np.testing.assert_allclose(ad.vmap(f)(X, y), loop(f, (0, 0), X, y))
+    np.testing.assert_array_equal(ad.vmap(lambda x: x > 0)(X), X > 0)
