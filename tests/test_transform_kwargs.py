@@ -44,3 +44,16 @@ def test_jvp_and_hvp_want_tuples_of_arguments():
         ad.hvp(f, X, np.ones(3))
     out, t = ad.jvp(f, [X], [np.ones(3)])   # lists are fine
     assert t == pytest.approx(np.cos(X).sum())
+
+
+def test_jitted_jacobian_exposes_last_mode():
+    W = np.random.default_rng(0).standard_normal((2, 300))
+    j = ad.jit(ad.jacobian(lambda v: ad.tanh(W @ v)))
+    assert j.last_mode is None
+    J = j(np.ones(300))
+    assert J.shape == (2, 300) and j.last_mode == "reverse"
+    jt = ad.jit(ad.jacobian(lambda v: ad.tanh(W.T @ v)))
+    jt(np.ones(2))
+    assert jt.last_mode == "forward"
+    with pytest.raises(AttributeError, match="only a jitted ad.jacobian"):
+        ad.jit(ad.grad(f)).last_mode

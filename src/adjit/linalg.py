@@ -1,2 +1,3 @@
 """`ad.linalg`: the linear-algebra ops of the registry under NumPy's names."""
-from .ops import cholesky, det, inv, logdet, norm, slogdet, solve  # noqa: F401
+from .ops import (cholesky, det, eigh, eigvalsh, inv, logdet, norm, qr, slogdet,  # noqa: F401
+                  solve, svd, svdvals)

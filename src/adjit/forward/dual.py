@@ -73,7 +73,9 @@ class Dual(Traced):
 
     @property
     def dtype(self):
-        return np.asarray(primal_of(self._p)).dtype
+        v = primal_of(self._p)
+        d = getattr(v, "dtype", None)  # no conversion: a dtype is not a read of the values
+        return d if d is not None else np.asarray(v).dtype
 
     def __bool__(self):
         if isinstance(self._p, Traced):

@@ -413,6 +413,16 @@ class Jitted:
             return name
         return (Jitted, (f, self._jit.max_spec, self._threads))
 
+    @property
+    def last_mode(self):
+        """For ``ad.jit(ad.jacobian(f))``: the mode ``ad.jacobian`` chose when the kernel was
+        traced (the kernel runs that mode's computation)."""
+        try:
+            return self.__wrapped__.last_mode
+        except AttributeError:
+            raise AttributeError(f"{self.__name__} has no last_mode (only a jitted "
+                                 "ad.jacobian has one)") from None
+
 
 def _lookup(module, qualname):
     obj = sys.modules.get(module)

@@ -11,6 +11,7 @@ import numpy as np  # noqa: F401
 from numba import njit  # noqa: F401
 
 from ..kernels import header
+from . import oplib  # noqa: F401  (the rows' own numba code: oplib.<op name>)
 from .trace import GuardFailure  # noqa: F401
 
 exec(header())  # noqa: S102 - adjit's own import lines: sin, cos, ..., sign, step, smul ...

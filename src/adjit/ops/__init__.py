@@ -1,13 +1,15 @@
 """The op table: every op's primal, VJP and JVP side by side, one row per op.
 
 Rows live in modules named for what they hold: `formulas` (elementwise, as scalar formulas),
-`shape` (reshape, indexing, selection, sum), `reductions`, `linalg`. `axes` holds the shape
-helpers the rules share, `methods` the operators and methods every wrapper type gets.
+`shape` (reshape, indexing, selection, sum), `reductions`, `linalg`, `decompositions` (ops
+with several outputs, through `multi`). `axes` holds the shape helpers the rules share,
+`methods` the operators and methods every wrapper type gets.
 `__all__` (adjit's op exports) is derived from the rows: each exported row's public function
 under its name and aliases, and the public compositions of rows (var, dot, ...).
 """
 from .axes import (axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw,  # noqa: F401
                    tr_axes, zeros_for)
+from .decompositions import *  # noqa: F401,F403
 from .formulas import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .norms import *  # noqa: F401,F403

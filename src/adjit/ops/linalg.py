@@ -1,5 +1,6 @@
 """Linear algebra rows (last two axes are the matrix; rules never divide by det): matmul,
-det, logabsdet, inv, solve, cholesky, and dot, outer, trace, logdet, slogdet over them."""
+det, logabsdet, inv, solve, cholesky, and dot, outer, trace, logdet over them (slogdet and
+the other multi-output ops: `decompositions`)."""
 import builtins
 
 import numpy as np
@@ -8,7 +9,7 @@ from ..core.domain import Sample
 from ..core.registry import Op, Traced, composite, defop, implements
 from .axes import batch, cond_of, ndim, shape, shape_of_raw
 from .formulas import abs as abs_op
-from .formulas import mul, sign
+from .formulas import mul
 from .reductions import max as max_red
 from .reductions import min as min_red
 from .reductions import prod_others
@@ -402,14 +403,3 @@ def logdet(x):
         return logabsdet(x)  # the usual case: one op, grad_fn LogdetBackward as in PyTorch
     with np.errstate(divide="ignore", invalid="ignore"):
         return logabsdet(x) + np.log(np.where(sgn < 0, np.nan, sgn))
-
-
-@composite(methods=("slogdet",))
-@implements(np.linalg.slogdet)
-def slogdet(x):
-    """(sign, log|det|); the sign is a constant (traced by ad.jit, not frozen)."""
-    xc = cond_of(x)
-    sgn = sign(det(xc)) if isinstance(xc, Traced) else np.linalg.slogdet(xc)[0]
-    return sgn, logabsdet(x)
-
-

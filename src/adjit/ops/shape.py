@@ -286,7 +286,9 @@ def _clip_masks(x, bounds, lo, hi):
     hv = next(b) if hi else None
     ml = None if lv is None else x >= lv
     mh = None if hv is None else x <= hv
-    out = [mh if ml is None else ml if mh is None else where(ml, mh, False)]
+    # no bounds at all (np.clip(x) in NumPy 2): the identity, gradient 1 everywhere
+    out = [np.True_ if ml is None and mh is None else mh if ml is None else ml if mh is None
+           else where(ml, mh, False)]
     if lo:
         out.append(x < lv if hv is None else where(x < lv, lv < hv, False))
     if hi:
@@ -323,7 +325,8 @@ _clip = defop("clip", _clip_primal, _clip_vjp, _clip_jvp, broadcast=True, vjp_ne
               backward_name="ClampBackward", methods=("clip",), lower="pw",
               jit={"pw": _clip_src},
               domain=[Sample((3, 4), (), (), lo=True, hi=True),
-                      Sample((3,), (3,), lo=False, hi=True), Sample((), (), lo=True, hi=False)])
+                      Sample((3,), (3,), lo=False, hi=True), Sample((), (), lo=True, hi=False),
+                      Sample((2, 3), lo=False, hi=False)])
 
 
 def _tril_primal(x, k=0):
