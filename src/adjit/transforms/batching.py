@@ -10,7 +10,8 @@ How a row batches follows from what the row already says:
   tangents with leading batch axes;
 - reductions (prod, max, min, norm, logsumexp: axes as negative numbers, as `axes_batched`),
   softmax, log_softmax and cumsum (one axis), broadcast_to, index_update, and the linear algebra
-  rows (last two axes are the matrix; vectors of matmul and solve become one-column matrices);
+  rows (last two axes are the matrix; vectors of matmul and solve become one-column matrices;
+  the decompositions with several outputs pack them on a last axis);
 - any other row (ops registered with ad.custom_op, for instance) runs once per batch element
   and the results are stacked: slower, always right, and it still differentiates.
 """
@@ -20,6 +21,7 @@ from .. import ops
 from ..core.registry import OPS, Traced
 from ..ops.axes import neg_axes
 from ..ops.methods import attach, norm_index
+from ..ops.multi import MultiOp
 
 
 def _shape(v):
@@ -226,6 +228,8 @@ _RULES = {"prod": _reduction, "max": _reduction, "min": _reduction, "norm": _red
 
 
 def _rule(op):
+    if isinstance(op, MultiOp):   # slogdet, eigh, svd, qr: per matrix, outputs packed last
+        return _leading
     if op.lower == "pw":
         return _pointwise
     if op.linear and op.batched is not None:
