@@ -37,7 +37,7 @@ _SECTIONS = [
                                       "fori_loop", "scan")),
     ("Grad mode", lambda n, v: n in ("no_grad", "enable_grad", "set_grad_enabled",
                                      "is_grad_enabled")),
-    ("Creation", lambda n, v: getattr(v, "__module__", "").endswith("creation")),
+    ("Creation", lambda n, v: getattr(v, "__module__", "").endswith((".creation", ".random"))),
     ("Checking and extending", lambda n, v: n in ("gradcheck", "custom_op", "OPS")),
 ]
 

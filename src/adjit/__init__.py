@@ -11,9 +11,9 @@ from .forward.dual import Dual, dual
 from .jit import jit
 from .ops import *  # noqa: F401,F403  (the rows' public functions: ops.__all__)
 from .reverse import engine as _engine  # noqa: F401  (attaches Tensor.backward)
-from .reverse.creation import (arange, as_tensor, eye, from_numpy, full, linspace, manual_seed,
-                               normal, ones, ones_like, rand, rand_like, randint, randn,
-                               randn_like, tensor, zeros, zeros_like)
+from .reverse.creation import (arange, as_tensor, eye, from_numpy, full, linspace, ones,
+                               ones_like, tensor, zeros, zeros_like)
+from .reverse.random import manual_seed, normal, rand, rand_like, randint, randn, randn_like
 from .reverse.tensor import Tensor
 from .testing.gradcheck import gradcheck
 from .transforms.jacobians import jacfwd, jacrev, jvp

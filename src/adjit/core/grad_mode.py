@@ -7,6 +7,21 @@ _state = threading.local()
 
 
 def is_grad_enabled():
+    """Whether eager tensor ops are recorded for reverse mode in this thread.
+
+    Returns
+    -------
+    bool
+        ``True`` unless switched off by ``no_grad`` or ``set_grad_enabled(False)``.
+
+    Examples
+    --------
+    >>> ad.is_grad_enabled()
+    True
+    >>> with ad.no_grad():
+    ...     print(ad.is_grad_enabled())
+    False
+    """
     return getattr(_state, "enabled", True)
 
 
@@ -76,16 +91,72 @@ def _wrap_generator(fn, mode):
 
 
 class no_grad(_Mode):
+    """Context manager and decorator that switches off recording, as ``torch.no_grad``.
+
+    Inside it, ops on Tensors with ``requires_grad=True`` give results that do not require
+    grad and record nothing (saving memory and time), e.g. for parameter updates or
+    evaluation. The previous mode is restored on exit. As a decorator it also applies to
+    generator functions, step by step. It does not affect the functional transforms
+    (``ad.grad`` and the others), which record their own levels.
+
+    Examples
+    --------
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> with ad.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    >>> @ad.no_grad()
+    ... def double(t):
+    ...     return t * 2
+    >>> double(x).requires_grad
+    False
+    """
     _mode = False
 
 
 class enable_grad(_Mode):
+    """Context manager and decorator that switches recording on, as ``torch.enable_grad``.
+
+    Useful inside a ``no_grad`` block; the previous mode is restored on exit.
+
+    Examples
+    --------
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> with ad.no_grad():
+    ...     with ad.enable_grad():
+    ...         y = x * 2
+    >>> y.requires_grad
+    True
+    """
     _mode = True
 
 
 class set_grad_enabled(_Mode):
-    """`set_grad_enabled(False)` switches the mode at once (plain call); as a context manager
-    or decorator it restores the previous mode on exit."""
+    """Switch recording on or off, as ``torch.set_grad_enabled``.
+
+    A plain call switches the mode at once; as a context manager or decorator it applies
+    inside only and restores the previous mode on exit.
+
+    Parameters
+    ----------
+    mode : bool
+        ``True`` to record eager tensor ops for reverse mode, ``False`` not to.
+
+    Examples
+    --------
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> with ad.set_grad_enabled(False):
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    >>> _ = ad.set_grad_enabled(False)
+    >>> ad.is_grad_enabled()
+    False
+    >>> _ = ad.set_grad_enabled(True)
+    >>> ad.is_grad_enabled()
+    True
+    """
 
     def __init__(self, mode):
         self._prev = is_grad_enabled()

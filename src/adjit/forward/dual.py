@@ -15,6 +15,17 @@ def _shape(v):
 
 
 class Dual(Traced):
+    """A dual number (forward mode): ``.primal`` with ``.tangent`` directions attached.
+
+    Create one with ``ad.dual(primal, tangent)``; see there. Ops on dual numbers push the
+    tangent through each op's JVP rule, so ``f(dual(x, v)).tangent`` is ``J @ v``.
+
+    Examples
+    --------
+    >>> y = ad.sin(ad.dual(np.array([0.0]), np.array([1.0])))
+    >>> y.tangent
+    array([1.])
+    """
     __slots__ = ("_p", "_t", "_level")
     _what = "dual number"
     __array_priority__ = 1000
@@ -155,8 +166,48 @@ def _moveaxis_last(t):
 
 
 def dual(primal, tangent):
-    """A dual number: `primal` with a tangent of the same shape, or of shape primal.shape + (k,)
-    to push k directions at once."""
+    """A dual number for forward mode: a value with a tangent (direction) attached.
+
+    Ops on a dual number (``ad.*`` functions, operators, methods and NumPy functions with an
+    adjit row) return dual numbers whose ``.tangent`` is the directional derivative, as
+    ``torch.autograd.forward_ad.make_dual``.
+
+    Parameters
+    ----------
+    primal : array_like
+        The value (integers become float64).
+    tangent : array_like
+        The direction: of ``primal``'s shape, or of shape ``primal.shape + (k,)`` to push
+        ``k`` directions at once (the output tangents then have a trailing axis of ``k``).
+
+    Returns
+    -------
+    Dual
+        With ``.primal`` and ``.tangent``.
+
+    Raises
+    ------
+    ValueError
+        If the tangent's shape matches neither form.
+    TypeError
+        If the primal or the tangent is not numeric.
+
+    See Also
+    --------
+    jvp : the functional form.
+
+    Examples
+    --------
+    >>> d = ad.dual(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    >>> y = d ** 2
+    >>> y.primal
+    array([1., 4.])
+    >>> y.tangent
+    array([2., 0.])
+    >>> (ad.dual(np.array([1.0, 2.0]), np.eye(2)) ** 2).tangent
+    array([[2., 0.],
+           [0., 4.]])
+    """
     return Dual(primal, tangent)
 
 

@@ -432,10 +432,44 @@ def _lookup(module, qualname):
 
 
 def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS, threads=None):
-    """Compile f (which may be a transform such as `ad.grad(g)`) into one numba kernel per
-    signature; same results as calling f. See the module docstring for the details.
-    threads: for f = ad.vmap(g), how many threads run blocks of the batch (default
-    NUMBA_NUM_THREADS, else the number of cores; see jit/parallel.py)."""
+    """Compile ``f`` into one numba kernel per signature, derivatives included.
+
+    ``f`` may be a transform such as ``ad.grad(g)``; the compiled function gives the same
+    results as calling ``f``. The first call for a new signature (argument structure, shapes,
+    dtypes, static values) traces ``f`` and compiles it, or loads the kernel from the disk
+    cache; later calls run the kernel with no Python per op. Closed-over arrays are constants
+    of the kernel, frozen at trace time as in ``jax.jit``. Ops the compiler does not know run
+    eagerly with a one-time ``RuntimeWarning``. See the module docstring for the details.
+
+    Parameters
+    ----------
+    f : callable, optional
+        The function to compile. Without it, ``jit`` returns a decorator:
+        ``@ad.jit(max_specializations=4)``.
+    max_specializations : int, optional
+        How many specializations (retraces after a failed guard on Python control flow) to
+        keep per signature before running eagerly.
+    threads : int, optional
+        For ``f = ad.vmap(g)``: how many threads run blocks of the batch (the kernels release
+        the GIL). Default: ``NUMBA_NUM_THREADS``, else the number of cores.
+
+    Returns
+    -------
+    Jitted
+        A callable with ``f``'s name and docstring; it pickles as ``f`` and its options.
+        A jitted ``ad.jacobian`` has the ``last_mode`` attribute of the function it wraps.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable.
+
+    Examples
+    --------
+    >>> g = ad.jit(ad.grad(lambda x: ad.sum(x ** 2)))
+    >>> g(np.array([1.0, 2.0, 3.0]))
+    array([2., 4., 6.])
+    """
     if f is None:
         return lambda g: jit(g, max_specializations=max_specializations, threads=threads)
     if not callable(f):

@@ -87,11 +87,40 @@ def _compare(kind, i, a, b, atol, rtol):
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check_forward=True):
-    """Compare reverse-mode (and forward-mode) derivatives of fn with central differences.
+    """Compare reverse-mode (and forward-mode) derivatives of ``fn`` with central differences.
 
-    fn takes the inputs (arrays or Tensors) and returns an array/Tensor, or a pytree of them
-    (tuple, list, dict: their entries are compared as one flat output). Returns True or raises
-    AssertionError naming the input index, the element and both values."""
+    Like ``torch.autograd.gradcheck``: every input's full Jacobian is computed by reverse
+    mode (and forward mode) and compared elementwise with central finite differences.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes the inputs (arrays or Tensors) and returns an array or Tensor, or a pytree of
+        them (tuple, list, dict: their entries are compared as one flat output).
+    inputs : array_like or sequence of array_like
+        The point to check at; one array or a tuple/list of them (converted to float64).
+    eps : float, optional
+        Finite-difference step.
+    atol, rtol : float, optional
+        Absolute and relative tolerances of the comparison (as ``np.isclose``).
+    check_forward : bool, optional
+        Also check forward mode (dual numbers); default ``True``.
+
+    Returns
+    -------
+    bool
+        ``True`` when all derivatives agree.
+
+    Raises
+    ------
+    AssertionError
+        On a mismatch, naming the mode, the input index, the element and both values.
+
+    Examples
+    --------
+    >>> ad.gradcheck(lambda x, y: ad.sin(x) * y, (np.array([0.5, 1.0]), np.array([2.0, 3.0])))
+    True
+    """
     if not isinstance(inputs, (list, tuple)):
         inputs = (inputs,)
     xs = [np.array(_np(x), dtype=np.float64) for x in inputs]

@@ -198,9 +198,39 @@ def jacrev_impl(out, level, leaves, specs, single, chunk):
 
 
 def jacrev(f, argnums=0, chunk=None):
-    """Jacobian by reverse mode: f is recorded once, then ceil(M / chunk) backward passes
-    through the kept graph pull `chunk` cotangent rows each (M = output size; default
-    REV_CHUNK; plain one-row passes when M <= REV_PLAIN_MAX). Shape out.shape + in.shape."""
+    """Return a function computing the Jacobian of ``f`` by reverse mode, as ``jax.jacrev``.
+
+    ``f`` is recorded once, then ``ceil(M / chunk)`` backward passes through the kept graph
+    pull ``chunk`` cotangent rows each (M = output size; default ``REV_CHUNK``; plain one-row
+    passes when M <= ``REV_PLAIN_MAX``). Cheapest when the output is smaller than the input.
+
+    Parameters
+    ----------
+    f : callable
+        Function of arrays (or pytrees of arrays); its output may be an array or a pytree.
+        Keyword arguments given to the returned function are passed on to ``f``.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate with respect to (default 0).
+    chunk : int, optional
+        Cotangent rows pulled per backward pass.
+
+    Returns
+    -------
+    callable
+        ``jac(*args, **kwargs)`` returning the Jacobian, of shape
+        ``out.shape + in.shape`` (nested like the output and ``argnums`` for pytrees and
+        tuples of arguments).
+
+    See Also
+    --------
+    jacfwd, jacobian
+
+    Examples
+    --------
+    >>> ad.jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
     def jac(*args, **kwargs):
         single, nums = parse_argnums(argnums, len(args))
         out, level, leaves, specs = record(bind_kwargs(f, kwargs), args, nums)
@@ -215,9 +245,38 @@ def jacrev(f, argnums=0, chunk=None):
 
 
 def jvp(f, primals, tangents):
-    """``(f(*primals), J @ tangents)``, like jax.jvp: primals and tangents are tuples (of arrays or
-    pytrees) of the same structure; the output may be a pytree. A tangent may have a trailing
-    axis of k directions; the output tangents then have one too."""
+    """Evaluate ``f`` and its directional derivative by forward mode, as ``jax.jvp``.
+
+    Parameters
+    ----------
+    f : callable
+        Function of the primals; its output may be an array or a pytree of arrays.
+    primals : tuple
+        The arguments of ``f`` (arrays or pytrees), as a tuple even for one argument:
+        ``(x,)``.
+    tangents : tuple
+        Tangent directions, with the structure and shapes of ``primals``. A tangent may have
+        one extra trailing axis of ``k`` directions; the output tangents then have one too.
+
+    Returns
+    -------
+    out : array or pytree
+        ``f(*primals)``.
+    tangent_out : array or pytree
+        ``J @ tangents``, with the structure of ``out``.
+
+    Raises
+    ------
+    TypeError
+        If ``primals`` or ``tangents`` is a bare array rather than a tuple.
+    ValueError
+        If the tangents' structure or shapes do not match the primals'.
+
+    Examples
+    --------
+    >>> ad.jvp(lambda x: x ** 2, (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    (array([1., 4.]), array([2., 0.]))
+    """
     primals = as_arg_tuple(primals, "primals", "jvp")
     tangents = as_arg_tuple(tangents, "tangents", "jvp")
     if len(primals) != len(tangents):
@@ -268,8 +327,42 @@ def _split_dual(out, level, k):
 
 
 def jacfwd(f, argnums=0, chunk=None):
-    """Jacobian by forward mode: ceil(N / chunk) passes pushing `chunk` directions each
-    (N = total input size, default DEFAULT_CHUNK). Shape out.shape + in.shape."""
+    """Return a function computing the Jacobian of ``f`` by forward mode, as ``jax.jacfwd``.
+
+    ``ceil(N / chunk)`` forward passes push ``chunk`` tangent directions each (N = total
+    input size, default ``DEFAULT_CHUNK``). Cheapest when the input is smaller than the
+    output.
+
+    Parameters
+    ----------
+    f : callable
+        Function of arrays (or pytrees of arrays); its output may be an array or a pytree.
+        Keyword arguments given to the returned function are passed on to ``f``.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate with respect to (default 0).
+    chunk : int, optional
+        Tangent directions pushed per forward pass.
+
+    Returns
+    -------
+    callable
+        ``jac(*args, **kwargs)`` returning the Jacobian, of shape
+        ``out.shape + in.shape`` (nested like the output and ``argnums`` for pytrees and
+        tuples of arguments).
+
+    See Also
+    --------
+    jacrev, jacobian
+
+    Examples
+    --------
+    >>> ad.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    >>> ad.jacfwd(lambda x: x[0] * x)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [2., 1.]])
+    """
     def jac(*args, **kwargs):
         single, nums = parse_argnums(argnums, len(args))
         return jacfwd_impl(bind_kwargs(f, kwargs), args, nums, single, chunk)

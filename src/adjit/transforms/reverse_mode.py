@@ -81,6 +81,44 @@ def _scalar_out(out, fname):
 
 
 def value_and_grad(f, argnums=0):
+    """Return a function computing both ``f(*args)`` and its gradient, in one reverse pass.
+
+    Parameters
+    ----------
+    f : callable
+        Function of arrays (or pytrees of arrays: tuples, lists, dicts) returning a real
+        scalar (an array with one element). Keyword arguments given to the returned
+        function are passed on to ``f`` and not differentiated.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate with respect to (default 0).
+
+    Returns
+    -------
+    callable
+        ``vg(*args, **kwargs) -> (value, gradient)``. ``gradient`` has the structure of the
+        differentiated argument, or is a tuple with one entry per argument when ``argnums``
+        is a tuple. Results are NumPy arrays (or adjit values when nested inside another
+        transform).
+
+    Raises
+    ------
+    TypeError
+        If ``f`` returns a non-scalar, complex, bool or container output (use ``ad.vjp`` or
+        ``ad.jacobian`` for non-scalar outputs).
+
+    See Also
+    --------
+    grad : the gradient alone.
+
+    Examples
+    --------
+    >>> f = lambda x: ad.sum(x ** 2)
+    >>> value, g = ad.value_and_grad(f)(np.array([1.0, 2.0, 3.0]))
+    >>> print(float(value))
+    14.0
+    >>> g
+    array([2., 4., 6.])
+    """
     def vg(*args, **kwargs):
         single, nums = parse_argnums(argnums, len(args))
         out, level, leaves, specs = record(bind_kwargs(f, kwargs), args, nums)
@@ -94,6 +132,45 @@ def value_and_grad(f, argnums=0):
 
 
 def grad(f, argnums=0):
+    """Return a function computing the gradient of the scalar-valued ``f``, as ``jax.grad``.
+
+    Parameters
+    ----------
+    f : callable
+        Function of arrays (or pytrees of arrays: tuples, lists, dicts) returning a real
+        scalar (an array with one element). Keyword arguments given to the returned
+        function are passed on to ``f`` and not differentiated.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate with respect to (default 0).
+
+    Returns
+    -------
+    callable
+        ``g(*args, **kwargs) -> gradient``, with the structure of the differentiated argument,
+        or a tuple with one entry per argument when ``argnums`` is a tuple. Transforms nest:
+        ``ad.grad(ad.grad(f))`` is a second derivative.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` returns a non-scalar, complex, bool or container output (use ``ad.vjp`` or
+        ``ad.jacobian`` for non-scalar outputs).
+
+    See Also
+    --------
+    value_and_grad : the value and the gradient in one pass.
+
+    Examples
+    --------
+    >>> f = lambda x: ad.sum(x ** 2)
+    >>> ad.grad(f)(np.array([1.0, 2.0, 3.0]))
+    array([2., 4., 6.])
+    >>> ad.grad(lambda x, y: ad.sum(x * y), argnums=(0, 1))(np.array([1.0, 2.0]),
+    ...                                                     np.array([3.0, 4.0]))
+    (array([3., 4.]), array([1., 2.]))
+    >>> ad.grad(lambda x, scale: scale * ad.sum(x ** 2))(np.array([1.0, 2.0]), scale=3.0)
+    array([ 6., 12.])
+    """
     vg = value_and_grad(f, argnums)
 
     def g(*args, **kwargs):
@@ -125,8 +202,37 @@ def _grads_tree(got, leaves, specs, level):
 
 
 def vjp(f, *primals):
-    """``(f(*primals), vjp_fn)`` with ``vjp_fn(g)`` -> tuple of cotangents, one per primal. The output
-    and g may be pytrees (tuples, lists, dicts) of arrays, of the same structure."""
+    """Evaluate ``f`` and return a function pulling cotangents back, as ``jax.vjp``.
+
+    Parameters
+    ----------
+    f : callable
+        Function of the primals; its output may be an array or a pytree (tuples, lists,
+        dicts) of arrays.
+    *primals : array_like or pytree
+        The point at which ``f`` is evaluated and linearized.
+
+    Returns
+    -------
+    out : array or pytree
+        ``f(*primals)``.
+    vjp_fn : callable
+        ``vjp_fn(g)`` returns a tuple of cotangents ``g @ J``, one per primal, each with its
+        primal's structure. ``g`` must have the output's structure and shapes.
+
+    Raises
+    ------
+    ValueError
+        From ``vjp_fn`` when ``g``'s structure or shapes do not match the output.
+
+    Examples
+    --------
+    >>> out, vjp_fn = ad.vjp(lambda x: x ** 2, np.array([1.0, 2.0]))
+    >>> out
+    array([1., 4.])
+    >>> vjp_fn(np.array([1.0, 1.0]))
+    (array([2., 4.]),)
+    """
     nums = tuple(range(len(primals)))
     out, level, leaves, specs = record(f, primals, nums)
     outs, ospec = tree_flatten(out)

@@ -63,9 +63,34 @@ def mode_costs(n_in, n_out, chunk=None):
 
 
 def select_mode(n_in, n_out, chunk=None):
-    """'forward' or 'reverse': whichever the cost model (mode_costs, notes above) says takes
-    less time for a Jacobian with n_in inputs and n_out outputs; ties go to forward mode.
-    ad.jacobian(f, mode="auto") uses it; the mode it chose is `jac.last_mode`."""
+    """Choose the faster differentiation mode for a Jacobian of the given size.
+
+    Whichever the cost model (``mode_costs``, notes above) says takes less time for a
+    Jacobian with ``n_in`` inputs and ``n_out`` outputs; ties go to forward mode.
+    ``ad.jacobian(f, mode="auto")`` uses it; the mode it chose is ``jac.last_mode``.
+
+    Parameters
+    ----------
+    n_in : int
+        Total number of input elements.
+    n_out : int
+        Total number of output elements.
+    chunk : int, optional
+        Directions (forward) or cotangent rows (reverse) per pass, as given to
+        ``ad.jacobian``.
+
+    Returns
+    -------
+    str
+        ``'forward'`` or ``'reverse'``.
+
+    Examples
+    --------
+    >>> ad.select_mode(1000, 1)
+    'reverse'
+    >>> ad.select_mode(1, 1000)
+    'forward'
+    """
     fwd, rev = mode_costs(n_in, n_out, chunk)
     return "forward" if fwd <= rev else "reverse"
 
@@ -87,12 +112,49 @@ def _shape_key(args):
 
 
 def jacobian(f, argnums=0, mode="auto", chunk=None):
-    """Jacobian in the given mode; "auto" asks select_mode(n_in, n_out). The mode used by the
-    last call is kept in the returned function's `last_mode` attribute.
+    """Return a function computing the Jacobian of ``f`` in the given mode.
 
-    To learn n_out, "auto" records f once per new combination of argument shapes (the choice
-    is cached on the returned function); when it then picks reverse mode that recording is
-    used, so the extra cost is one recorded evaluation of f on the first call only."""
+    ``"auto"`` asks ``select_mode(n_in, n_out)``. To learn ``n_out``, it records ``f`` once
+    per new combination of argument shapes (the choice is cached on the returned function);
+    when it then picks reverse mode that recording is used, so the extra cost is one recorded
+    evaluation of ``f`` on the first call only.
+
+    Parameters
+    ----------
+    f : callable
+        Function of arrays (or pytrees of arrays); its output may be an array or a pytree.
+        Keyword arguments given to the returned function are passed on to ``f``.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate with respect to (default 0).
+    mode : {'auto', 'forward', 'reverse'}, optional
+        Differentiation mode (default ``'auto'``).
+    chunk : int, optional
+        Directions (forward) or cotangent rows (reverse) per pass.
+
+    Returns
+    -------
+    callable
+        ``jac(*args, **kwargs)`` returning the Jacobian, of shape ``out.shape + in.shape``.
+        Its ``last_mode`` attribute holds the mode the last call used (``None`` before the
+        first call).
+
+    Raises
+    ------
+    ValueError
+        If ``mode`` is not one of the three above.
+
+    See Also
+    --------
+    jacfwd, jacrev, select_mode
+
+    Examples
+    --------
+    >>> jac = ad.jacobian(lambda x: ad.sum(x ** 2))
+    >>> jac(np.array([1.0, 2.0, 3.0]))
+    array([2., 4., 6.])
+    >>> jac.last_mode
+    'reverse'
+    """
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"adjit.jacobian: mode must be 'auto', 'forward' or 'reverse', "
                          f"got {mode!r}")
@@ -128,15 +190,78 @@ def jacobian(f, argnums=0, mode="auto", chunk=None):
 
 
 def hessian(f, argnums=0, chunk=None):
-    """Hessian as forward-over-reverse: jacfwd of grad, `chunk` directions per forward pass.
-    With argnums a tuple the result is nested like JAX's: H[i][j] = d2 f / d arg_i d arg_j."""
+    """Return a function computing the Hessian of the scalar-valued ``f``.
+
+    Forward-over-reverse: ``jacfwd`` of ``grad``, ``chunk`` directions per forward pass.
+
+    Parameters
+    ----------
+    f : callable
+        Function of arrays returning a real scalar. Keyword arguments given to the returned
+        function are passed on to ``f``.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate with respect to (default 0). With a
+        tuple the result is nested like JAX's: ``H[i][j] = d2 f / d arg_i d arg_j``.
+    chunk : int, optional
+        Tangent directions per forward pass.
+
+    Returns
+    -------
+    callable
+        ``hess(*args, **kwargs)`` returning the Hessian, of shape ``x.shape + x.shape``.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` does not return a real scalar.
+
+    See Also
+    --------
+    hvp : Hessian-vector products without forming the Hessian.
+
+    Examples
+    --------
+    >>> ad.hessian(lambda x: ad.sum(x ** 3))(np.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
     return jacfwd(grad(f, argnums), argnums, chunk)
 
 
 def hvp(f, primals, tangents):
-    """(grad f(primals), H @ tangents) by forward-over-reverse, like
-    jax.jvp(jax.grad(f, argnums), primals, tangents) with argnums covering every primal: one
-    primal gives two arrays, several primals give two tuples (one entry per primal)."""
+    """Gradient and Hessian-vector product of the scalar-valued ``f``, without the Hessian.
+
+    Forward-over-reverse, like ``jax.jvp(jax.grad(f, argnums), primals, tangents)`` with
+    ``argnums`` covering every primal.
+
+    Parameters
+    ----------
+    f : callable
+        Function of the primals returning a real scalar.
+    primals : tuple
+        The arguments of ``f``, as a tuple even for one argument: ``(x,)``.
+    tangents : tuple
+        The vectors to multiply by, with the structure and shapes of ``primals``.
+
+    Returns
+    -------
+    grad : array or tuple
+        ``grad f(*primals)``.
+    hvp : array or tuple
+        ``H @ tangents``. One primal gives two arrays; several primals give two tuples
+        (one entry per primal).
+
+    Raises
+    ------
+    TypeError
+        If ``primals`` or ``tangents`` is a bare array rather than a tuple, or ``f`` does
+        not return a real scalar.
+
+    Examples
+    --------
+    >>> ad.hvp(lambda x: ad.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 1.0]),))
+    (array([ 3., 12.]), array([ 6., 12.]))
+    """
     primals = as_arg_tuple(primals, "primals", "hvp")
     tangents = as_arg_tuple(tangents, "tangents", "hvp")
     nums = 0 if len(primals) == 1 else tuple(range(len(primals)))
