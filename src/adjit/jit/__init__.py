@@ -125,7 +125,11 @@ class JitState:
                 return self.eager(args, kw, None, _unsupported_leaf(lf))
             parts.append((kind, part))
             if kind != _STATIC:
-                kparams.append(np.ascontiguousarray(lf) if type(lf) is np.ndarray else lf)
+                if type(lf) is np.ndarray and not (lf.flags.c_contiguous and lf.flags.writeable):
+                    # the kernels take writable C arrays (ascontiguousarray would also turn a
+                    # 0-d array into shape (1,))
+                    lf = np.array(lf, order="C")
+                kparams.append(lf)
         key = (spec, tuple(parts))
         if key in self.eager_keys:
             return self.eager(args, kw, key, None)
