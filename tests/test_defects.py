@@ -446,3 +446,16 @@ def test_item_30_errors_name_the_adjit_op():
         ad.erf(np.ones(3, dtype=np.longdouble))
     with pytest.raises(TypeError, match=r"adjit.erf.*float128"):
         ad.erf(np.ones(5000, dtype=np.longdouble))
+
+
+def test_zero_and_fill_on_a_non_leaf_are_recorded():
+    # found while timing the eager paths: y.zero_() on a graph tensor raised AttributeError
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.zero_()
+    assert y.tolist() == [0.0, 0.0] and y.requires_grad
+    (y + x).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]          # the zeroed part sends no gradient
+    z = ad.tensor([1.0, np.inf])
+    z.fill_(7)
+    assert z.tolist() == [7.0, 7.0]

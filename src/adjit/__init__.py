@@ -9,6 +9,7 @@ from .core.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enab
 from .core.registry import OPS
 from .forward.dual import Dual, dual
 from .jit import jit
+from .jit.loops import fori_loop, scan
 from .ops import *  # noqa: F401,F403  (the rows' public functions: ops.__all__)
 from .reverse import engine as _engine  # noqa: F401  (attaches Tensor.backward)
 from .reverse.creation import (arange, as_tensor, eye, from_numpy, full, linspace, ones,

@@ -70,7 +70,8 @@ def custom_op(name, primal, vjp, jvp=None):
     cj = lazy_njit(numba, jvp, name) if jvp is not None else None
 
     def prim(*xs):
-        return cp(*[np.asarray(x, dtype=np.float64) for x in xs])
+        comp, store = float_dtypes(*xs)
+        return stored(cp(*[np.asarray(x, dtype=comp) for x in xs]), store)
 
     def vj(g, out, *xs):
         if any(isinstance(v, Traced) for v in (out,) + xs):
@@ -83,8 +84,9 @@ def custom_op(name, primal, vjp, jvp=None):
         return vjp_plain(g, out, *xs)
 
     def vjp_plain(g, out, *xs):
-        res = cv(np.asarray(g, dtype=np.float64), np.asarray(out, dtype=np.float64),
-                 *[np.asarray(x, dtype=np.float64) for x in xs])
+        comp, _ = float_dtypes(g, *xs)
+        res = cv(np.asarray(g, dtype=comp), np.asarray(out, dtype=comp),
+                 *[np.asarray(x, dtype=comp) for x in xs])
         if not isinstance(res, tuple):
             res = (res,)
         if len(res) != len(xs):
@@ -95,18 +97,19 @@ def custom_op(name, primal, vjp, jvp=None):
                 raise ValueError(f"adjit: custom op '{name}': vjp returned a cotangent of shape "
                                  f"{np.shape(c)} for input {i} of shape {np.shape(x)}; each "
                                  "cotangent must have its input's shape")
-        return res
+        return tuple(stored(c, float_dtypes(x)[1]) for c, x in zip(res, xs))   # x's dtype
 
     def jv(tangents, out, *xs):
         # Tangents may carry leading batch axes; the user's kernel sees one direction at a time.
         ref = next(t for t, x in zip(tangents, xs) if t is not None)
         nb = np.ndim(ref) - np.ndim(next(x for t, x in zip(tangents, xs) if t is not None))
-        xs = [np.asarray(x, dtype=np.float64) for x in xs]
+        comp, store = float_dtypes(*xs, *[t for t in tangents if t is not None])
+        xs = [np.asarray(x, dtype=comp) for x in xs]
 
         def one(ts):
-            ts = tuple(np.zeros_like(x) if t is None else np.asarray(t, dtype=np.float64)
+            ts = tuple(np.zeros_like(x) if t is None else np.asarray(t, dtype=comp)
                        for t, x in zip(ts, xs))
-            return cj(ts, np.asarray(out, dtype=np.float64), *xs)
+            return stored(cj(ts, np.asarray(out, dtype=comp), *xs), store)
 
         if nb == 0:
             return one(tangents)
@@ -122,6 +125,24 @@ def custom_op(name, primal, vjp, jvp=None):
         return cots[i]
 
     return register(Op(name, prim, vj, jv if jvp is not None else None))
+
+
+def float_dtypes(*vals):
+    """(dtype the user's kernels compute in, dtype the results are stored in) for these
+    values: float32 and float64 as they are (numba compiles the kernels per dtype), float16
+    computed in float32 (numba has no CPU float16), integers and bools as float64."""
+    store = np.result_type(*[np.asarray(v) for v in vals])
+    if store.kind != "f":
+        store = np.dtype(np.float64)
+    return (np.dtype(np.float32) if store == np.float16 else store), store
+
+
+def stored(r, store):
+    if isinstance(r, tuple):
+        return tuple(stored(v, store) for v in r)
+    if isinstance(r, np.ndarray):
+        return r.astype(store) if r.dtype.kind == "f" and r.dtype != store else r
+    return store.type(r) if isinstance(r, (float, np.floating)) else r
 
 
 def not_twice(name):

@@ -3,7 +3,12 @@ import functools
 import inspect
 import threading
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True  # the default of every thread
+
+
+# read directly by the eager op path (`state.enabled`), which runs for every op
+state = _State()
 
 
 def is_grad_enabled():
@@ -22,11 +27,11 @@ def is_grad_enabled():
     ...     print(ad.is_grad_enabled())
     False
     """
-    return getattr(_state, "enabled", True)
+    return state.enabled
 
 
 def _set(mode):
-    _state.enabled = bool(mode)
+    state.enabled = bool(mode)
 
 
 class _Mode:

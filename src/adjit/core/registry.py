@@ -145,12 +145,27 @@ class Op:
         self.numpy = tuple(numpy)
 
     def __call__(self, *args, **params):
+        # the wrapper with the highest level is peeled first (dispatch, inlined: this is the
+        # hot path of every eager op)
+        top = None
         for a in args:
-            if isinstance(a, Traced):
-                return dispatch(self, args, params)
+            if isinstance(a, Traced) and (top is None or a._level > top._level):
+                top = a
+        if top is not None:
+            return top._apply(self, args, params, top._level)
         try:
             return self.primal(*args, **params)
         except (ValueError, TypeError) as e:  # free unless raised: say which op and shapes
+            err = _input_error(self, args, params, e)
+            if err is None:
+                raise
+            raise err from None
+
+    def call_primal(self, args, params):
+        """The primal on values a layer has unwrapped and knows hold no wrapper."""
+        try:
+            return self.primal(*args, **params)
+        except (ValueError, TypeError) as e:
             err = _input_error(self, args, params, e)
             if err is None:
                 raise
@@ -184,7 +199,9 @@ class Op:
     def _linear_jvp(self, tangents, out, *inputs, **params):
         ref, x = next((t, x) for t, x in zip(tangents, inputs) if t is not None)
         lead = tuple(_shape(ref)[:len(_shape(ref)) - len(_shape(x))])
-        ts = [np.zeros(lead + _shape(x)) if t is None else t for t, x in zip(tangents, inputs)]
+        dt = np.result_type(*[t.dtype for t in tangents if t is not None])   # float32 stays
+        ts = [np.zeros(lead + _shape(x), dtype=dt) if t is None else t
+              for t, x in zip(tangents, inputs)]
         if lead and self.batched is not None:
             params = self.batched(params, lead, out, *inputs)
         return self(*ts, **params)

@@ -11,7 +11,9 @@ from ..ops.methods import attach, norm_index
 
 
 def _shape(v):
-    return v.shape if isinstance(v, Traced) else np.shape(v)
+    # np.shape costs ~0.3 us through its dispatcher; arrays and NumPy scalars have .shape
+    s = getattr(v, "shape", None)
+    return s if type(s) is tuple else np.shape(v)
 
 
 class Dual(Traced):
@@ -38,8 +40,8 @@ class Dual(Traced):
                 raise TypeError(f"adjit.dual: the {what} must be numeric, got dtype {v.dtype}")
         if not isinstance(p, Traced) and p.dtype.kind not in "fc":
             p = p.astype(np.float64)
-        if not isinstance(t, Traced):
-            t = t.astype(float, copy=False)
+        if not isinstance(t, Traced):   # the tangent lives in the primal's dtype (float32 stays)
+            t = t.astype(p.dtype if not isinstance(p, Traced) else np.float64, copy=False)
         ps, ts = tuple(_shape(p)), tuple(_shape(t))
         if ts == ps:
             pass
@@ -124,27 +126,29 @@ class Dual(Traced):
     @staticmethod
     def _apply(op, args, params, level):
         prim, tans = [], []
-        any_t = False
+        lead = None  # the batch axes of the tangents (the first tangent's leading axes)
         for a in args:
             if isinstance(a, Dual) and a._level == level:
-                prim.append(a._p)
-                tans.append(a._t)
-                any_t = True
+                p, t = a._p, a._t
+                prim.append(p)
+                tans.append(t)
+                if lead is None:
+                    ts = tuple(_shape(t))
+                    lead = ts[:len(ts) - len(_shape(p))]
             else:
                 prim.append(a)
                 tans.append(None)
         out = op(*prim, **params)
-        if op.nondiff or not any_t:
+        if op.nondiff or lead is None:
             return out
-        i = next(i for i, t in enumerate(tans) if t is not None)
-        lead = tuple(_shape(tans[i]))[:len(_shape(tans[i])) - len(_shape(prim[i]))]
+        oshape = tuple(_shape(out))
         if op.broadcast:
-            ond = len(_shape(out))
+            ond = len(oshape)
             tans = [t if t is None else _expand(t, p, ond) for t, p in zip(tans, prim)]
         t = op.forward(tuple(tans), out, tuple(prim), params)
         if t is None:
             return out
-        want = lead + tuple(_shape(out))
+        want = lead + oshape
         if tuple(_shape(t)) != want:
             t = ops.broadcast_to(t, want)
         return Dual._make(out, t, level)

@@ -18,7 +18,9 @@ narrowed), and the value of every int / bool / other static argument. Python con
 traced values (`if`, `while`, `float(x)`) is recorded as
 guards that the kernel checks; when one fails, the function is traced again for that input and
 the new specialisation kept too (up to `max_specializations` per signature; past that, and for
-ops the compiler does not know, it runs eagerly with a one-time warning).
+ops the compiler does not know, it runs eagerly with a one-time warning). float32 and float64
+arrays get kernels of their own dtype; float16 arrays run the float32 kernel and its float32
+results come back as float16 (numba has no CPU float16).
 
 Runs eagerly (with a one-time RuntimeWarning naming the reason): custom ops (`ad.custom_op`),
 NumPy functions without an adjit row applied to traced values (`np.sort(x)`, `np.asarray(x)`;
@@ -49,6 +51,7 @@ from . import cache
 from ..core.registry import Traced, new_level
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from ..transforms.vmap import vmap_of
+from . import progress, rewrite
 from .parallel import default_threads, split_call
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
@@ -113,6 +116,8 @@ class JitState:
     # iterating it sees one consistent snapshot while another adds or reorders entries.
     def call(self, args, kw):
         leaves, spec = tree_flatten((args, kw))
+        if any(type(lf) is np.ndarray and lf.dtype == np.float16 for lf in leaves):
+            return self.half(args, kw, leaves, spec)
         parts, kparams = [], []
         for lf in leaves:
             if isinstance(lf, Traced):
@@ -122,7 +127,11 @@ class JitState:
                 return self.eager(args, kw, None, _unsupported_leaf(lf))
             parts.append((kind, part))
             if kind != _STATIC:
-                kparams.append(np.ascontiguousarray(lf) if type(lf) is np.ndarray else lf)
+                if type(lf) is np.ndarray and not (lf.flags.c_contiguous and lf.flags.writeable):
+                    # the kernels take writable C arrays (ascontiguousarray would also turn a
+                    # 0-d array into shape (1,))
+                    lf = np.array(lf, order="C")
+                kparams.append(lf)
         key = (spec, tuple(parts))
         if key in self.eager_keys:
             return self.eager(args, kw, key, None)
@@ -199,6 +208,24 @@ class JitState:
             else:
                 self.fast = None
 
+    def half(self, args, kw, leaves, spec):
+        """float16 arguments: numba has no float16 on the CPU, so the kernel of the float32
+        signature computes (in float32, as NumPy's float16 loops do inside) and its float32
+        results are stored back as float16."""
+        if any(not isinstance(lf, Traced) and np.asarray(lf).dtype.kind == "f"
+               and np.asarray(lf).dtype.itemsize > 2 and type(lf) is not float for lf in leaves):
+            return self.eager(args, kw, None, "float16 arguments mixed with wider floats run "
+                              "eagerly (cast them to one dtype to compile)")
+        wide = [lf.astype(np.float32) if type(lf) is np.ndarray and lf.dtype == np.float16
+                else lf for lf in leaves]
+        a, k = tree_unflatten(spec, wide)
+        out = self.call(a, k)
+        oleaves, ospec = tree_flatten(out)
+        back = [np.float16(o) if isinstance(o, (float, np.float32)) and type(o) is not bool
+                else o.astype(np.float16) if isinstance(o, np.ndarray) and o.dtype == np.float32
+                else o for o in oleaves]
+        return tree_unflatten(ospec, back)
+
     def eager(self, args, kw, key, why):
         if why is not None and why not in self.warned:
             self.warned.add(why)
@@ -223,7 +250,7 @@ class JitState:
                 targs.append(lf)
         a, k = tree_unflatten(spec, targs)
         self.n_traces += 1
-        out = self.f(*a, **k)
+        out = rewrite.call(self.f, a, k)   # plain `for i in range` loops as loop ops
         oleaves, ospec = tree_flatten(out)
         out_ids = []
         for o in oleaves:
@@ -241,7 +268,9 @@ class JitState:
         except Exception as e:  # a bug of the code generator: never the user's error
             raise _CompileError(f"{getattr(self.f, '__name__', 'f')} ({type(e).__name__}: "
                                 f"{e})") from None
-        kernel, path = _load(prog)
+        with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({len(trace.vars)} traced "
+                             "values)"):
+            kernel, path = _load(prog)
         s = _Spec()
         s.path = path
         s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams))
@@ -300,12 +329,14 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
     """A small Python function (generated) that allocates the output arrays, calls the kernel
     and rebuilds the output structure; the kernel itself when that would be a no-op."""
     rets = [o for o in prog.outputs if o[0] == "ret"]
+    # numba returns a float32 scalar as a Python float: NumPy's float32 is restored here
+    narrow = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.float32}
     if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
-            and not prog.out_arrays:
+            and not prog.out_arrays and not narrow:
         if (len(rets) == 1 and ospec is None) or \
                 (len(rets) > 1 and ospec == (tuple, None, (None,) * len(rets))):
             return kernel
-    ns = {"_kernel": kernel, "_empty": np.empty}
+    ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32}
     params = [f"a{k}" for k in range(nparams)]
     lines = [f"def entry({', '.join(params)}):"]
     outs = []
@@ -322,7 +353,8 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
     exprs = []
     for k, (kind, n) in enumerate(prog.outputs):
         if kind == "ret":
-            exprs.append("r" if nret == 1 else f"r[{n}]")
+            e = "r" if nret == 1 else f"r[{n}]"
+            exprs.append(f"_f32({e})" if n in narrow else e)
         elif kind == "out":
             exprs.append(f"o{n}")
         elif kind == "arg":

@@ -29,6 +29,7 @@ from ..ops.axes import tr_axes
 from ..ops.elementwise import Elementwise
 from .exprs import (affine, bmap, cast, cond_src, eq_guard, getitem_map, getitem_map_adv, num,
                     peephole, reshape_map, scatter_map, subst)
+from .loopgen import LoopProducer, loop_view
 from .lowering import SUPPORTED_DTYPES, Unsupported, is_basic, lit, nb_type, op_class, prod_of
 from .producers import Producers
 from .trace import Var
@@ -39,13 +40,14 @@ from .trace import Var
 class Program:
     """What codegen hands back: module source, kernel signature and the entry's plan."""
 
-    def __init__(self, source, digest, consts, outputs, out_arrays):
+    def __init__(self, source, digest, consts, outputs, out_arrays, ret_dtypes=()):
         self.source, self.digest, self.consts = source, digest, consts
+        self.ret_dtypes = list(ret_dtypes)   # dtype per returned scalar
         self.outputs = outputs          # per output leaf: ("ret", k) / ("out", j) / ("arg", i)
         self.out_arrays = out_arrays    # [(shape, dtype)] of out-parameters
 
 
-class Gen(Producers):
+class Gen(Producers, LoopProducer):
     def __init__(self, trace, arg_ids, out_ids):
         self.vars = list(trace.vars)
         self.guards = trace.guards
@@ -256,8 +258,11 @@ class Gen(Producers):
             for u in self.consumers[i]:
                 cu = self.cls[u]
                 vu = vs[u]
-                if cu in ("lib", "update", "axis", "scan"):
+                if cu in ("lib", "update", "axis", "scan") or (
+                        cu == "loop" and not loop_view(v, vu, vs)):
                     must = True
+                elif cu == "loop":   # read in place through a view (loopgen.loop_view)
+                    e += v.size
                 elif cu == "mm":
                     a, b = vu.inputs
                     k = vs[a].shape[-1] if vs[a].shape else 1
@@ -309,8 +314,12 @@ class Gen(Producers):
             args = [cast(a, v.dtype) if vs[j].dtype == np.float64 else a
                     for a, j in zip(args, v.inputs)]
         f64 = v.dtype == np.float64 and all(vs[j].dtype == np.float64 for j in v.inputs)
+        # float32: the same simplifications (x ** 1.0 would call float64 pow), then the cast
+        f32 = v.dtype == np.float32
         if isinstance(op, Elementwise):
-            r = peephole(op.f, args) if f64 else None
+            r = peephole(op.f, args) if f64 or f32 else None
+            if r is not None and f32:
+                return self.temp(cast(r, v.dtype))
             if r is not None:
                 return r if num(r) is not None or r in args else self.temp(r)
             return self.temp(cast(subst(op.f, op.args, args), v.dtype))
@@ -322,10 +331,12 @@ class Gen(Producers):
             plain = subst(op.jit["strong"], ("a", "b"), args)
             if na is not None or (nb is not None and np.isfinite(nb)):
                 # the product already is 0 where a == 0 (the strong zero only matters for inf/nan)
-                r = peephole(op.jit["strong"], args) if f64 else None
+                r = peephole(op.jit["strong"], args) if f64 or f32 else None
+                if f32:
+                    return self.temp(cast(r or plain, v.dtype))
                 return r if r is not None and (num(r) is not None or r in args) else \
                     self.temp(r or plain)
-            return self.temp(f"0.0 if {a} == 0.0 else {plain}")
+            return self.temp(cast(f"0.0 if {a} == 0.0 else {plain}", v.dtype))
         p = dict(v.params)
         for k, j in v.tparams.items():   # array params are read at the element's index
             p[k] = self.val(j, bmap(idx, vs[j].shape, v.shape))
@@ -513,6 +524,6 @@ class Gen(Producers):
             h.update(c.tobytes())
         digest = h.hexdigest()[:16]
         return Program(full, digest, self.consts, outputs,
-                       [(vs[i].shape, vs[i].dtype) for i in outs])
+                       [(vs[i].shape, vs[i].dtype) for i in outs], [vs[i].dtype for i in rets])
 
 

@@ -259,6 +259,8 @@ def same_order(v, x):
 def num(e):
     """The value of a numeric literal expression, else None."""
     e = e.strip()
+    if e.startswith("np.float32(") and e.endswith(")"):   # a float32 literal (lit)
+        e = e[len("np.float32"):]
     while e.startswith("(") and e.endswith(")"):
         e = e[1:-1].strip()
     try:

@@ -170,7 +170,7 @@ class Producers:
         transposed view), or None."""
         st = self.state.get(j)
         v = self.vars[j]
-        if v.dtype != np.float64 or len(v.shape) not in (1, 2) or 0 in v.shape:
+        if v.dtype not in (np.float64, np.float32) or len(v.shape) not in (1, 2) or 0 in v.shape:
             return None
         if st in ("array", "carray"):
             return self.name[j]
@@ -197,7 +197,8 @@ class Producers:
         sa, sb, so = self.vars[a].shape, self.vars[b].shape, v.shape
         K = sa[-1]
         ra, rb = self.blas_ref(a), self.blas_ref(b)
-        if ra is not None and rb is not None and v.dtype == np.float64:
+        if ra is not None and rb is not None and \
+                v.dtype == self.vars[a].dtype == self.vars[b].dtype:   # sgemm for float32
             # BLAS, as NumPy's matmul: the same sums in the same order, bit for bit
             if v.shape == ():
                 self.emit(f"{nm} = np.dot({ra}, {rb})")

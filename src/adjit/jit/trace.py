@@ -11,6 +11,8 @@ Python control flow reads a tracer through `bool()`, `float()`, `int()`, `.item(
 read is recorded as a guard (the value it had); the compiled kernel re-checks its guards and a
 mismatch makes `ad.jit` trace again for that input.
 """
+import os
+
 import numpy as np
 
 from .. import ops
@@ -25,6 +27,17 @@ class GuardFailure(Exception):
 
 class Fallback(Exception):
     """Tracing cannot continue (something the compiler cannot express): run eagerly."""
+
+
+class TraceTooLong(Fallback):
+    """The trace grew past MAX_TRACE entries: compiling it would take long (numba's time grows
+    faster than the function's length), so ad.jit runs the function eagerly instead."""
+
+
+# ad.jit's vectorized programs trace a few hundred ops at most; a Python loop unrolled step by
+# step grows the trace with every step (and numba's compile time with it: a 700-op trace takes
+# ~10 s). Past this many entries tracing stops.
+MAX_TRACE = int(os.environ.get("ADJIT_MAX_TRACE", "1000"))
 
 
 class Var:
@@ -79,6 +92,13 @@ class Trace:
         return v.id
 
     def record(self, op, in_ids, params, tparams, out):
+        if len(self.vars) >= MAX_TRACE:
+            raise TraceTooLong(
+                f"the traced function grew past {MAX_TRACE} operations (a Python loop traced "
+                "step by step?), so it is not compiled. Write the loop with ad.fori_loop or "
+                "ad.scan, or as `for i in range(n):` with a body that only assigns variables "
+                "(ad.jit compiles those as one loop), or shorten it; the environment variable "
+                "ADJIT_MAX_TRACE sets the limit")
         if isinstance(out, Traced):
             raise Fallback(f"op '{op.name}' returned a wrapped value on traced inputs")
         v = self._new("op", out, op=op, inputs=in_ids, params=params, tparams=tparams)
@@ -227,3 +247,17 @@ class Tracer(Traced):
 attach(Tracer)
 Tracer.any = lambda self: ops.max(ops.not_equal(self, 0))
 Tracer.all = lambda self: ops.min(ops.not_equal(self, 0))
+
+
+def _getitem_in_loops(self, idx, _plain=Tracer.__getitem__):
+    # inside an ad.scan / ad.fori_loop body (loopop.BodyTrace) x[i + c] reads a row of a
+    # slice scanned with the loop instead of indexing x with the traced loop index
+    hoist = getattr(self._trace, "hoist", None)
+    if hoist is not None:
+        r = hoist(self, idx if isinstance(idx, tuple) else (idx,))
+        if r is not None:
+            return r
+    return _plain(self, idx)
+
+
+Tracer.__getitem__ = _getitem_in_loops

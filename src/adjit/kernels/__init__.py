@@ -142,7 +142,7 @@ def _load_module():
 
 class Kernel:
     """Calls a generated loop like a ufunc: operands are cast to float64 (float32 if all are
-    float32 or narrower), flattened, and the result has the first operand's shape. The other
+    float32 or narrower; float16 results are stored back as float16), flattened, and the result has the first operand's shape. The other
     operands must share one shape that the first one ends with (as `fusable` arranges);
     anything else is broadcast first."""
     __slots__ = ("name", "loop")
@@ -172,8 +172,8 @@ class Kernel:
             if a.dtype.kind not in "biuf" or a.dtype.itemsize > 8:
                 raise TypeError(f"ufunc '{self.name}' not supported for the input types "
                                 f"{tuple(str(b.dtype) for b in arrs)}")
-        dt = np.result_type(*arrs)
-        dt = np.float32 if dt in (np.float16, np.float32) else np.float64
+        store = np.result_type(*arrs)
+        dt = np.float32 if store in (np.float16, np.float32) else np.float64
         shp = arrs[-1].shape
         lead = arrs[0].ndim - len(shp)
         if lead < 0 or arrs[0].shape[lead:] != shp or any(a.shape != shp for a in arrs[1:]):
@@ -184,6 +184,8 @@ class Kernel:
             flat = [np.ascontiguousarray(a, dtype=dt).reshape(-1) for a in arrs]
             flat[0] = flat[0].reshape(-1, n)
             self.loop(*flat, out.reshape(-1, n))
+        if store == np.float16:   # computed in float32, stored as float16 (as NumPy's loops)
+            out = out.astype(np.float16)
         return out if out.ndim else out[()]
 
     def __repr__(self):

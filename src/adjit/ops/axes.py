@@ -47,7 +47,7 @@ def batch(t, x):
 
 
 def zeros_for(x, ref_t):
-    return np.zeros(batch(ref_t, x) + shape(x))
+    return np.zeros(batch(ref_t, x) + shape(x), dtype=ref_t.dtype)   # float32 tangents stay
 
 
 def shape_of_raw(x):

@@ -39,17 +39,28 @@ def _plain(*vals):
 # g means "this output does not influence the result", so its contribution is 0 (Enzyme's
 # strong-zero option). The same fixes forward mode: a jacfwd column's zero tangent entries
 # no longer turn inf partials into NaN Jacobian entries. NaN or inf in g itself still
-# propagates. Cost on the eager path: one reduction of the product (~1 us), and only a product
-# that holds a NaN is re-masked.
+# propagates. Cost on the eager path: one reduction of the product (~1 us), or of the partial
+# when it is the smaller factor (batched tangents), and only then a re-mask if needed.
 
 def strong_mul_np(g, d):
     r = g * d
     if type(r) is not np.ndarray:  # scalars (the small eager case) need no reduction
         return type(r)(0.0) if r != r and g == 0 else r
-    s = np.add.reduce(r, axis=None)
-    if s != s:  # a NaN somewhere (or inf - inf): zero the entries whose g is zero
-        r = np.where(np.asarray(g) == 0, 0.0, r)
-    return r
+    td = type(d)
+    if td is float or td is np.float64:
+        if math.isfinite(d):  # a finite partial: a zero g gives a zero product already
+            return r
+    elif td is np.ndarray and d.size < r.size and d.dtype.kind == "f":
+        # g carries batch axes (k tangents or cotangent rows): checking the partial that
+        # broadcasts against them is k times cheaper than checking the product
+        if math.isfinite(np.add.reduce(d, axis=None)):
+            return r
+    else:
+        s = np.add.reduce(r, axis=None)
+        if s == s:
+            return r
+    # a NaN somewhere (or inf - inf): zero the entries whose g is zero
+    return np.where(np.asarray(g) == 0, 0.0, r)
 
 
 def _strong_mul_vjp(g, y, a, b):
@@ -75,6 +86,23 @@ strong_mul = Op("strong_mul", strong_mul_np, _strong_mul_vjp, _strong_mul_jvp, b
 NP_NS["smul"], AD_NS["smul"] = strong_mul_np, strong_mul
 
 
+def dtype_name(x):
+    """The dtype of a value (wrapped or not) by name: a hashable op parameter."""
+    return (x.dtype if isinstance(x, Traced) else np.asarray(x).dtype).name
+
+
+def _astype_np(x, dtype):
+    a = np.asarray(x).astype(dtype)
+    return a if a.ndim else a[()]
+
+
+# x in another float dtype: an internal op (not in OPS), so that a rule whose constants made a
+# float64 partial (where(a > b, 1.0, 0.5), a count of ties) hands float32 cotangents back as
+# float32 under every wrapper, ad.jit's tracers included. Linear; its VJP casts back.
+astype = Op("astype", _astype_np, lambda g, y, x, dtype: (astype(g, dtype=dtype_name(x)),),
+            linear=True, lower="pw", jit={"pw": lambda a, p, idx: a[0]})
+
+
 class Elementwise(Op):
     """An op given by scalar formulas: `f` for the primal, `partials[i]` = d y / d input_i."""
 
@@ -86,6 +114,8 @@ class Elementwise(Op):
                          saves_in=any(_mentions(uses, a) for a in args),
                          saves_out=_mentions(uses, "y"), **flags)
         self.args, self.f, self.partials = tuple(args), f, tuple(partials)
+        # _terms masks selecting input i alone
+        self._only = tuple(tuple(j == i for j in range(len(args))) for i in range(len(args)))
         # per input: the inputs and whether the output its partial mentions (mul's d/da is b:
         # a's own value may change in place after a * b without harming a's cotangent)
         self._reads = [(tuple(j for j, a in enumerate(args) if _mentions(p, a)),
@@ -115,7 +145,7 @@ class Elementwise(Op):
         return got
 
     def _compiled_primal(self, *xs):
-        return kernels.ufunc(f"{self.name}__f")(*xs)
+        return kernels.ufunc(f"{self.name}__f")(*xs)   # float16 stays float16 (Kernel)
 
     def _ad(self, i):
         if self._ad_d is None:
@@ -124,12 +154,21 @@ class Elementwise(Op):
         return self._ad_d[i]
 
     def _terms(self, g, out, inputs, which):
-        """g * d y / d input_i for each i in `which` (None elsewhere)."""
-        plain = _plain(g, out, *inputs)
-        fused = plain and type(g) is np.ndarray and kernels.fusable(out, *inputs) \
-            and g.size >= out.size
+        """g * d y / d input_i for each i whose entry in the mask `which` is true (None
+        elsewhere)."""
+        plain = not isinstance(g, Traced) and not isinstance(out, Traced)
+        if plain:
+            for v in inputs:
+                if isinstance(v, Traced):
+                    plain = False
+                    break
+        # (a cheap size test first: most eager values are far below the fusing size)
+        fused = plain and type(g) is np.ndarray and g.size >= kernels.FUSE_MIN \
+            and kernels.fusable(out, *inputs) and g.size >= out.size
         res = [None] * len(inputs)
-        for i in which:
+        for i, want in enumerate(which):
+            if not want:
+                continue
             p = self.partials[i]
             if p == "1":
                 res[i] = g
@@ -144,25 +183,36 @@ class Elementwise(Op):
                     d = self._np_d[i](*inputs, out)
                 except ZeroDivisionError:  # a Python 0 in a denominator, e.g. div(x, 0.0)
                     d = self._np_d[i](*_np_scalars(inputs), out)
-                res[i] = strong_mul_np(g, d)
+                res[i] = strong_mul_np(g, narrow(d, g, out))
             else:
                 try:
                     d = self._ad(i)(*inputs, out)
                 except ZeroDivisionError:
                     d = self._ad(i)(*_np_scalars(inputs), out)
-                res[i] = strong_mul(g, d)
+                res[i] = strong_mul(g, narrow(d, g, out))
         return res
 
     def backward(self, g, out, inputs, params, needs):
-        return self._terms(g, out, inputs, [i for i, n in enumerate(needs) if n])
+        return self._terms(g, out, inputs, needs)
 
     def forward(self, tangents, out, inputs, params):
         acc = None
         for i, t in enumerate(tangents):
             if t is not None:
-                c = self._terms(t, out, inputs, (i,))[i]
+                c = self._terms(t, out, inputs, self._only[i])[i]
                 acc = c if acc is None else acc + c
         return acc
+
+
+def narrow(d, g, out):
+    """A partial made of constants only (maximum's where(a > b, 1.0, 0.5), NumPy scalars of
+    _np_scalars) is float64: it must not upcast a float32/float16 cotangent."""
+    if not isinstance(d, (np.ndarray, np.floating, Traced)):
+        return d
+    dt = np.result_type(*[v.dtype if isinstance(v, Traced) else v for v in (g, out)])
+    if dt.kind == "f" and d.dtype.kind == "f" and d.dtype.itemsize > dt.itemsize:
+        return astype(d, dtype=dt.name) if isinstance(d, Traced) else d.astype(dt)
+    return d
 
 
 def _np_scalars(vals):

@@ -8,6 +8,7 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import Op, Traced, composite, defop, implements
 from .axes import batch, cond_of, ndim, shape, shape_of_raw
+from .elementwise import dtype_name
 from .formulas import abs as abs_op
 from .formulas import mul
 from .reductions import max as max_red
@@ -172,7 +173,8 @@ def _det_hessian_primal(t, x):
     Q = np.where(eye, 0.0, prod_others(np.where(eye, 1.0, s[..., None, :]), -1))
     E = np.swapaxes(U, -1, -2) @ t @ np.swapaxes(Vh, -1, -2)
     d = np.sum(Q * np.diagonal(E, axis1=-2, axis2=-1)[..., None, :], axis=-1)
-    return sign * (U @ (d[..., None] * np.eye(n) - np.swapaxes(E, -1, -2) * Q) @ Vh)
+    I = np.eye(n, dtype=d.dtype)   # noqa: E741 - float32 stays float32
+    return sign * (U @ (d[..., None] * I - np.swapaxes(E, -1, -2) * Q) @ Vh)
 
 
 def _det_third():
@@ -307,7 +309,7 @@ solve = defop("solve", _solve_primal, _solve_vjp, _solve_jvp, saves_out=True,
 
 def _phi(X):
     n = shape(X)[-1]
-    return tril(X) * (1.0 - 0.5 * np.eye(n))
+    return tril(X) * (1.0 - 0.5 * np.eye(n, dtype=dtype_name(X)))   # float32 stays
 
 
 def _chol_vjp(g, L, A):

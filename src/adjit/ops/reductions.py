@@ -6,6 +6,7 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, defop, implements, primal_of
 from .axes import axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw
+from .elementwise import astype, dtype_name
 from .formulas import exp
 from .shape import (REDUCTION_DOMAIN, axes_batched, broadcast_to, expand, getitem, reshape,
                     sum_op, transpose, where)
@@ -98,14 +99,20 @@ _prod = _weighted_reduction(
        Sample((3, 2), kind="with_zero", axis=0, second=False)])
 
 
+def _fill(nan_slice, x):
+    # NaN on NaN slices, else 0, in x's dtype (a float64 fill would upcast float32 cotangents)
+    return astype(where(nan_slice, np.nan, 0.0), dtype=dtype_name(x))
+
+
 def _extreme(npf):
     def mask(x, y, axis, keepdims):
         xr, yr = cond_of(x), cond_of(y)
         if isinstance(xr, Traced):  # ad.jit: the mask is part of the traced computation
             m = xr == reshape(yr, keep_shape(shape(xr), axis))
-            return m, sum_op(m, axis=axis, keepdims=True)
+            # the count of ties in x's dtype: an int64 count would upcast float32 cotangents
+            return m, astype(sum_op(m, axis=axis, keepdims=True), dtype=dtype_name(x))
         m = xr == np.reshape(yr, keep_shape(np.shape(xr), axis))
-        return m, np.sum(m, axis=axis, keepdims=True)
+        return m, np.sum(m, axis=axis, keepdims=True, dtype=dtype_name(x))
 
     # Ties share the derivative evenly. A slice whose extreme is NaN matches no element
     # (cnt == 0): its derivative is NaN throughout, as PyTorch's and JAX's for a NaN result.
@@ -113,12 +120,12 @@ def _extreme(npf):
         m, cnt = mask(x, y, axis, keepdims)
         nan_slice = cnt == 0
         return (where(m, expand(g, shape_of_raw(x), axis, keepdims) / where(nan_slice, 1, cnt),
-                      where(nan_slice, np.nan, 0.0)),)
+                      _fill(nan_slice, x)),)
 
     def jvp(ts, y, x, axis=None, keepdims=False):
         m, cnt = mask(x, y, axis, keepdims)
         nan_slice = cnt == 0
-        return sum_op(where(m, ts[0], where(nan_slice, np.nan, 0.0)) / where(nan_slice, 1, cnt),
+        return sum_op(where(m, ts[0], _fill(nan_slice, x)) / where(nan_slice, 1, cnt),
                       axis=neg_axes(axis, ndim(x)), keepdims=keepdims)
 
     return (lambda x, axis=None, keepdims=False: npf(x, axis=axis, keepdims=keepdims)), vjp, jvp
@@ -158,7 +165,7 @@ norm2 = defop(
 
 def _lse_primal(x, axis=None, keepdims=False):
     x = np.asarray(x)
-    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros(keep_shape(x.shape, axis))
+    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros(keep_shape(x.shape, axis), x.dtype)
     m = np.where(np.isfinite(m), m, 0.0)
     r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return r if keepdims else np.reshape(r, np.shape(np.sum(x, axis=axis)))

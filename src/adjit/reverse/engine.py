@@ -1,6 +1,8 @@
 """The backward engine: `run_backward` walks the recorded graph; `backward` and `grad` are
 `ad.autograd`'s entry points and `Tensor.backward` is attached here (the Tensor module does not
 import the engine)."""
+import operator
+
 import numpy as np
 
 from ..core import grad_mode
@@ -11,25 +13,19 @@ from .tensor import Node, Tensor
 
 
 def _topo(roots):
-    """Nodes reachable from roots, each after every node that consumes it."""
-    order, seen = [], set()
-    for r in roots:
-        if id(r) in seen:
-            continue
-        seen.add(id(r))
-        stack = [(r, iter(r.next))]
-        while stack:
-            node, it = stack[-1]
-            for c in it:
-                if type(c) is Node and id(c) not in seen:
-                    seen.add(id(c))
-                    stack.append((c, iter(c.next)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    order.reverse()
-    return order
+    """Nodes reachable from roots, each after every node that consumes it: reachability, then
+    decreasing creation order (Node.seq), cheaper than an ordering depth-first search."""
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        for c in stack.pop().next:
+            if type(c) is Node and c not in seen:
+                seen.add(c)
+                stack.append(c)
+    return sorted(seen, key=_SEQ, reverse=True)
+
+
+_SEQ = operator.attrgetter("seq")
 
 
 def _wrap(g, level):
@@ -149,7 +145,9 @@ def _accumulate(t, g, create_graph, level):
         g = _wrap(g, level)
         t._grad = g if t._grad is None else t._grad + g
         return
-    g = np.array(_inner(g) if isinstance(g, Tensor) else g, dtype=t.dtype, copy=True)
+    d = t._data
+    g = np.array(_inner(g) if isinstance(g, Tensor) else g,
+                 dtype=d.dtype if type(d) is np.ndarray else t.dtype, copy=True)
     if t._grad is None:
         t._grad = Tensor._make(g, level)
     else:
@@ -160,6 +158,11 @@ def _root_grads(tensors, grad_tensors, create_graph):
     out = []
     for i, t in enumerate(tensors):
         g = None if grad_tensors is None else grad_tensors[i]
+        d = t._data
+        if g is None and type(d) is np.ndarray and d.size == 1:  # the common case, fast
+            out.append(Tensor._make(np.ones(d.shape, d.dtype), t._level) if create_graph
+                       else np.ones(d.shape, d.dtype))
+            continue
         if g is None:
             if t.size != 1:
                 raise RuntimeError(

@@ -4,13 +4,14 @@ Each recorded op makes a `Node` holding the op, the values its VJP reads, and li
 nodes (or leaf tensors) that produced its inputs. Nodes do not point back at tensors, so
 dropping a result frees its graph, and a backward without retain_graph frees the saved values.
 """
+import itertools
 import weakref
 
 import numpy as np
 
 from .. import ops
 from ..core import grad_mode
-from ..core.registry import EAGER_LEVEL, Traced
+from ..core.registry import EAGER_LEVEL, Op, Traced
 from ..core.registry import primal_of as _inner
 from ..ops.axes import cond_of as _value
 from ..ops.methods import attach, norm_index
@@ -18,15 +19,20 @@ from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
 
 
+# Node creation counter. A node is made after the nodes of its inputs, so decreasing `seq` is a
+# topological order of any graph (consumers before producers), as PyTorch's sequence numbers.
+_created = itertools.count()
+
+
 class Node:
-    __slots__ = ("op", "next", "needs", "raw", "out", "params", "saved", "pre_hooks", "retain",
-                 "level", "freed", "__weakref__")
+    __slots__ = ("seq", "op", "next", "needs", "raw", "out", "params", "saved", "pre_hooks",
+                 "retain", "level", "freed", "__weakref__")
 
     def __init__(self, op, nxt, needs, raw, out, params, saved, level):
+        self.seq = next(_created)  # after the nodes of its inputs: the engine's order
         self.op, self.next, self.needs, self.raw, self.out = op, nxt, needs, raw, out
         self.params, self.saved, self.level = params, saved, level
-        self.pre_hooks = None
-        self.retain = None
+        self.pre_hooks = self.retain = None
         self.freed = False
 
     def name(self):
@@ -92,8 +98,16 @@ class Node:
             inputs, out = self.raw, self.out
         cts = self.op.backward(g, out, inputs, self.params, self.needs)
         if self.op.broadcast:
-            cts = [c if c is None or _shape(c) == _shape(r)
-                   else _unbroadcast(c, np.shape(_inner(r))) for c, r in zip(cts, self.raw)]
+            raw = self.raw
+            for i, c in enumerate(cts):
+                if c is not None:
+                    r = raw[i]
+                    if type(c) is np.ndarray and type(r) is np.ndarray and c.shape == r.shape:
+                        continue
+                    if _shape(c) != _shape(r):
+                        if type(cts) is not list:
+                            cts = list(cts)
+                        cts[i] = _unbroadcast(c, np.shape(_inner(r)))
         return cts
 
 
@@ -187,31 +201,41 @@ class Tensor(Traced):
     # -- the reverse-mode layer --------------------------------------------------------------
     @staticmethod
     def _apply(op, args, params, level):
-        raw = []
+        raw, nxt, needs = [], [], []
         rec = False
+        plain = True  # no wrapper left among the raw values: call the primal directly
         for a in args:
             if isinstance(a, Tensor):
                 if a._level == level:
-                    raw.append(a._data)
-                    rec = rec or a._rg
-                    continue
-                if not a._rg:
-                    raw.append(a._data)
-                    continue
-            raw.append(a)
-        out = op(*raw, **params)
-        if not rec or op.nondiff or (level == EAGER_LEVEL and not grad_mode.is_grad_enabled()):
-            return Tensor._make(out, level)
-        nxt, needs, saved = [], [], []
-        for a in args:
-            if isinstance(a, Tensor) and a._level == level and a._rg:
-                nxt.append(a._grad_fn or a)
-                needs.append(True)
+                    if a._rg:
+                        rec = True
+                        nxt.append(a._grad_fn or a)
+                        needs.append(True)
+                    else:
+                        nxt.append(None)
+                        needs.append(False)
+                    a = a._data
+                else:
+                    nxt.append(None)
+                    needs.append(False)
+                    if not a._rg:
+                        a = a._data
             else:
                 nxt.append(None)
                 needs.append(False)
-        res = Tensor._make(out, level)
+            if plain and isinstance(a, Traced):
+                plain = False
+            raw.append(a)
+        out = op.call_primal(raw, params) if plain else op(*raw, **params)
+        res = Tensor.__new__(Tensor)
+        res._data, res._level, res._grad, res._box, res._hooks, res._base = \
+            out, level, None, [0], None, None
+        if not rec or op.nondiff or (level == EAGER_LEVEL and not grad_mode.state.enabled):
+            res._grad_fn = None
+            res._rg = False
+            return res
         needs = tuple(needs)
+        saved = []
         if op.saves_in or op.saves_out:
             # only the values the VJP reads for these cotangents are version-checked: in
             # b = a * 3 the cotangent of a needs 3, so a += 1 afterwards is harmless
@@ -222,8 +246,7 @@ class Tensor(Traced):
                     saved.append((a._box, a._box[0]))
             if rout:
                 saved.append((res._box, 0))
-        res._grad_fn = Node(op, tuple(nxt), needs, tuple(raw), out, params, tuple(saved),
-                            level)
+        res._grad_fn = Node(op, nxt, needs, raw, out, params, saved, level)
         res._rg = True
         return res
 
@@ -244,7 +267,8 @@ class Tensor(Traced):
 
     @property
     def shape(self):
-        return tuple(np.shape(self._data))
+        s = getattr(self._data, "shape", None)
+        return s if type(s) is tuple else tuple(np.shape(self._data))
 
     @property
     def dtype(self):
@@ -385,8 +409,24 @@ class Tensor(Traced):
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation. "
                 "Wrap the update in `with ad.no_grad():` (as for `w -= lr * w.grad`).")
-        if not grad_mode.is_grad_enabled() or not (
+        if not grad_mode.state.enabled or not (
                 self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
+            d = self._data
+            if type(d) is np.ndarray and isinstance(fn, Op) and len(args) == 1 \
+                    and self._base is None:
+                # the optimizer step (w -= lr * w.grad under no_grad): NumPy values only, no
+                # tensor or graph in between
+                o = args[0]
+                if isinstance(o, Tensor) and o._level == self._level:
+                    o = o._data
+                if not isinstance(o, Traced):
+                    new = fn.call_primal((d, o), {})
+                    if type(new) is np.ndarray and new.dtype == d.dtype \
+                            and new.shape == d.shape:
+                        self._data = new
+                        self._box[0] += 1
+                        return self
+                    # anything else (a broadcast or a cast) takes the checked path below
             res = fn(Tensor._make(self._data, self._level), *args)
             new = res._data if isinstance(res, Tensor) else res
             self._check_inplace(new)
@@ -420,10 +460,18 @@ class Tensor(Traced):
                 "first (ad.tensor(t, dtype=...)) or write `a = a + b`.")
 
     def zero_(self):
-        return self._inplace(lambda t: np.zeros_like(np.asarray(_inner(t._data))))
+        d = self._data
+        if type(d) is np.ndarray and self._base is None and (
+                self._grad_fn is None and not self._rg or not grad_mode.state.enabled):
+            self._data = np.zeros(d.shape, d.dtype)  # .grad.zero_(): nothing to record
+            self._box[0] += 1
+            return self
+        return self.fill_(0)
 
     def fill_(self, value):
-        return self._inplace(lambda t: np.full_like(np.asarray(_inner(t._data)), value))
+        # recorded as where(True, value, t): the value everywhere, a zero gradient to the old
+        # value (as PyTorch's FillBackward), and no 0 * inf = NaN
+        return self._inplace(lambda t: ops.where(np.True_, np.asarray(value, dtype=t.dtype), t))
 
     def add_(self, other):
         return self.__iadd__(other)

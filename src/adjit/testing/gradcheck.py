@@ -86,7 +86,7 @@ def _compare(kind, i, a, b, atol, rtol):
             f"differences ({int(bad.sum())} of {bad.size} entries differ)")
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check_forward=True):
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check_forward=True, dtype=None):
     """Compare reverse-mode (and forward-mode) derivatives of ``fn`` with central differences.
 
     Like ``torch.autograd.gradcheck``: every input's full Jacobian is computed by reverse
@@ -98,13 +98,17 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check_forward=True):
         Takes the inputs (arrays or Tensors) and returns an array or Tensor, or a pytree of
         them (tuple, list, dict: their entries are compared as one flat output).
     inputs : array_like or sequence of array_like
-        The point to check at; one array or a tuple/list of them (converted to float64).
+        The point to check at; one array or a tuple/list of them.
     eps : float, optional
         Finite-difference step.
     atol, rtol : float, optional
         Absolute and relative tolerances of the comparison (as ``np.isclose``).
     check_forward : bool, optional
         Also check forward mode (dual numbers); default ``True``.
+    dtype : numpy.dtype, optional
+        The dtype the derivatives are computed in (default float64; e.g. ``np.float32`` with
+        tolerances scaled to its eps). The central differences are always computed in float64
+        from the same (rounded) inputs, so the reference is not the noisy part.
 
     Returns
     -------
@@ -123,10 +127,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check_forward=True):
     """
     if not isinstance(inputs, (list, tuple)):
         inputs = (inputs,)
-    xs = [np.array(_np(x), dtype=np.float64) for x in inputs]
+    dtype = np.dtype(np.float64 if dtype is None else dtype)
+    low = [np.array(_np(x), dtype=dtype) for x in inputs]
+    xs = [x.astype(np.float64) for x in low]
     for i in range(len(xs)):
         num = numerical_jacobian(fn, xs, i, eps)
-        _compare("reverse", i, reverse_jacobian(fn, xs, i), num, atol, rtol)
+        _compare("reverse", i, reverse_jacobian(fn, low, i), num, atol, rtol)
         if check_forward:
-            _compare("forward", i, forward_jacobian(fn, xs, i), num, atol, rtol)
+            _compare("forward", i, forward_jacobian(fn, low, i), num, atol, rtol)
     return True

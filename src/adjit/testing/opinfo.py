@@ -30,10 +30,12 @@ JIT_SAMPLES = 1
 
 class Case:
     """One sample of one row: `fn(*inputs)` calls the row (plain arrays, Tensors, duals and
-    tracers alike) on `inputs` (float64 arrays) with the sample's static params."""
+    tracers alike) on `inputs` (arrays of `dtype`: float64 or float32) with the sample's static
+    params."""
 
     def __init__(self, op, k, sample, inputs, second, jit):
         self.op, self.k, self.sample, self.inputs = op, k, sample, inputs
+        self.dtype = inputs[0].dtype if inputs else np.dtype(np.float64)
         self.second, self.jit = second, jit
         params, call = sample.params, sample.call
         if call is None:
@@ -42,7 +44,8 @@ class Case:
             self.fn = lambda *xs: call(op, *xs, **params)
 
     def __repr__(self):
-        return f"{self.op.name}-{self.k}"
+        tag = "" if self.dtype == np.float64 else f"-{self.dtype.name}"
+        return f"{self.op.name}-{self.k}{tag}"
 
 
 def rows():
@@ -112,19 +115,32 @@ def draw(rng, shape, rng_range, kind=None):
     return np.asarray(x, dtype=np.float64)
 
 
-def cases(ops=None):
-    """Every sample of every row (or of the given rows), with its inputs drawn."""
+def cases(ops=None, dtype=np.float64):
+    """Every sample of every row (or of the given rows), with its inputs drawn (the same
+    values for every dtype, rounded to it)."""
     out = []
     for op in rows() if ops is None else ops:
         for k, (s, ranges, kinds) in enumerate(samples(op)):
             rng = np.random.default_rng(zlib.crc32(f"{op.name}/{k}".encode()))
-            xs = [draw(rng, shp, r, kd) for shp, r, kd in zip(s.shapes, ranges, kinds)]
+            xs = [draw(rng, shp, r, kd).astype(dtype)
+                  for shp, r, kd in zip(s.shapes, ranges, kinds)]
             out.append(Case(op, k, s, xs, s.second, k < JIT_SAMPLES))
     return out
 
 
-def weights(shape):
+def weights(shape, dtype=np.float64):
     """Fixed, uneven output weights for scalarising an op's output (a plain sum would hide
-    e.g. softmax's whole Jacobian)."""
+    e.g. softmax's whole Jacobian), in the dtype of the case (float64 weights would promote)."""
     size = int(np.prod(shape)) if shape else 1
-    return np.cos(1.3 * np.arange(size) + 0.4).reshape(shape)
+    return np.cos(1.3 * np.arange(size) + 0.4).reshape(shape).astype(dtype)
+
+
+def tolerances(dtype, order=1):
+    """(rtol, atol) for derivatives computed in `dtype` against central differences computed in
+    float64: the rounding of the analytic derivative dominates, so both scale with the dtype's
+    eps (float64: the sweep's historical 1e-3 / 1e-5, bounded by the differences' own error)."""
+    eps = float(np.finfo(dtype).eps)
+    if eps <= np.finfo(np.float64).eps:
+        return (1e-3, 1e-5) if order == 1 else (1e-3, 1e-4)
+    scale = 2e3 if order == 1 else 2e4      # condition of the rows' samples times rounding
+    return scale * eps, scale * eps

@@ -50,8 +50,23 @@ def shape_of(v):
     return v.shape if isinstance(v, Traced) else np.shape(v)
 
 
+def dtype_of(v):
+    """The float dtype derivatives of v are kept in: v's own (float16/32/64), float64 for
+    integers and bools (promoted when differentiated)."""
+    d = v.dtype if isinstance(v, Traced) else np.asarray(v).dtype
+    return d if d.kind in "fc" else np.dtype(np.float64)
+
+
+def cast(v, dtype):
+    """v in dtype (a derivative handed back in its argument's dtype, as JAX and PyTorch do);
+    wrappers of outer levels are left alone (their own transform casts at its boundary)."""
+    if isinstance(v, Traced) or np.asarray(v).dtype == dtype:
+        return v
+    return np.asarray(v).astype(dtype)[()] if np.ndim(v) == 0 else np.asarray(v).astype(dtype)
+
+
 def zeros_of(v):
-    return np.zeros(shape_of(v))
+    return np.zeros(shape_of(v), dtype=dtype_of(v))
 
 
 def full_tangent(t, shape):

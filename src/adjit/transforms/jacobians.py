@@ -6,8 +6,8 @@ from .. import ops
 from ..core.registry import Traced, new_level
 from ..forward.dual import Dual
 from ..reverse.engine import run_backward
-from .args import (as_arg_tuple, as_value, bind_kwargs, full_tangent, parse_argnums, shape_of,
-                   unwrap)
+from .args import (as_arg_tuple, as_value, bind_kwargs, cast, dtype_of, full_tangent,
+                   parse_argnums, shape_of, unwrap)
 from .pytree import num_leaves, tree_flatten, tree_unflatten
 from .reverse_mode import check_out, record, size_of, tracked
 
@@ -59,10 +59,10 @@ def _assemble(blocks_per_out, ospec, specs, single):
     return tree_unflatten(ospec, res)
 
 
-def _seed(s, kk, lo, hi, shape):
+def _seed(s, kk, lo, hi, shape, dtype):
     """Unit directions s .. s + kk - 1 of the flat vector of all leaves, restricted to the leaf
-    at offsets lo .. hi (of the given shape): shape (kk,) + shape."""
-    seed = np.zeros((kk, hi - lo))
+    at offsets lo .. hi (of the given shape and dtype): shape (kk,) + shape."""
+    seed = np.zeros((kk, hi - lo), dtype=dtype)
     r = np.arange(max(lo, s), min(hi, s + kk))
     seed[r - s, r - lo] = 1.0
     return seed.reshape((kk,) + tuple(shape))
@@ -92,7 +92,8 @@ def jacfwd_impl(f, args, nums, single, chunk):
                     # the next chunk's
                     vals.append(x.copy() if isinstance(x, np.ndarray) else x)
                 else:
-                    vals.append(Dual._make(x, _seed(s, kk, lo, hi, xshapes[j]), level))
+                    seed = _seed(s, kk, lo, hi, xshapes[j], dtype_of(x))
+                    vals.append(Dual._make(x, seed, level))
                 j += 1
             a[i] = tree_unflatten(spec, vals)
         outs, ospec = tree_flatten(f(*a))
@@ -104,18 +105,21 @@ def jacfwd_impl(f, args, nums, single, chunk):
                 ts.append(unwrap(full_tangent(o._t, (kk,) + oshape), level))
             else:
                 oshape = tuple(shape_of(o))
-                ts.append(np.zeros((kk,) + oshape))
-        oinfo = (ospec, [tuple(shape_of(t))[1:] for t in ts])
+                ts.append(np.zeros((kk,) + oshape, dtype=dtype_of(o)))
+        oinfo = (ospec, [tuple(shape_of(t))[1:] for t in ts], [dtype_of(o) for o in outs])
         chunks.append(ts)
     if N == 0:
         outs, ospec = tree_flatten(f(*args))
         check_out(outs, "jacfwd")
-        oinfo = (ospec, [tuple(shape_of(o)) for o in outs])
-    ospec, oshapes = oinfo
+        oinfo = (ospec, [tuple(shape_of(o)) for o in outs], [dtype_of(o) for o in outs])
+    ospec, oshapes, odtypes = oinfo
+    # block (out j, in i) in the promoted dtype of both (float32 in and out: float32)
+    bdt = [[np.result_type(od, dtype_of(x)) for x in flat] for od in odtypes]
     per_out = []
     for jo, oshape in enumerate(oshapes):
         if N == 0:
-            per_out.append([np.zeros(oshape + xs_) for xs_ in xshapes])
+            per_out.append([np.zeros(oshape + xs_, dtype=bdt[jo][j])
+                            for j, xs_ in enumerate(xshapes)])
             continue
         cols = [c[jo] for c in chunks]
         T = cols[0] if len(cols) == 1 else ops.concatenate(cols, axis=0)   # (N,) + oshape
@@ -126,7 +130,7 @@ def jacfwd_impl(f, args, nums, single, chunk):
         for j, xshape in enumerate(xshapes):
             lo, hi = int(offs[j]), int(offs[j + 1])
             b = T if (lo, hi) == (0, N) else ops.getitem(T, idx=(Ellipsis, slice(lo, hi)))
-            blocks.append(unwrap(ops.reshape(b, shape=oshape + xshape), None))
+            blocks.append(cast(unwrap(ops.reshape(b, shape=oshape + xshape), None), bdt[jo][j]))
         per_out.append(blocks)
     return _assemble(per_out, ospec, specs, single)
 
@@ -138,6 +142,8 @@ def jacrev_impl(out, level, leaves, specs, single, chunk):
     flat_in = [t for ts in leaves for t in ts]
     xshapes = [tuple(shape_of(t._data)) for t in flat_in]
     oshapes = [tuple(shape_of(o)) for o in outs]
+    odt = [dtype_of(o) for o in outs]
+    bdt = [[np.result_type(od, dtype_of(t._data)) for t in flat_in] for od in odt]
     sizes = [size_of(s) for s in oshapes]
     offs = np.cumsum([0] + sizes)
     M = int(offs[-1])
@@ -148,13 +154,13 @@ def jacrev_impl(out, level, leaves, specs, single, chunk):
             for r in range(sizes[jo]):
                 got = None
                 if tracked(o, level):
-                    e = np.zeros(sizes[jo])
+                    e = np.zeros(sizes[jo], dtype=odt[jo])
                     e[r] = 1.0
                     got = run_backward([o], [e.reshape(oshapes[jo])], True, False,
                                        capture=flat_in)
                 for i, xshape in enumerate(xshapes):
                     c = None if got is None else got[i]
-                    pieces[i].append(np.zeros((1,) + xshape) if c is None else
+                    pieces[i].append(np.zeros((1,) + xshape, dtype=bdt[jo][i]) if c is None else
                                      ops.reshape(c, shape=(1,) + xshape))
     else:
         for s in range(0, M, k):
@@ -168,8 +174,8 @@ def jacrev_impl(out, level, leaves, specs, single, chunk):
                 # a dual cotangent: the VJP rules are linear in g and written with ad ops, so
                 # its tangent carries kk cotangent rows through one backward pass
                 roots.append(o)
-                grads.append(Dual._make(np.zeros(oshapes[jo]), _seed(s, kk, lo, hi, oshapes[jo]),
-                                        lv))
+                grads.append(Dual._make(np.zeros(oshapes[jo], dtype=odt[jo]),
+                                        _seed(s, kk, lo, hi, oshapes[jo], odt[jo]), lv))
             got = (run_backward(roots, grads, True, False, capture=flat_in) if roots
                    else [None] * len(flat_in))
             for i, xshape in enumerate(xshapes):
@@ -177,7 +183,7 @@ def jacrev_impl(out, level, leaves, specs, single, chunk):
                 if isinstance(c, Dual) and c._level == lv:
                     pieces[i].append(full_tangent(c._t, (kk,) + xshape))
                 else:   # the cotangent is linear in g: anything not carrying lv is zero
-                    pieces[i].append(np.zeros((kk,) + xshape))
+                    pieces[i].append(np.zeros((kk,) + xshape, dtype=dtype_of(flat_in[i]._data)))
     per_in = []
     for i in range(len(flat_in)):
         p = pieces[i]
@@ -189,10 +195,10 @@ def jacrev_impl(out, level, leaves, specs, single, chunk):
         for i, xshape in enumerate(xshapes):
             R = per_in[i]
             if R is None or lo == hi:
-                blocks.append(np.zeros(oshape + xshape))
+                blocks.append(np.zeros(oshape + xshape, dtype=bdt[jo][i]))
                 continue
             b = R if (lo, hi) == (0, M) else ops.getitem(R, idx=(slice(lo, hi),))
-            blocks.append(unwrap(ops.reshape(b, shape=oshape + xshape), level))
+            blocks.append(cast(unwrap(ops.reshape(b, shape=oshape + xshape), level), bdt[jo][i]))
         per_out.append(blocks)
     return _assemble(per_out, ospec, specs, single)
 
@@ -292,13 +298,13 @@ def jvp(f, primals, tangents):
         p = as_value(p)
         ps, ts = tuple(shape_of(p)), tuple(shape_of(t))
         if ts == ps:
-            tt = t if isinstance(t, Traced) else np.asarray(t, dtype=float)
+            tt = t if isinstance(t, Traced) else np.asarray(t, dtype=dtype_of(p))
         elif len(ts) == len(ps) + 1 and ts[:-1] == ps and not isinstance(t, Traced):
             if k is not None and ts[-1] != k:
                 raise ValueError(f"adjit.jvp: tangents carry different numbers of directions "
                                  f"({k} and {ts[-1]})")
             k = ts[-1]
-            tt = np.moveaxis(np.asarray(t, dtype=float), -1, 0)
+            tt = np.moveaxis(np.asarray(t, dtype=dtype_of(p)), -1, 0)
         else:
             raise ValueError(f"adjit.jvp: tangent of shape {ts} does not match its primal of "
                              f"shape {ps}")
@@ -321,9 +327,9 @@ def _split_dual(out, level, k):
         if k is not None:
             nd = len(shape_of(t))
             t = ops.transpose(t, axes=tuple(range(1, nd)) + (0,))
-        return unwrap(out._p, level), unwrap(t, level)
+        return unwrap(out._p, level), cast(unwrap(t, level), dtype_of(out._p))
     shp = tuple(shape_of(out))
-    return unwrap(out, level), np.zeros(shp + ((k,) if k is not None else ()))
+    return unwrap(out, level), np.zeros(shp + ((k,) if k is not None else ()), dtype=dtype_of(out))
 
 
 def jacfwd(f, argnums=0, chunk=None):

@@ -11,7 +11,8 @@ import numpy as np
 from ..core.registry import Traced, new_level
 from ..reverse.engine import run_backward
 from ..reverse.tensor import Tensor
-from .args import as_value, bind_kwargs, parse_argnums, shape_of, unwrap, zeros_of
+from .args import (as_value, bind_kwargs, cast, dtype_of, parse_argnums, shape_of, unwrap,
+                   zeros_of)
 from .pytree import tree_flatten, tree_unflatten
 
 # ---------------------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ def _scalar_out(out, fname):
         raise TypeError(f"adjit.{fname}: the function returned a bool (a comparison?), which "
                         "has no derivative; return the real-valued quantity instead.")
     shp = shape_of(out)
-    if int(np.prod(shp)) != 1:
+    if math.prod(shp) != 1:
         raise TypeError(f"adjit.{fname}: the function must return a scalar (one element), but "
                         f"it returned shape {tuple(shp)}. Reduce it (e.g. .sum()) or use "
                         "ad.jacobian / ad.vjp for non-scalar outputs.")
@@ -123,7 +124,7 @@ def value_and_grad(f, argnums=0):
         single, nums = parse_argnums(argnums, len(args))
         out, level, leaves, specs = record(bind_kwargs(f, kwargs), args, nums)
         _scalar_out(out, "grad")
-        g = np.ones(shape_of(out))
+        g = np.ones(shape_of(out), dtype=dtype_of(out))
         grads = _pull(out, level, leaves, specs, g, False)
         return unwrap(out, level), (grads[0] if single else tuple(grads))
     vg.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
@@ -196,7 +197,9 @@ def _grads_tree(got, leaves, specs, level):
         for t in ts:
             c = got[i]
             i += 1
-            vals.append(unwrap(zeros_of(t._data) if c is None else c, level))
+            # in the argument's dtype: float32 x, float64 y -> float32 d/dx (as JAX, PyTorch)
+            vals.append(cast(unwrap(zeros_of(t._data) if c is None else c, level),
+                             dtype_of(t._data)))
         res.append(tree_unflatten(spec, vals))
     return res
 
@@ -252,7 +255,7 @@ def vjp(f, *primals):
         for o, gi in zip(outs, gl):
             if tracked(o, level):
                 roots.append(o)
-                grads.append(as_value(gi))
+                grads.append(cast(as_value(gi), dtype_of(o)))
         got = (run_backward(roots, grads, True, False, capture=flat_in) if roots
                else [None] * len(flat_in))
         return tuple(_grads_tree(got, leaves, specs, level))
