@@ -353,3 +353,15 @@ def test_inside_other_transforms_runs_inline():
     jf = ad.jit(rosen)
     x = rng.normal(size=5)
     close(ad.grad(jf)(x), rosen_grad_exact(x))
+
+
+def test_zero_d_and_read_only_array_arguments_compile():
+    # issue 12: both ran eagerly on every call (a 0-d array became shape (1,) on the way in)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        j = ad.jit(ad.grad(lambda x: x * x))
+        assert j(np.array(3.0)) == 6.0 and np.shape(j(np.array(3.0))) == ()
+        a = np.arange(3.0)
+        a.setflags(write=False)
+        np.testing.assert_array_equal(ad.jit(ad.grad(lambda x: ad.sum(x * x)))(a), 2 * a)
+        assert ad.jit(lambda x: ad.sum(x * x))(a) == 5.0

@@ -20,5 +20,6 @@ from .testing.gradcheck import gradcheck
 from .transforms.jacobians import jacfwd, jacrev, jvp
 from .transforms.reverse_mode import grad, value_and_grad, vjp
 from .transforms.selector import hessian, hvp, jacobian, select_mode
+from .transforms.vmap import vmap
 
 __version__ = "0.1.0"

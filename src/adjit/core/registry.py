@@ -40,6 +40,9 @@ class Traced:
     _level = -1
     # True for ad.jit's tracer: masks and conditions computed from it stay traced (`cond_of`)
     _symbolic = False
+    # False for a value that stands for many (ad.vmap's batch): rules must not branch on it,
+    # they take their general branch instead of a guarded fast one
+    _branches = True
 
     _what = "value"  # the noun error messages use
 

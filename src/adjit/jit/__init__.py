@@ -50,7 +50,9 @@ from .. import kernels
 from . import cache
 from ..core.registry import Traced, new_level
 from ..transforms.pytree import tree_flatten, tree_unflatten
+from ..transforms.vmap import vmap_of
 from . import progress, rewrite
+from .parallel import default_threads, split_call
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
@@ -125,7 +127,11 @@ class JitState:
                 return self.eager(args, kw, None, _unsupported_leaf(lf))
             parts.append((kind, part))
             if kind != _STATIC:
-                kparams.append(np.ascontiguousarray(lf) if type(lf) is np.ndarray else lf)
+                if type(lf) is np.ndarray and not (lf.flags.c_contiguous and lf.flags.writeable):
+                    # the kernels take writable C arrays (ascontiguousarray would also turn a
+                    # 0-d array into shape (1,))
+                    lf = np.array(lf, order="C")
+                kparams.append(lf)
         key = (spec, tuple(parts))
         if key in self.eager_keys:
             return self.eager(args, kw, key, None)
@@ -395,8 +401,10 @@ class Jitted:
     Dask workers), which traces f again and loads the kernel from the disk cache or compiles
     it. Defined at module level with `@ad.jit`, it pickles by name, like a function."""
 
-    def __init__(self, f, max_specializations):
+    def __init__(self, f, max_specializations, threads=None):
         self._jit = JitState(f, max_specializations)
+        self._threads = threads
+        self._split = vmap_of(f) is not None
         self.__wrapped__ = f
         self.__name__ = self.__qualname__ = f"jit({getattr(f, '__name__', 'f')})"
         self.__doc__ = getattr(f, "__doc__", None)
@@ -404,6 +412,14 @@ class Jitted:
         self.__module__ = getattr(f, "__module__", None)
 
     def __call__(self, *args, **kw):
+        if self._split and not kw:   # ad.jit(ad.vmap(f)): the batch in blocks, one per thread
+            n = default_threads() if self._threads is None else int(self._threads)
+            r = split_call(self._call, self._jit.f, n, args)
+            if r is not None:
+                return r
+        return self._call(*args, **kw)
+
+    def _call(self, *args, **kw):
         state = self._jit
         fast = state.fast
         if fast is not None and not kw and len(args) == fast[1]:
@@ -427,7 +443,7 @@ class Jitted:
         if self.__module__ not in (None, "__main__") and name and \
                 _lookup(self.__module__, name) is self:
             return name
-        return (Jitted, (f, self._jit.max_spec))
+        return (Jitted, (f, self._jit.max_spec, self._threads))
 
     @property
     def last_mode(self):
@@ -447,7 +463,7 @@ def _lookup(module, qualname):
     return obj
 
 
-def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
+def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS, threads=None):
     """Compile ``f`` into one numba kernel per signature, derivatives included.
 
     ``f`` may be a transform such as ``ad.grad(g)``; the compiled function gives the same
@@ -465,6 +481,9 @@ def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
     max_specializations : int, optional
         How many specializations (retraces after a failed guard on Python control flow) to
         keep per signature before running eagerly.
+    threads : int, optional
+        For ``f = ad.vmap(g)``: how many threads run blocks of the batch (the kernels release
+        the GIL). Default: ``NUMBA_NUM_THREADS``, else the number of cores.
 
     Returns
     -------
@@ -484,7 +503,7 @@ def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS):
     array([2., 4., 6.])
     """
     if f is None:
-        return lambda g: jit(g, max_specializations=max_specializations)
+        return lambda g: jit(g, max_specializations=max_specializations, threads=threads)
     if not callable(f):
         raise TypeError(f"adjit.jit: expected a function, got {type(f).__name__}")
-    return Jitted(f, int(max_specializations))
+    return Jitted(f, int(max_specializations), threads)

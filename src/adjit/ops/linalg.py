@@ -132,6 +132,8 @@ def _det_inv(x):
     below DET_COND_MAX), else None. A wrapped x gets the registered op. Under ad.jit the test
     is a guard: the kernel recomputes it and retraces where its outcome changes."""
     xc = cond_of(x)
+    if isinstance(xc, Traced) and not xc._branches:
+        return None   # ad.vmap: conditioning differs per element; the SVD path serves all
     try:
         xi = inv(xc) if isinstance(xc, Traced) else np.linalg.inv(np.asarray(xc))
     except np.linalg.LinAlgError:

@@ -78,6 +78,8 @@ def _prod_others_ad(x, axis):
 def _prod_d(x, y, axis, keepdims):
     xr = primal_of(x)
     xc = cond_of(x)
+    if isinstance(xc, Traced) and not xc._branches:   # ad.vmap: zeros in some elements only
+        return _prod_others_ad(x, axis)
     # ad.jit: a guard (counting zeros, which also works for an empty x)
     nz = not bool(sum_op(xc == 0)) if isinstance(xc, Traced) else np.all(xr != 0)
     if nz:

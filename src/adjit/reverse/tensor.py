@@ -15,6 +15,7 @@ from ..core.registry import EAGER_LEVEL, Op, Traced
 from ..core.registry import primal_of as _inner
 from ..ops.axes import cond_of as _value
 from ..ops.methods import attach, norm_index
+from .printing import tensor_repr
 from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
 
@@ -397,7 +398,7 @@ class Tensor(Traced):
         return bool(np.asarray(d).item())
 
     def __repr__(self):
-        return _repr(self)
+        return tensor_repr(_inner(self._data), self._grad_fn, self._rg)
 
     # -- in place ----------------------------------------------------------------------------
     def _inplace(self, fn, *args):
@@ -488,24 +489,6 @@ class Tensor(Traced):
     def __setitem__(self, idx, value):
         idx = norm_index(idx)
         self._inplace(lambda t, v: index_update(t, v, idx=idx), value)
-
-
-def _repr(t):
-    data = np.asarray(_inner(t._data))
-    # as PyTorch prints: integral floats as "4.", otherwise four fixed decimals
-    fixed = data.dtype.kind == "f" and data.size and not np.all(
-        np.equal(np.mod(data[np.isfinite(data)], 1), 0))
-    body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                           floatmode="fixed" if fixed else "maxprec")
-    extras = []
-    if data.dtype.kind == "f" and data.dtype != np.float64:
-        extras.append(f"dtype={data.dtype}")
-    if t._grad_fn is not None:
-        extras.append(f"grad_fn=<{t._grad_fn.name()}>")
-    elif t._rg:
-        extras.append("requires_grad=True")
-    inner = ", ".join([body] + extras)
-    return f"tensor({inner})"
 
 
 attach(Tensor)
