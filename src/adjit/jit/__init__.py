@@ -37,7 +37,6 @@ order; 1-D/2-D matrix products call BLAS like NumPy (batched ones are loops), so
 results agree with eager ones to the last bit except where libm's transcendental functions
 (sin, tanh...) and NumPy's vectorized ones differ by an ulp.
 """
-import importlib.util
 import os
 import sys
 import threading
@@ -288,41 +287,14 @@ class _CompileError(Exception):
 # ---------------------------------------------------------------------------------------------
 # loading generated modules
 
-_modules = {}
-_load_lock = threading.Lock()
-
-
 def _load(prog):
-    with _load_lock:
-        hit = _modules.get(prog.digest)
-        if hit is not None:
-            return hit
-        d = kernels.cache_dir()
-        base = os.path.join(d, f"adjit_jit_{prog.digest}")
-        path = base + ".py"
-        if not os.path.exists(path):
-            if prog.consts:
-                tmp = f"{base}.{os.getpid()}.tmp.npz"
-                np.savez(tmp, **{f"c{k}": c for k, c in enumerate(prog.consts)})
-                os.replace(tmp, base + ".npz")
-            tmp = f"{base}.{os.getpid()}.tmp"
-            with open(tmp, "w") as f:
-                f.write(prog.source)
-            os.replace(tmp, path)   # numba's cache is keyed by the file: write it only once
-            cache.prune(d, keep=prog.digest)
-        cache.touch(d, prog.digest)
-        modname = f"adjit_jit_{prog.digest}"
-        try:
-            spec = importlib.util.spec_from_file_location(modname, path)
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules[modname] = mod
-            spec.loader.exec_module(mod)
-        except Exception as e:
-            sys.modules.pop(modname, None)
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise _CompileError(f"{path}: {type(e).__name__}: {first}") from None
-        _modules[prog.digest] = (mod.kernel, path)
-        return mod.kernel, path
+    try:
+        mod = cache.load_module(prog)
+    except Exception as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        path = os.path.join(kernels.cache_dir(), f"adjit_jit_{prog.digest}.py")
+        raise _CompileError(f"{path}: {type(e).__name__}: {first}") from None
+    return mod.kernel, mod.__file__
 
 
 def _make_entry(prog, kernel, ospec, oleaves, nparams):

@@ -9,8 +9,15 @@ default 256 MB), the least recently used kernels are deleted until they take 80 
 recorded in the mtime of an empty `adjit_jit_<digest>.used` stamp, touched when a process
 loads the kernel (the `.py` itself must keep its mtime: numba's cache checks it).
 """
+import importlib.util
 import os
 import re
+import sys
+import threading
+
+import numpy as np
+
+from .. import kernels
 
 DEFAULT_MAX_MB = 256
 _NAME = re.compile(r"adjit_jit_([0-9a-f]{16})")
@@ -87,3 +94,42 @@ def prune(d, keep=None):
                 total -= sz
             except OSError:
                 pass
+
+
+_load_lock = threading.Lock()
+_modules = {}
+
+
+def load_module(prog):
+    """The generated module of a `codegen.Program` (whole-function kernels and loop kernels
+    alike): written once to the cache directory with its constants, the cache pruned, its use
+    stamped, imported once per process. Raises what importing (numba compiling) raised."""
+    with _load_lock:
+        mod = _modules.get(prog.digest)
+        if mod is not None:
+            return mod
+        d = kernels.cache_dir()
+        base = os.path.join(d, f"adjit_jit_{prog.digest}")
+        path = base + ".py"
+        if not os.path.exists(path):
+            if prog.consts:
+                tmp = f"{base}.{os.getpid()}.tmp.npz"
+                np.savez(tmp, **{f"c{k}": c for k, c in enumerate(prog.consts)})
+                os.replace(tmp, base + ".npz")
+            tmp = f"{base}.{os.getpid()}.tmp"
+            with open(tmp, "w") as f:
+                f.write(prog.source)
+            os.replace(tmp, path)   # numba's cache is keyed by the file: write it only once
+            prune(d, keep=prog.digest)
+        touch(d, prog.digest)
+        modname = f"adjit_jit_{prog.digest}"
+        try:
+            spec = importlib.util.spec_from_file_location(modname, path)
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[modname] = mod
+            spec.loader.exec_module(mod)
+        except Exception:
+            sys.modules.pop(modname, None)
+            raise
+        _modules[prog.digest] = mod
+        return mod
