@@ -91,11 +91,11 @@ def _sinc_d(x):
 # Elementwise, two broadcasting inputs a, b:  name, primal formula, d/da, d/db, NumPy primal
 # [, row flags]; domain: one range per input
 _BINARY = [
-    ("add", "a + b", "1", "1", np.add, dict(operator="add")),
-    ("sub", "a - b", "1", "-1", np.subtract, dict(operator="sub")),
-    ("mul", "a * b", "b", "a", np.multiply, dict(operator="mul")),
+    ("add", "a + b", "1", "1", np.add, dict(operator="add", methods=("add",))),
+    ("sub", "a - b", "1", "-1", np.subtract, dict(operator="sub", methods=("sub",))),
+    ("mul", "a * b", "b", "a", np.multiply, dict(operator="mul", methods=("mul",))),
     ("div", "a / b", "1.0 / b", "-y / b", np.true_divide,
-     dict(operator="truediv", domain=((-2, 2), (-2, 2, (0,), 0.5)))),
+     dict(operator="truediv", methods=("div",), domain=((-2, 2), (-2, 2, (0,), 0.5)))),
     # smul: b == 0 gives d/da = 0 also at a == 0 (where 0 * 0**-1 would be NaN), as PyTorch
     ("pow", "a ** b", "smul(b, a ** (b - 1.0))", "y * logpos(a)", np.power,
      dict(operator="pow", methods=("pow",), domain=((0.5, 2), (-2, 2)))),

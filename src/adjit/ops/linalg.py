@@ -89,7 +89,7 @@ def _matmul_jvp(ts, y, a, b):
 
 
 matmul = defop("matmul", np.matmul, _matmul_vjp, _matmul_jvp, backward_name="MmBackward",
-               vjp_needs=True, methods=("matmul",), operator="matmul", lower="mm",
+               vjp_needs=True, methods=("matmul", "mm"), operator="matmul", lower="mm",
                # each factor's cotangent reads only the other factor
                reads=lambda needs: (((1,) if needs[0] else ()) + ((0,) if needs[1] else ()),
                                     False),

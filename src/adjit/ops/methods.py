@@ -7,6 +7,7 @@ from .. import ops
 from ..core import numpy_protocol
 from ..core.registry import OPS, Traced, method_table
 from .axes import cond_of
+from .elementwise import astype as astype_op
 
 
 def _rev(op):
@@ -105,6 +106,37 @@ _METHODS.update({
     "clamp": lambda self, min=None, max=None: ops.clip(self, min, max),
     "squeeze": _squeeze,
     "unsqueeze": lambda self, dim: ops.expand_dims(self, dim),
+})
+
+
+def _astype(self, dtype):
+    """A cast, as NumPy's astype / PyTorch's .to(dtype): between float dtypes it is
+    differentiable (the cotangent is cast back); to an integer or bool dtype the result carries
+    no derivative, as integer tensors cannot."""
+    dt = np.dtype(dtype)
+    if dt == np.dtype(self.dtype):
+        return self
+    if dt.kind in "fc":   # float to float is differentiable; int or bool to float has nothing
+        return astype_op(self, dtype=dt.name)
+    cast = np.asarray(cond_of(self)).astype(dt)
+    # a Tensor gives a Tensor (ints cannot require grad); a dual its primal, cast
+    return type(self)(cast) if hasattr(type(self), "requires_grad") else cast
+
+
+def _t(self):
+    # PyTorch's .t(): a 0-d or 1-d tensor as it is, a matrix transposed
+    if self.ndim > 2:
+        raise ValueError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D; "
+                         "use .transpose(d0, d1) or .mT")
+    return self if self.ndim < 2 else ops.transpose(self)
+
+
+_METHODS.update({
+    "astype": _astype,
+    "float": lambda self: _astype(self, np.float32),
+    "double": lambda self: _astype(self, np.float64),
+    "t": _t,
+    "numel": lambda self: int(np.prod(self.shape)) if self.shape else 1,
 })
 
 def _fwd(op):

@@ -504,5 +504,12 @@ Tensor.__iadd__ = _make_inplace(ops.add)
 Tensor.__isub__ = _make_inplace(ops.sub)
 Tensor.__imul__ = _make_inplace(ops.mul)
 Tensor.__itruediv__ = _make_inplace(ops.div)
+Tensor.copy = lambda self: self.clone()
+Tensor.exp_ = lambda self: self._inplace(ops.exp)
+# no derivative: the indices of the innermost values (PyTorch's argmax/argmin, dim= or axis=)
+Tensor.argmax = lambda self, dim=None, keepdim=False, *, axis=None: Tensor(np.argmax(
+    _value(self._data), axis=dim if axis is None else axis, keepdims=keepdim))
+Tensor.argmin = lambda self, dim=None, keepdim=False, *, axis=None: Tensor(np.argmin(
+    _value(self._data), axis=dim if axis is None else axis, keepdims=keepdim))
 Tensor.any = lambda self: Tensor(np.any(np.asarray(_value(self._data))))
 Tensor.all = lambda self: Tensor(np.all(np.asarray(_value(self._data))))
