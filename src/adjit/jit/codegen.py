@@ -25,12 +25,11 @@ import hashlib
 
 import numpy as np
 
-from ..ops.axes import tr_axes
 from ..ops.elementwise import Elementwise
-from .exprs import (affine, bmap, cast, cond_src, eq_guard, getitem_map, getitem_map_adv, num,
-                    peephole, reshape_map, scatter_map, subst)
+from .exprs import affine, bmap, cast, eq_guard, num, peephole, subst
+from .indexmaps import IndexMaps
 from .loopgen import LoopProducer, loop_view
-from .lowering import SUPPORTED_DTYPES, Unsupported, is_basic, lit, nb_type, op_class, prod_of
+from .lowering import SUPPORTED_DTYPES, Unsupported, lit, nb_type, op_class, prod_of
 from .producers import Producers
 from .trace import Var
 
@@ -47,7 +46,7 @@ class Program:
         self.out_arrays = out_arrays    # [(shape, dtype)] of out-parameters
 
 
-class Gen(Producers, LoopProducer):
+class Gen(Producers, LoopProducer, IndexMaps):
     def __init__(self, trace, arg_ids, out_ids):
         self.vars = list(trace.vars)
         self.guards = trace.guards
@@ -341,50 +340,6 @@ class Gen(Producers, LoopProducer):
         for k, j in v.tparams.items():   # array params are read at the element's index
             p[k] = self.val(j, bmap(idx, vs[j].shape, v.shape))
         return self.temp(cast(op.jit["pw"](args, p, idx), v.dtype))
-
-    # index maps: output element = an input element at a mapped index (or 0); the row names its
-    # map (`jit={"map": ...}`)
-    def map_getitem(self, v, idx):
-        x = v.inputs[0]
-        ix = v.params["idx"]
-        if is_basic(ix):
-            return self.val(x, getitem_map(ix, self.vars[x].shape, idx))
-        return self.val(x, getitem_map_adv(ix, self.vars[x].shape, idx, self.index_const))
-
-    def map_broadcast(self, v, idx):
-        x = v.inputs[0]
-        return self.val(x, bmap(idx, self.vars[x].shape, v.shape))
-
-    def map_reshape(self, v, idx):
-        x = v.inputs[0]
-        return self.val(x, reshape_map(idx, self.vars[x].shape, v.shape))
-
-    def map_transpose(self, v, idx):
-        x = v.inputs[0]
-        xs = self.vars[x].shape
-        axes = tr_axes(len(xs), v.params.get("axes"))
-        src = [None] * len(xs)
-        for d, a in enumerate(axes):
-            src[a] = idx[d]
-        return self.val(x, tuple(src))
-
-    def map_scatter(self, v, idx):
-        x = v.inputs[0]
-        m = scatter_map(v.params["idx"], v.shape, idx)
-        if m is None:
-            return "0.0"
-        raw, clamped, conds = m
-        unknown = []
-        for c in conds:
-            st = self.static_cond(c)
-            if st is False:
-                return "0.0"
-            if st is None:
-                unknown.append(c)
-        if not unknown:
-            return self.val(x, raw)
-        t = self.val(x, clamped)
-        return self.temp(f"{t} if {' and '.join(cond_src(c) for c in unknown)} else 0.0")
 
     # -- materialized values -----------------------------------------------------------------
     def alloc(self, i):

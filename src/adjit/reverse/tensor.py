@@ -15,9 +15,11 @@ from ..core.registry import EAGER_LEVEL, Op, Traced
 from ..core.registry import primal_of as _inner
 from ..ops.axes import cond_of as _value
 from ..ops.methods import attach, norm_index
-from .printing import tensor_repr
 from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
+from .convert import numeric_array
+from .hooks import RemovableHandle
+from .printing import tensor_repr
 
 
 # Node creation counter. A node is made after the nodes of its inputs, so decreasing `seq` is a
@@ -139,34 +141,12 @@ def _rebuild(raw, nxt):
     return Tensor._make(raw, nxt.level, nxt)
 
 
-class RemovableHandle:
-    def __init__(self, lst, fn):
-        self._lst, self._fn = lst, fn
-
-    def remove(self):
-        try:
-            self._lst.remove(self._fn)
-        except ValueError:
-            pass
-
-
 def _as_array(data, dtype=None):
     if isinstance(data, Tensor):
         data = data._data
     if isinstance(data, (list, tuple)):
         data = [d._data if isinstance(d, Tensor) else d for d in data]
-    if isinstance(data, Traced):
-        raise TypeError("adjit.tensor: cannot make a tensor from a dual number or traced value; "
-                        "use the value directly")
-    try:
-        arr = np.array(data, dtype=dtype)
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"adjit.tensor: could not convert {type(data).__name__} to a numeric "
-                        f"array: {e}") from None
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(f"adjit.tensor: expected numbers, got an array of dtype {arr.dtype} "
-                        f"(from {type(data).__name__}); adjit works on bool, int and float data")
-    return arr
+    return numeric_array(data, dtype)
 
 
 class Tensor(Traced):
@@ -500,16 +480,18 @@ def _make_inplace(op):
     return method
 
 
-Tensor.__iadd__ = _make_inplace(ops.add)
-Tensor.__isub__ = _make_inplace(ops.sub)
-Tensor.__imul__ = _make_inplace(ops.mul)
-Tensor.__itruediv__ = _make_inplace(ops.div)
+for _name, _op in (("iadd", ops.add), ("isub", ops.sub), ("imul", ops.mul), ("itruediv", ops.div)):
+    setattr(Tensor, f"__{_name}__", _make_inplace(_op))
+
+
+def _index_of(npf):
+    # no derivative: the indices of the innermost values (PyTorch's argmax/argmin, dim= or axis=)
+    return lambda self, dim=None, keepdim=False, *, axis=None: Tensor(npf(
+        _value(self._data), axis=dim if axis is None else axis, keepdims=keepdim))
+
+
+Tensor.argmax, Tensor.argmin = _index_of(np.argmax), _index_of(np.argmin)
 Tensor.copy = lambda self: self.clone()
 Tensor.exp_ = lambda self: self._inplace(ops.exp)
-# no derivative: the indices of the innermost values (PyTorch's argmax/argmin, dim= or axis=)
-Tensor.argmax = lambda self, dim=None, keepdim=False, *, axis=None: Tensor(np.argmax(
-    _value(self._data), axis=dim if axis is None else axis, keepdims=keepdim))
-Tensor.argmin = lambda self, dim=None, keepdim=False, *, axis=None: Tensor(np.argmin(
-    _value(self._data), axis=dim if axis is None else axis, keepdims=keepdim))
 Tensor.any = lambda self: Tensor(np.any(np.asarray(_value(self._data))))
 Tensor.all = lambda self: Tensor(np.all(np.asarray(_value(self._data))))
