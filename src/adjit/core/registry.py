@@ -236,13 +236,42 @@ def _shape(v):
 # Public functions that are not rows themselves (compositions of rows, e.g. var, dot):
 # name -> (function, method names). Rows carry their own api/methods.
 COMPOSITES = {}
+# Composites that declare a test domain: name -> Composite (the op-info sweep checks them as
+# it checks rows).
+CHECKED_COMPOSITES = {}
 
 
-def composite(fn=None, *, methods=(), aliases=()):
-    """Mark a public function built from rows, with the method names wrappers get it as."""
+class Composite:
+    """A public function built from rows, as the op-info sweep sees it: called like a row,
+    with a name, a domain and the NumPy callables it serves."""
+    nondiff = False
+
+    def __init__(self, fn, name, aliases, methods, domain, numpy, export):
+        self.api, self.name, self.aliases, self.methods = fn, name, aliases, methods
+        self.domain, self.numpy, self.export = domain, numpy, export
+
+    def __call__(self, *args, **params):
+        return self.api(*args, **params)
+
+    def __repr__(self):
+        return f"<adjit composite {self.name}>"
+
+
+def composite(fn=None, *, methods=(), aliases=(), numpy=(), domain=None, export=True):
+    """Mark a public function built from rows: the method names wrappers get it as, the NumPy
+    callables it serves on wrapped values (with NumPy's signature, as @implements), and its
+    test domain (a list of core.domain.Sample, checked by the op-info sweep like a row's).
+    export=False: not one of adjit's top-level names (e.g. adjit.scipy.special's)."""
     def mark(f):
-        for n in (f.__name__,) + tuple(aliases):
-            COMPOSITES[n] = (f, tuple(methods) if n == f.__name__ else ())
+        if export:
+            for n in (f.__name__,) + tuple(aliases):
+                COMPOSITES[n] = (f, tuple(methods) if n == f.__name__ else ())
+        if numpy:
+            implements(*numpy)(f)
+        if domain is not None:
+            CHECKED_COMPOSITES[f.__name__] = Composite(f, f.__name__, tuple(aliases),
+                                                       tuple(methods), domain, tuple(numpy),
+                                                       export)
         return f
     return mark if fn is None else mark(fn)
 

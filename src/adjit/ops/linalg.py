@@ -338,8 +338,9 @@ cholesky = defop("cholesky", np.linalg.cholesky, _chol_vjp, _chol_jvp, saves_in=
                  numpy=(np.linalg.cholesky,))
 
 
-@composite(methods=("dot",))
-@implements(np.dot)
+@composite(methods=("dot",), numpy=(np.dot,),
+           domain=[Sample((2, 3), (3, 4)), Sample((3,), (3,)), Sample((2, 3), (2, 3, 4)),
+                   Sample((), (2, 3))])
 def dot(a, b):
     """np.dot: a product with a scalar, matmul when b is 1-D or 2-D (or a is 1-D), and for N-D
     b the sum over the last axis of a and the second-to-last of b, with the result shape
@@ -356,14 +357,14 @@ def dot(a, b):
     return reshape(out, sa[:-1] + sb[:-2] + sb[-1:])
 
 
-@composite(methods=("outer",))
-@implements(np.outer, np.linalg.outer)
+@composite(methods=("outer",), numpy=(np.outer, np.linalg.outer),
+           domain=[Sample((3,), (2,)), Sample((0,), (2,))])
 def outer(a, b):
     return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
-@composite(methods=("trace",))
-@implements(np.trace)
+@composite(methods=("trace",), numpy=(np.trace,),
+           domain=[Sample((3, 3)), Sample((2, 4)), Sample((2, 3, 3), offset=1, axis1=-1, axis2=0)])
 def trace(x, offset=0, axis1=0, axis2=1):
     """np.trace: the sum along the offset diagonal of the 2-D slices over (axis1, axis2), the
     other axes kept in order; any shape, square or not."""

@@ -1,6 +1,8 @@
 """Reduction and scan rows: mean, prod, max, min, the 2-norm, logsumexp, softmax,
 log_softmax, cumsum, and the public NumPy/PyTorch-style signatures (axis=/dim=,
 keepdims=/keepdim=) of every reduction including sum, var and std."""
+import math
+
 import numpy as np
 
 from ..core.domain import Sample
@@ -281,8 +283,8 @@ def _deviations(x, axis, ddof, correction, unbiased):
     return x - mean(x, axis=axis, keepdims=True), n if n > 0 else 0
 
 
-@composite(methods=("var",))
-@implements(np.var)
+@composite(methods=("var",), numpy=(np.var,),
+           domain=[Sample((2, 3)), Sample((2, 3), axis=-1, ddof=1), Sample((4,), keepdims=True)])
 def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
     """Variance; ddof=0 as NumPy/JAX (PyTorch's default is unbiased: pass ddof=1)."""
@@ -291,13 +293,13 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correct
     return sum(d * d, axis=axis, keepdims=keepdims) / n
 
 
-@composite(methods=("std",))
-@implements(np.std)
+@composite(methods=("std",), numpy=(np.std,),
+           domain=[Sample((2, 3)), Sample((3, 2), axis=0, ddof=1)])
 def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, ddof=0, correction=None,
         unbiased=None):
     """Standard deviation, as norm(x - mean) / sqrt(n - ddof): the norm's rule gives the
     gradient 0 where the data are constant (std == 0), as PyTorch, instead of inf * 0 = NaN."""
     axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
     d, n = _deviations(x, axis, ddof, correction, unbiased)
-    return norm2(d, axis=axis, keepdims=keepdims) / np.sqrt(n)
+    return norm2(d, axis=axis, keepdims=keepdims) / math.sqrt(n)   # weak: float32 stays
 

@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 
 from ..core.domain import Sample
-from ..core.registry import OPS
+from ..core.registry import CHECKED_COMPOSITES, OPS
 from ..ops.elementwise import Elementwise
 
 UNARY_SHAPES = [(2, 3), (), (3,), (0,)]
@@ -50,9 +50,11 @@ class Case:
 
 def rows():
     """The rows the sweep covers: every registered row that has a derivative (comparisons and
-    other nondiff rows have none) and declares a domain (elementwise rows always do)."""
+    other nondiff rows have none) and declares a domain (elementwise rows always do), then
+    every public composite that declares one (`@composite(domain=...)`)."""
     return [op for op in OPS.values() if not op.nondiff
-            and (isinstance(op, Elementwise) or op.domain is not None)]
+            and (isinstance(op, Elementwise) or op.domain is not None)] \
+        + list(CHECKED_COMPOSITES.values())
 
 
 def ranges(op):
