@@ -391,12 +391,6 @@ def test_grad_of_a_complex_or_bool_output():
     raises(TypeError, r"adjit\.grad: the function returned a bool", ad.grad(lambda x: x > 0), 1.0)
 
 
-def test_singular_value_matrix_norm_second_derivative():
-    raises(NotImplementedError, r"adjit: second derivatives of singular values \(np\.linalg\.norm "
-           r"of a matrix with ord=2, -2 or 'nuc'\) are not available yet",
-           ad.hessian(lambda m: ad.norm(m, 2)), np.array([[2.0, 1.0], [0.0, 1.0]]))
-
-
 def test_scipy_ufunc_without_a_row():
     special = pytest.importorskip("scipy.special")
     raises(TypeError, r"adjit: scipy\.special\.erf is not differentiable yet", special.erf,

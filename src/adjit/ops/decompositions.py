@@ -23,6 +23,7 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, implements
 from .axes import cond_of, shape
+from .elementwise import dtype_name
 from .linalg import inv, matmul, solve
 from .multi import call_multi, defop_multi
 from .reductions import max as ad_max
@@ -40,11 +41,11 @@ def _col(v):
 
 
 def _diag(m):
-    return sum_op(m * np.eye(shape(m)[-1]), axis=-1)
+    return sum_op(m * np.eye(shape(m)[-1], dtype=dtype_name(m)), axis=-1)   # float32 stays
 
 
 def _diag_embed(v):
-    return _col(v) * np.eye(shape(v)[-1])
+    return _col(v) * np.eye(shape(v)[-1], dtype=dtype_name(v))
 
 
 def _used(g, axis):
@@ -72,7 +73,8 @@ def _gap_product(w, P, used=None, square=False):
         uc = cond_of(used)
         coupled = (_row(uc) + _col(uc)) != 0
     n = shape(w)[-1]
-    undefined = where(np.eye(n, dtype=bool), 0.0, where(coupled, np.nan, 0.0))
+    nan = np.array(np.nan, dtype=dtype_name(P))   # float32 stays float32
+    undefined = where(np.eye(n, dtype=bool), 0.0, where(coupled, nan, 0.0))
     return where(deg, undefined, F * P)
 
 
@@ -90,7 +92,7 @@ def _regular(sign, x):
     """x with its singular matrices (sign 0) replaced by the identity, so that the rules'
     solves never raise there; the results at those matrices are masked by the caller."""
     sc = getitem(cond_of(sign), idx=(Ellipsis, None, None))
-    return sc, where(sc == 0, np.eye(shape(x)[-1]), x)
+    return sc, where(sc == 0, np.eye(shape(x)[-1], dtype=dtype_name(x)), x)
 
 
 def _slogdet_vjp(gs, outs, x):
@@ -102,7 +104,8 @@ def _slogdet_vjp(gs, outs, x):
         return (gl * mT(inv(x)),)
     sc, xr = _regular(outs[0], x)
     # log|det| has no derivative at a singular matrix: NaN there, unless nothing used it
-    return (where(sc == 0, where(cond_of(gl) != 0, np.nan, 0.0), gl * mT(inv(xr))),)
+    nan = np.array(np.nan, dtype=dtype_name(x))
+    return (where(sc == 0, where(cond_of(gl) != 0, nan, 0.0), gl * mT(inv(xr))),)
 
 
 def _slogdet_jvp(ts, outs, x):
@@ -110,7 +113,7 @@ def _slogdet_jvp(ts, outs, x):
         return None, sum_op(_diag(solve(x, ts[0])), axis=-1)
     sc, xr = _regular(outs[0], x)
     dl = sum_op(_diag(solve(xr, ts[0])), axis=-1)
-    return None, where(sc[..., 0, 0] == 0, np.nan, dl)
+    return None, where(sc[..., 0, 0] == 0, np.array(np.nan, dtype=dtype_name(x)), dl)
 
 
 def _slogdet_nb(a):
@@ -219,7 +222,7 @@ def _div_s(G, s, used=None):
     zero = sc <= DEGENERATE_RTOL * ad_max(sc, axis=-1, keepdims=True)
     q = G / _row(where(zero, 1.0, s))
     coupled = cond_of(G) != 0 if used is None else _row(cond_of(used)) != 0
-    return where(_row(zero), where(coupled, np.nan, 0.0), q)
+    return where(_row(zero), where(coupled, np.array(np.nan, dtype=dtype_name(q)), 0.0), q)
 
 
 def _svd_vjp(gs, outs, x):

@@ -1,13 +1,13 @@
 """Vector and matrix norms as np.linalg.norm computes them, written with the rows of
-reductions and linalg (the matrix 2-, -2- and nuclear norms through the singular values)."""
+reductions and linalg (the matrix 2-, -2- and nuclear norms through the singular values).
+Every order is swept by the op-info table through linalg.vector_norm / matrix_norm (solvers)."""
 import numpy as np
 
-from ..core.registry import Op, Traced
 from .axes import axis_arg, cond_of, keep_shape, ndim, shape
 from .formulas import abs, sign
-from .linalg import matmul
+from .decompositions import svdvals
 from .reductions import max, min, norm2, sum
-from .shape import getitem, mT, reshape, squeeze, transpose, where
+from .shape import getitem, reshape, squeeze, transpose, where
 
 
 @norm2.public(methods=("norm",), numpy=(np.linalg.norm,))
@@ -72,43 +72,12 @@ def _matrix_norm(x, ord, axis, keepdims):
 
 
 def _singular_norm(x, ord, r, c):
-    """The 2-, -2- and nuclear norms: the largest, smallest and summed singular values."""
+    """The 2-, -2- and nuclear norms: the largest, smallest and summed singular values
+    (svdvals: derivatives of every order where the singular values used are distinct, and
+    first derivatives of the 2- and -2-norms at repeated ones; decompositions' docstring)."""
     nd = ndim(x)
     rest = tuple(i for i in range(nd) if i not in (r, c))
-    s = _singular_values(transpose(x, axes=rest + (r, c)))
+    s = svdvals(transpose(x, axes=rest + (r, c)))
     v = (getitem(s, idx=(Ellipsis, 0)) if ord == 2 else
          getitem(s, idx=(Ellipsis, -1)) if ord == -2 else sum(s, axis=-1))
     return reshape(v, keep_shape(shape(x), (r, c)))
-
-
-# The singular values of the last two axes; internal (not in OPS, and unknown to ad.jit's
-# compiler, which then runs eagerly). Their first derivatives are u_i v_i^T (d s_i = u_i^T dX
-# v_i), exact where the singular values are distinct (and, for the nuclear norm, nonzero).
-# The rules read U and V from the value, so they cannot be differentiated again: a second
-# derivative raises instead of leaving out the terms of dU and dV.
-
-def _second_order():
-    return NotImplementedError(
-        "adjit: second derivatives of singular values (np.linalg.norm of a matrix with ord=2, "
-        "-2 or 'nuc') are not available yet; the first derivatives are")
-
-
-def _uv(x):
-    if isinstance(x, Traced):   # the rule itself is being differentiated
-        raise _second_order()
-    U, _, Vh = np.linalg.svd(x, full_matrices=False)
-    return U, Vh
-
-
-def _sv_vjp(g, y, x):
-    U, Vh = _uv(x)
-    return (matmul(U * getitem(g, idx=(Ellipsis, None, slice(None))), Vh),)
-
-
-def _sv_jvp(ts, y, x):
-    U, Vh = _uv(x)
-    return sum(U * matmul(ts[0], mT(Vh)), axis=-2)
-
-
-_singular_values = Op("singular_values", lambda x: np.linalg.svd(x, compute_uv=False),
-                     _sv_vjp, _sv_jvp, saves_out=False, backward_name="LinalgSvdBackward")
