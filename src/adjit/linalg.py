@@ -3,3 +3,4 @@ from .ops import (cholesky, det, eigh, eigvalsh, inv, logdet, norm, qr, slogdet,
                   solve, svd, svdvals)
 from .ops.solvers import (cond, lstsq, matrix_norm, matrix_rank, pinv, tensorinv,  # noqa: F401
                           tensorsolve, vector_norm)
+from .ops.matfuncs import expm  # noqa: F401

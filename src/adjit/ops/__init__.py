@@ -16,6 +16,7 @@ from .norms import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .solvers import *  # noqa: F401,F403
+from .matfuncs import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names
 
 globals().update(_public_names())
