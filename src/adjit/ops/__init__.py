@@ -17,6 +17,7 @@ from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .solvers import *  # noqa: F401,F403
 from .matfuncs import *  # noqa: F401,F403
+from .triangular import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names
 
 globals().update(_public_names())
