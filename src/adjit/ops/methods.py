@@ -23,7 +23,9 @@ def norm_index(idx):
     out = []
     for i in idx:
         if isinstance(i, Traced):
-            i = np.asarray(cond_of(i))
+            v = cond_of(i)
+            # an ad.jit tracer cannot become a concrete index: it says why (trace.py)
+            i = v.index_value() if isinstance(v, Traced) else np.asarray(v)
         elif isinstance(i, list):
             i = np.asarray([cond_of(v) if isinstance(v, Traced) else v for v in i])
         if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
