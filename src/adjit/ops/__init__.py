@@ -19,6 +19,9 @@ from .solvers import *  # noqa: F401,F403
 from .matfuncs import *  # noqa: F401,F403
 from .triangular import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names
+from .docstrings import document_rows as _document_rows
+
+_document_rows()
 
 globals().update(_public_names())
 __all__ = sorted(_public_names())
