@@ -121,7 +121,7 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_UNSET):
     Examples
     --------
     >>> import adjit as ad
-    >>> ad.linalg.pinv(ad.tensor([[2.0, 0.0], [0.0, 4.0], [0.0, 0.0]])).numpy()
+    >>> ad.linalg.pinv(ad.tensor([[2.0, 0.0], [0.0, 4.0], [0.0, 0.0]])).numpy() + 0.0
     array([[0.5 , 0.  , 0.  ],
            [0.  , 0.25, 0.  ]])
     """
