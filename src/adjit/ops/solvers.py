@@ -237,6 +237,9 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):  # noqa: N803 (NumP
     return sum_op(where(big, 1, 0), axis=-1)
 
 
+matrix_rank.nondiff = True   # an integer: the supported-functions table says so
+
+
 @composite(numpy=(np.linalg.cond,), export=False,
            domain=[Sample((3, 3), kind="wellcond"), Sample((4, 3)), Sample((3, 4), p=-2),
                    Sample((2, 3, 3), kind="wellcond", p=2),

@@ -54,7 +54,10 @@ def _same_name(spelled):
 
 
 def _nondiff():
-    return {id(op.api) for op in OPS.values() if op.nondiff}
+    # rows without a derivative, and public functions of integer results marked `nondiff`
+    from ..core.registry import numpy_table
+    return {id(op.api) for op in OPS.values() if op.nondiff} | {
+        id(f) for f in numpy_table().values() if getattr(f, "nondiff", False)}
 
 
 def numpy_rows():
