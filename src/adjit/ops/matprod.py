@@ -8,7 +8,7 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import composite, implements
 from .axes import ndim, shape
-from .linalg import dot, inv, matmul
+from .linalg import dot, inv, matmul, outer
 from .products import as_value, axis_index, moved_axis, reshaped
 from .shape import getitem, stack, sum_op
 
@@ -181,10 +181,19 @@ def multi_dot(arrays, *, out=None):
             raise ValueError(f"adjit.multi_dot: array {i} has shape {shape(x)}; the arrays "
                              "must be 2-D (the first and last may be 1-D)")
     dims = [shape(x)[0] for x in xs] + [shape(xs[-1])[1]]
-    if any(shape(x)[0] != d for x, d in zip(xs[1:], dims[1:])):
+    if any(shape(x)[1] != shape(y)[0] for x, y in zip(xs, xs[1:])):
         raise ValueError("adjit.multi_dot: shapes " + ", ".join(str(shape(x)) for x in xs)
                          + " are not aligned")
     res = _chain(xs, _chain_order(dims), 0, len(xs) - 1)
     if first and last:
         return getitem(res, idx=(0, 0))
     return reshaped(res, (-1,)) if first or last else res
+
+
+@implements(np.linalg.outer)
+def _np_linalg_outer(x1, x2):
+    # np.outer flattens its inputs; np.linalg.outer takes vectors only
+    if ndim(x1) != 1 or ndim(x2) != 1:
+        raise ValueError("adjit: np.linalg.outer takes 1-D arrays, got shapes "
+                         f"{shape(x1)} and {shape(x2)} (np.outer flattens them)")
+    return outer(x1, x2)
