@@ -45,6 +45,10 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     axisa, axisb, axisc : int
         The vectors' axis in a, b and the result; ``axis`` sets all three.
 
+    Returns
+    -------
+    The cross products (for two 2-vectors their z components).
+
     Examples
     --------
     >>> ad.cross(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])).tolist()
@@ -92,6 +96,17 @@ def _identity_like(a):
 def matrix_power(a, n):
     """The n-th power of square matrices (the last two axes), as ``np.linalg.matrix_power``:
     repeated squaring, the identity for n = 0, powers of the inverse for n < 0.
+
+    Parameters
+    ----------
+    a : array_like
+        Square matrices in the last two axes.
+    n : int
+        The exponent.
+
+    Returns
+    -------
+    The matrices' n-th powers (for n = 0 the identity, whose derivative is 0).
 
     Examples
     --------
@@ -158,9 +173,18 @@ def multi_dot(arrays, *, out=None):
     ``np.linalg.multi_dot``; the first may be a row vector and the last a column vector
     (1-D).
 
+    Parameters
+    ----------
+    arrays : sequence of array_like
+        Matrices whose shapes chain; the first and last may be 1-D.
+
+    Returns
+    -------
+    The product: a matrix, a vector where one end is 1-D, a scalar where both are.
+
     Examples
     --------
-    >>> ad.multi_dot([np.ones(2), np.eye(2), np.ones(2)])
+    >>> float(ad.multi_dot([np.ones(2), np.eye(2), np.ones(2)]))
     2.0
     """
     if out is not None:

@@ -287,6 +287,15 @@ def _np_linalg_tensordot(x1, x2, axes=2):
 def inner(a, b):
     """The sum of products over the last axes, as ``np.inner`` (a product with a scalar).
 
+    Parameters
+    ----------
+    a, b : array_like
+        Arrays whose last axes have the same length.
+
+    Returns
+    -------
+    The sums, of shape ``a.shape[:-1] + b.shape[:-1]``.
+
     Examples
     --------
     >>> float(ad.inner(np.array([1.0, 2.0]), np.array([3.0, 4.0])))
@@ -305,6 +314,15 @@ def inner(a, b):
            domain=[Sample((3,), (3,)), Sample((2, 3), (3, 2)), Sample((), ())])
 def vdot(a, b):
     """The dot product of the flattened arrays, as ``np.vdot`` (real values).
+
+    Parameters
+    ----------
+    a, b : array_like
+        Arrays of the same size (any shapes).
+
+    Returns
+    -------
+    The scalar sum of their elementwise products.
 
     Examples
     --------
@@ -325,6 +343,14 @@ def vdot(a, b):
 def kron(a, b):
     """The Kronecker product, as ``np.kron``: blocks a[i, j] * b (the shorter shape padded with
     leading ones).
+
+    Parameters
+    ----------
+    a, b : array_like
+
+    Returns
+    -------
+    An array of shape ``a.shape * b.shape`` (elementwise, after the padding).
 
     Examples
     --------
