@@ -75,6 +75,12 @@ def test_einsum_trace_gradient_is_identity_and_int_inputs_stay_int():
     assert ad.einsum("i,i", [1.0, 2.0], [3.0, 4.0]) == 11.0   # lists are arrays
 
 
+def test_einsum_hessian_of_a_quadratic_form():
+    A = RNG.standard_normal((3, 3))
+    h = ad.hessian(lambda x: np.einsum("i,ij,j", x, A, x))(RNG.standard_normal(3))
+    np.testing.assert_allclose(h, A + A.T, rtol=1e-12)
+
+
 def test_einsum_on_duals_and_vmap():
     W, x, v = RNG.standard_normal((3, 4)), RNG.standard_normal(4), RNG.standard_normal(4)
     d = np.einsum("ij,j->i", W, ad.dual(x, v))
@@ -141,6 +147,8 @@ def test_numpy_spellings_inside_jit_compile_without_fallback():
     (lambda a: ad.multi_dot([a, a[:2], a]), ValueError, "not aligned"),
     (lambda a: ad.multi_dot([a, a[None], a]), ValueError, "must be 2-D"),
     (lambda a: np.linalg.multi_dot([a, a, a], out=np.empty((3, 3))), TypeError, "out="),
+    (lambda a: np.einsum("ij,jk", a, a, out=np.empty((3, 3))), TypeError, "out="),
+    (lambda a: np.einsum("ij", a, dtype=np.float32), TypeError, "dtype="),
 ])
 def test_bad_inputs_raise_clear_errors(call, err, text):
     a = ad.tensor(RNG.standard_normal((3, 3)), requires_grad=True)
