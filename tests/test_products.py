@@ -149,6 +149,10 @@ def test_numpy_spellings_inside_jit_compile_without_fallback():
     (lambda a: np.linalg.multi_dot([a, a, a], out=np.empty((3, 3))), TypeError, "out="),
     (lambda a: np.einsum("ij,jk", a, a, out=np.empty((3, 3))), TypeError, "out="),
     (lambda a: np.einsum("ij", a, dtype=np.float32), TypeError, "dtype="),
+    (lambda a: np.vecdot(a, a[:, :1]), ValueError, "lengths 3 and 1"),
+    (lambda a: np.vecdot(a, a, axis=0), TypeError, "axis="),
+    (lambda a: ad.matvec(a[0], a), ValueError, "at least 2 and 1"),
+    (lambda a: ad.vecmat(a, a[0]), ValueError, "at least 1 and 2"),
 ])
 def test_bad_inputs_raise_clear_errors(call, err, text):
     a = ad.tensor(RNG.standard_normal((3, 3)), requires_grad=True)
@@ -209,3 +213,18 @@ def test_kron_tensordot_inner_vdot_match_numpy():
         np.testing.assert_allclose(ad.tensor(got).numpy(), f(*args), rtol=1e-12)
     np.testing.assert_allclose(np.linalg.tensordot(ad.tensor(a), b, axes=1).numpy(),
                                np.tensordot(a, b, axes=1))
+
+
+def test_numpy2_vector_products():
+    """np.vecdot / np.matvec / np.vecmat are gufuncs (dispatched without keywords);
+    np.linalg.vecdot takes axis=."""
+    a, b, m = _draw([(2, 3), (3,), (4, 3, 3)])
+    ta = ad.tensor(a, requires_grad=True)
+    for got, want in [(np.vecdot(ta, b), np.vecdot(a, b)),
+                      (np.linalg.vecdot(ta, a, axis=0), np.linalg.vecdot(a, a, axis=0)),
+                      (np.matvec(m[:, None], ta), np.matvec(m[:, None], a)),
+                      (np.vecmat(ta, m[:, None]), np.vecmat(a, m[:, None]))]:
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-12)
+    assert ad.gradcheck(lambda x, y: np.vecmat(x, y), [a, m[:, None]], eps=1e-6, atol=1e-6,
+                        rtol=1e-4)

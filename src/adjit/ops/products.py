@@ -1,9 +1,9 @@
-"""Products of arrays as compositions of rows: einsum, tensordot, inner, kron, cross, vdot,
-matrix_power, multi_dot (the last three in `matprod`). Every contraction is a transpose/reshape into a matrix product
-(matmul: BLAS in every mode and under ad.jit) or a broadcast multiply, diagonals are index
-arrays (getitem) and lone indices are summed, so each differentiates in every mode, to every
-order, and compiles; their derivatives are contractions of the same kind.
-`einsum`'s subscripts are parsed by `einsum_spec`."""
+"""Products of arrays as compositions of rows: einsum, tensordot, inner, vdot, kron, NumPy 2's
+vecdot/matvec/vecmat (cross, matrix_power, multi_dot: `matprod`). Every contraction is a
+transpose/reshape into a matrix product (matmul: BLAS in every mode and under ad.jit) or a
+broadcast multiply, diagonals are index arrays (getitem) and lone indices are summed, so each
+differentiates in every mode, to every order, and compiles; their derivatives are contractions
+of the same kind. `einsum`'s subscripts are parsed by `einsum_spec`."""
 import math
 
 import numpy as np
@@ -366,3 +366,105 @@ def kron(a, b):
     ai = reshaped(a, [d for s in sa for d in (s, 1)])
     bi = reshaped(b, [d for s in sb for d in (1, s)])
     return reshaped(ai * bi, [p * q for p, q in zip(sa, sb)])
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy 2's vector products (gufuncs: np.vecdot(x1, x2) dispatches without keywords)
+
+
+def _since(*names):
+    # np.matvec / np.vecmat are NumPy >= 2.2
+    return tuple(f for f in (getattr(np, n, None) for n in names) if f is not None)
+
+
+@composite(numpy=(np.linalg.vecdot,),
+           domain=[Sample((2, 3), (3,)), Sample((2, 3), (2, 1), axis=0), Sample((3,), (3,)),
+                   Sample((2, 3), (2,), axis=0)])
+def vecdot(x1, x2, axis=-1):
+    """The dot products of the vectors along ``axis``, broadcasting the other axes, as
+    ``np.vecdot`` / ``np.linalg.vecdot`` (real values).
+
+    Parameters
+    ----------
+    x1, x2 : array_like
+        Arrays that broadcast together.
+    axis : int
+        The vectors' axis in each operand; the other axes broadcast.
+
+    Returns
+    -------
+    The sums of the products along ``axis``.
+
+    Examples
+    --------
+    >>> ad.vecdot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0])).tolist()
+    [3.0, 7.0]
+    """
+    xs = [as_value(x) for x in (x1, x2)]
+    if min(ndim(x) for x in xs) == 0:
+        raise ValueError("adjit.vecdot: the operands must be arrays of vectors, got shapes "
+                         f"{shape(xs[0])} and {shape(xs[1])}")
+    # as NumPy's gufunc: `axis` is each operand's own vector axis, the rest broadcast
+    a, b = (moved_axis(x, axis_index("vecdot", axis, ndim(x)), ndim(x) - 1) for x in xs)
+    if shape(a)[-1] != shape(b)[-1]:
+        raise ValueError(f"adjit.vecdot: vectors of lengths {shape(a)[-1]} and {shape(b)[-1]} "
+                         f"(shapes {shape(xs[0])} and {shape(xs[1])}, axis {axis})")
+    return sum_op(a * b, axis=-1)
+
+
+implements(np.vecdot)(vecdot)
+
+
+def _check_ranks(name, x1, n1, x2, n2):
+    if ndim(x1) < n1 or ndim(x2) < n2:
+        raise ValueError(f"adjit.{name}: expected at least {n1} and {n2} dimensions, got shapes "
+                         f"{shape(x1)} and {shape(x2)}")
+
+
+@composite(numpy=_since("matvec"), domain=[Sample((2, 3), (3,)), Sample((2, 2, 3), (3, 1, 3))])
+def matvec(x1, x2):
+    """Matrix-vector products, broadcasting the stacks, as ``np.matvec``.
+
+    Parameters
+    ----------
+    x1 : array_like
+        Matrices (..., m, n).
+    x2 : array_like
+        Vectors (..., n).
+
+    Returns
+    -------
+    The products (..., m).
+
+    Examples
+    --------
+    >>> ad.matvec(np.eye(2), np.array([1.0, 2.0])).tolist()
+    [1.0, 2.0]
+    """
+    _check_ranks("matvec", x1, 2, x2, 1)
+    return getitem(matmul(x1, getitem(as_value(x2), idx=(Ellipsis, None))), idx=(Ellipsis, 0))
+
+
+@composite(numpy=_since("vecmat"), domain=[Sample((3,), (3, 2)), Sample((2, 1, 3), (2, 3, 2))])
+def vecmat(x1, x2):
+    """Vector-matrix products, broadcasting the stacks, as ``np.vecmat`` (real values).
+
+    Parameters
+    ----------
+    x1 : array_like
+        Vectors (..., m).
+    x2 : array_like
+        Matrices (..., m, n).
+
+    Returns
+    -------
+    The products (..., n).
+
+    Examples
+    --------
+    >>> ad.vecmat(np.array([1.0, 2.0]), np.eye(2)).tolist()
+    [1.0, 2.0]
+    """
+    _check_ranks("vecmat", x1, 1, x2, 2)
+    row = getitem(as_value(x1), idx=(Ellipsis, None, slice(None)))
+    return getitem(matmul(row, x2), idx=(Ellipsis, 0, slice(None)))
