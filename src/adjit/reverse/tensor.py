@@ -123,7 +123,9 @@ def _shape(v):
 
 
 def _scalar(v):
-    return not isinstance(v, Traced) and np.ndim(v) == 0
+    t = type(v)
+    return (not v.ndim) if t is np.ndarray else t is float or t is int or \
+        not isinstance(v, Traced) and np.ndim(v) == 0
 
 
 def _rebuild(raw, nxt):
