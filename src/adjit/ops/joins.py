@@ -19,18 +19,24 @@ def norm_axis(axis, nd, fn):
     return a % nd
 
 
+def differentiated(v):
+    """Whether v carries a derivative (a Tensor that requires grad, a dual) at any level."""
+    while isinstance(v, Traced):
+        if v._carries_derivative():
+            return True
+        v = v._raw()
+    return False
+
+
 def static_ints(v, fn, what="indices"):
     """An integer argument (indices, split points) as a concrete array. It is a constant of
     the derivative: a differentiated value there has no meaning and is refused; an ad.jit
     tracer is read (np.asarray), which makes ad.jit run the function eagerly."""
-    w = v
-    while isinstance(w, Traced):
-        if w._carries_derivative():
-            raise TypeError(
-                f"adjit.{fn}: the {what} must be a constant integer array, got a differentiated "
-                f"{type(v).__name__} (a derivative with respect to an index does not exist); "
-                "pass plain integers or an integer array (.detach() a tensor)")
-        w = w._raw()
+    if any(differentiated(w) for w in (v if isinstance(v, (list, tuple)) else (v,))):
+        raise TypeError(
+            f"adjit.{fn}: the {what} must be a constant integer array, got a differentiated "
+            "value (a derivative with respect to an index does not exist); pass plain integers "
+            "or an integer array (.detach() a tensor)")
     a = np.asarray(v)
     if a.dtype.kind not in "iu":
         if a.size == 0:   # [] reads as float64: an empty index

@@ -7,7 +7,7 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, implements
 from .axes import cond_of, shape
-from .joins import norm_axis, static_ints
+from .joins import differentiated, norm_axis, static_ints
 from .shape import broadcast_to, getitem, index_update, reshape, where
 
 
@@ -182,21 +182,13 @@ def _as_dtype_of(values, arr):
     return v.astype(dt) if v.dtype.kind in "biuf" else v
 
 
-def _differentiated(v):
-    while isinstance(v, Traced):
-        if v._carries_derivative():
-            return True
-        v = v._raw()
-    return False
-
-
 @implements(np.put_along_axis)
 def _np_put_along_axis(arr, indices, values, axis):
     """np.put_along_axis(t, ...) writes into t in place (t becomes the updated array, recorded
     as index_update, as t[i] = v); into a NumPy array a differentiated value cannot be
     written."""
     if not isinstance(arr, Traced):
-        if not _differentiated(values):   # constants (an ad.jit tracer is read: eager)
+        if not differentiated(values):   # constants (an ad.jit tracer is read: eager)
             return np.put_along_axis(arr, indices, np.asarray(values), axis)
         raise TypeError(
             "adjit: np.put_along_axis cannot write a differentiated value into a NumPy array "
