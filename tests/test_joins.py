@@ -16,7 +16,9 @@ def leaf(x=X):
 
 
 def grad_of(f, x=X):
-    return ad.grad(lambda v: ad.sum(f(v) * np.cos(np.arange(f(x).size)).reshape(np.shape(f(x)))))(x)
+    """The gradient of sum(w * f(x)) for uneven weights w = cos(0, 1, 2 ...)."""
+    w = np.cos(np.arange(np.size(f(x)))).reshape(np.shape(f(x)))
+    return ad.grad(lambda v: ad.sum(f(v) * w))(x)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,8 +80,8 @@ def test_row_stack_is_vstack():
 def test_stacks_of_mixed_inputs_and_gradient():
     t = leaf(np.arange(3.0))
     got = np.column_stack([t, [1.0, 2.0, 3.0], t * 2])
-    np.testing.assert_array_equal(got.detach().numpy(),
-                                  np.column_stack([np.arange(3.0), [1.0, 2, 3], np.arange(3.0) * 2]))
+    want = np.column_stack([np.arange(3.0), [1.0, 2, 3], np.arange(3.0) * 2])
+    np.testing.assert_array_equal(got.detach().numpy(), want)
     ad.sum(got * np.arange(9.0).reshape(3, 3)).backward()
     np.testing.assert_allclose(t.grad, [0 + 2 * 2, 3 + 5 * 2, 6 + 8 * 2])
     with pytest.raises(ValueError, match="at least one array"):
@@ -199,7 +201,8 @@ def test_np_put_along_axis_writes_into_tensors_duals_and_tracers():
 
 def test_select_first_condition_wins():
     x = np.array([-1.5, 0.5, 3.0, 1.2])
-    f = lambda v: np.select([v < 0, v > 1, v > 2], [-v, v * 2, v * 10], default=v ** 2)  # noqa: E731
+    def f(v):
+        return np.select([v < 0, v > 1, v > 2], [-v, v * 2, v * 10], default=v ** 2)
     np.testing.assert_array_equal(f(ad.tensor(x)).numpy(), f(x))
     np.testing.assert_allclose(ad.grad(lambda v: ad.sum(f(v)))(x), [-1.0, 1.0, 2.0, 2.0])
     with pytest.raises(TypeError, match="boolean"):
@@ -295,7 +298,8 @@ def _uses_all(v, i_take, i_along, a_choose, mask):
     c = np.choose(a_choose, [v, parts[0].sum() * v])
     s = np.select([mask[None, :] > 0], [v], default=-v)
     return (ad.sum(y ** 2) + ad.sum(z * 3.0) + ad.sum(c) + ad.sum(s * s)
-            + ad.sum(np.compress(mask, v, axis=1) ** 3) + ad.sum(ad.r_[parts[1][0], 2.0] ** 2))
+            + ad.sum(np.compress(mask, v, axis=1) ** 3) + ad.sum(ad.r_[parts[1][0], 2.0] ** 2)
+            + ad.sum(np.select([v < 0.25], [v * 2.0], default=v)))   # a traced condition
 
 
 IT, IA = np.array([[0, 3], [3, 1]]), np.array([[1], [0], [3]])

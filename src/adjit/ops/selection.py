@@ -232,11 +232,11 @@ def select(condlist, choicelist, default=0):
         raise ValueError("adjit.select: select with an empty condition list is not possible")
     out = default
     for i in range(len(condlist) - 1, -1, -1):   # the first condition that holds wins
-        c = cond_of(condlist[i])
-        kind = c.dtype.kind if isinstance(c, Traced) else np.asarray(c).dtype.kind
-        if kind != "b":
+        c = cond_of(condlist[i])   # an ad.jit tracer stays: the kernel computes the mask
+        dt = np.dtype(c.dtype) if isinstance(c, Traced) else np.asarray(c).dtype
+        if dt.kind != "b":
             raise TypeError(f"adjit.select: invalid entry {i} in condlist: it should be a "
-                            f"boolean array, got dtype {np.dtype(c.dtype) if isinstance(c, Traced) else np.asarray(c).dtype}")
+                            f"boolean array, got dtype {dt}")
         out = where(condlist[i], choicelist[i], out)
     return out
 
