@@ -180,6 +180,14 @@ def test_np_put_along_axis_writes_into_tensors_duals_and_tracers():
         np.put_along_axis(leaf(), idx, -5.0, axis=1)   # as PyTorch's in-place on a leaf
     with pytest.raises(TypeError, match="ad.put_along_axis"):
         np.put_along_axis(X.copy(), idx, leaf(np.ones((3, 1))), axis=1)
+    def buffer(v):   # ad.zeros inside ad.grad is a tensor of the outer level
+        y = ad.zeros((3, 4))
+        np.put_along_axis(y, idx, v, axis=1)
+        return ad.sum(y)
+    with pytest.raises(TypeError, match="inner transform"):
+        ad.grad(buffer)(np.ones((3, 1)))
+    np.testing.assert_array_equal(ad.grad(lambda v: ad.sum(ad.put_along_axis(
+        ad.zeros((3, 4)), idx, v, axis=1)))(np.ones((3, 1))), np.ones((3, 1)))
     plain = X.copy()
     np.put_along_axis(plain, idx, ad.tensor(-5.0), axis=1)   # a constant: NumPy writes it
     np.testing.assert_array_equal(plain, want)

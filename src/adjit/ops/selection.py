@@ -182,6 +182,10 @@ def _as_dtype_of(values, arr):
     return v.astype(dt) if v.dtype.kind in "biuf" else v
 
 
+def _level(v):
+    return v._level if isinstance(v, Traced) else -1
+
+
 @implements(np.put_along_axis)
 def _np_put_along_axis(arr, indices, values, axis):
     """np.put_along_axis(t, ...) writes into t in place (t becomes the updated array, recorded
@@ -194,6 +198,13 @@ def _np_put_along_axis(arr, indices, values, axis):
             "adjit: np.put_along_axis cannot write a differentiated value into a NumPy array "
             "(its derivative would be lost); use arr = ad.put_along_axis(arr, indices, values, "
             "axis), which returns the updated array, or make arr a Tensor")
+    if _level(values) > arr._level and differentiated(values):
+        # an in-place update of a Tensor made outside a transform (ad.zeros inside ad.grad)
+        # with a value of that transform loses the derivative today: refuse it
+        raise TypeError(
+            f"adjit: np.put_along_axis cannot write a value of an inner transform (ad.grad, "
+            f"ad.jvp ...) into a {type(arr).__name__} made outside it; use arr = "
+            "ad.put_along_axis(arr, indices, values, axis), which returns the updated array")
     target, key, vals = _put_along(arr, indices, values, axis, "put_along_axis")
     if axis is None:   # arr seen flattened: write through its flat positions
         key = np.unravel_index(np.ravel_multi_index(key, shape(target)), shape(arr))
