@@ -1,6 +1,7 @@
 """Joining, splitting and selecting (issue 11, ops/joins.py and ops/selection.py): what the
 op-info sweep cannot express (lists of pieces, in-place NumPy spellings, r_/c_, repeated
 indices, errors), and ad.jit with index arrays as closure constants and as arguments."""
+import doctest
 import warnings
 
 import numpy as np
@@ -283,6 +284,15 @@ def test_r_c_differentiate():
     np.testing.assert_allclose(j, [[[1, 0], [2, 0]], [[0, 1], [0, 4]]])
     with pytest.raises(NotImplementedError, match="matrix"):
         ad.r_["r", x]
+
+
+def test_r_c_docstring_examples_run():
+    # r_ and c_ are objects, not functions: test_docs finds their docstring but runs only
+    # callables' examples
+    runner = doctest.DocTestRunner()
+    for t in doctest.DocTestFinder().find(type(ad.r_), "r_", globs={"ad": ad}):
+        runner.run(t)
+    assert runner.failures == 0 and runner.tries >= 3
 
 
 def test_np_r_on_differentiated_values_raises_not_detaches():

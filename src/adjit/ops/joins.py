@@ -317,7 +317,17 @@ class AxisConcatenator:
     ``np.r_`` / ``np.c_``, differentiable in every Tensor, dual or ad.jit tracer among them.
     A leading string sets the axis (``'0'``), the minimum dimensions (``'0,2'``) and where a
     lower-dimensional item's axes go (``'0,2,0'``). ``np.r_`` itself cannot dispatch: on a
-    differentiated value it raises adjit's error; use ``ad.r_``."""
+    differentiated value it raises adjit's error; use ``ad.r_``.
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> ad.r_[x, 0.0, 5:7]
+    tensor([1., 2., 0., 5., 6.], grad_fn=<CatBackward>)
+    >>> ad.c_[x, x * 2].shape
+    (2, 2)
+    """
 
     def __init__(self, axis=0, ndmin=1, trans1d=-1):
         self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
