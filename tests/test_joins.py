@@ -336,10 +336,11 @@ def test_jit_with_index_arrays_as_closure_constants():
 
 
 def test_jit_with_index_arrays_as_arguments():
-    # issue 12: an integer index-array argument cannot be traced today; ad.jit reads it, says
-    # so in one RuntimeWarning and runs eagerly, with the right values
+    # issue 12: an integer index-array argument is not compiled yet; ad.jit says so in a
+    # RuntimeWarning naming the workaround and runs eagerly, with the right values
     jf = ad.jit(ad.grad(_uses_all))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
         g = jf(X, IT, IA, AC, MK)
     np.testing.assert_allclose(g, ad.grad(_uses_all)(X, IT, IA, AC, MK))
+    assert all("index array" in str(w.message) for w in caught), [str(w.message) for w in caught]

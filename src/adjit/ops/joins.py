@@ -6,7 +6,7 @@ import numpy as np
 
 from ..core.domain import Sample
 from ..core.registry import COMPOSITES, Traced, composite, implements
-from .axes import shape
+from .axes import cond_of, shape
 from .elementwise import astype
 from .shape import concatenate, getitem, reshape, transpose
 
@@ -31,13 +31,16 @@ def differentiated(v):
 def static_ints(v, fn, what="indices"):
     """An integer argument (indices, split points) as a concrete array. It is a constant of
     the derivative: a differentiated value there has no meaning and is refused; an ad.jit
-    tracer is read (np.asarray), which makes ad.jit run the function eagerly."""
+    tracer cannot be one: ad.jit runs the function eagerly, with a warning saying why."""
     if any(differentiated(w) for w in (v if isinstance(v, (list, tuple)) else (v,))):
         raise TypeError(
             f"adjit.{fn}: the {what} must be a constant integer array, got a differentiated "
             "value (a derivative with respect to an index does not exist); pass plain integers "
             "or an integer array (.detach() a tensor)")
-    a = np.asarray(v)
+    w = cond_of(v)
+    if isinstance(w, Traced):   # an ad.jit tracer is no concrete index (it says why)
+        return w.index_value()
+    a = np.asarray(w)
     if a.dtype.kind not in "iu":
         if a.size == 0:   # [] reads as float64: an empty index
             return a.astype(np.intp)

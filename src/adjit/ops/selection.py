@@ -315,7 +315,7 @@ def compress(condition, a, axis=None):
     """
     c = cond_of(condition)
     if isinstance(c, Traced):   # an ad.jit tracer: the result's shape depends on its values
-        c = np.asarray(c)       # (read: ad.jit runs the function eagerly)
+        c = c.index_value()     # (ad.jit runs the function eagerly and says why)
     c = np.asarray(c)
     if c.ndim != 1:
         raise ValueError(f"adjit.compress: the condition must be a 1-d array, got shape "
