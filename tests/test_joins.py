@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import adjit as ad
+from adjit.core.registry import CHECKED_COMPOSITES
+from adjit.testing import opinfo
 
 X = np.arange(12.0).reshape(3, 4) * 0.5 - 1.0
 
@@ -344,3 +346,39 @@ def test_jit_with_index_arrays_as_arguments():
         g = jf(X, IT, IA, AC, MK)
     np.testing.assert_allclose(g, ad.grad(_uses_all)(X, IT, IA, AC, MK))
     assert all("index array" in str(w.message) for w in caught), [str(w.message) for w in caught]
+
+
+# ---------------------------------------------------------------------------------------------
+# the NumPy spellings on duals and inside ad.jit (the op-info sweep checks them on Tensors)
+
+MINE = ["split", "array_split", "hsplit", "vsplit", "dsplit", "hstack", "vstack", "dstack",
+        "column_stack", "append", "take", "take_along_axis", "select", "choose", "compress"]
+
+
+@pytest.mark.parametrize("case", opinfo.cases([CHECKED_COMPOSITES[n] for n in MINE]), ids=repr)
+def test_numpy_spelling_on_duals(case):
+    call = case.sample.call or (lambda f, *a, **p: f(*a, **p))
+    rng = np.random.default_rng(0)
+    duals = [ad.dual(x, rng.normal(size=x.shape)) for x in case.inputs]
+    want = case.fn(*duals)
+    for f in case.op.numpy:
+        got = call(f, *duals, **case.sample.params)
+        np.testing.assert_array_equal(got.primal, want.primal)
+        np.testing.assert_array_equal(got.tangent, want.tangent)
+
+
+def test_numpy_spellings_compile():
+    def f(v):
+        a, b = np.hsplit(v, 2)
+        c = np.vsplit(v, [1])[1]
+        d = np.dsplit(np.dstack([v, a.sum() * v]), 2)[1]
+        e = np.array_split(v.reshape(-1), 5)[2]
+        s = np.hstack([a, b]) * np.vstack([c, v[:1]]) + np.column_stack([a, b])
+        return ad.sum(s ** 2) + ad.sum(d ** 3) + ad.sum(np.append(e, v[0]) ** 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)   # any fallback to eager fails
+        val, g = ad.jit(ad.value_and_grad(f))(X)
+    val0, g0 = ad.value_and_grad(f)(X)
+    np.testing.assert_allclose(val, val0)
+    np.testing.assert_allclose(g, g0)
+    assert ad.gradcheck(f, (X,), eps=1e-6, atol=1e-5, rtol=1e-3)
