@@ -17,7 +17,7 @@ from ..ops.axes import cond_of as _value
 from ..ops.methods import attach, norm_index
 from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
-from .convert import numeric_array
+from .convert import numeric_array, placeholder
 from .hooks import RemovableHandle
 from .printing import tensor_repr
 
@@ -79,7 +79,7 @@ class Node:
         raw = []
         for j, r in enumerate(self.raw):
             if j not in rin:
-                r = _placeholder(r)
+                r = placeholder(r)
             elif self.next[j] is not None or not _scalar(r):
                 lost = True   # kept: only constant scalars (the 2.0 of x * 2.0), as PyTorch
             raw.append(r)
@@ -88,7 +88,7 @@ class Node:
             self.freed = True
         else:
             self.raw = tuple(raw)
-            self.out = self.out if rout else _placeholder(self.out)
+            self.out = self.out if rout else placeholder(self.out)
 
     def apply(self, g, create_graph):
         if self.freed:
@@ -124,15 +124,6 @@ def _shape(v):
 
 def _scalar(v):
     return not isinstance(v, Traced) and np.ndim(v) == 0
-
-
-def _placeholder(v):
-    """An array of v's shape and dtype that costs no memory (all strides 0)."""
-    if v is None or _scalar(v):
-        return v
-    if isinstance(v, Traced):
-        return np.broadcast_to(np.zeros((), dtype=v.dtype), v.shape)
-    return np.broadcast_to(np.zeros((), dtype=np.asarray(v).dtype), np.shape(v))
 
 
 def _rebuild(raw, nxt):
