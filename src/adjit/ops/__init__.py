@@ -16,6 +16,7 @@ from .norms import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .rearrange import *  # noqa: F401,F403
+from .tiling import *  # noqa: F401,F403
 from .diagonals import *  # noqa: F401,F403
 from .casts import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names

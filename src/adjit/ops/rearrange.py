@@ -1,8 +1,7 @@
 """NumPy's rearranging functions as compositions of the shape rows (transpose, getitem,
-reshape, broadcast_to, concatenate): swapaxes, moveaxis, rollaxis, flip, fliplr, flipud,
-rot90, roll, repeat, tile, ravel, atleast_1d/2d/3d, and broadcast_to's public function. Being
-compositions of rows, they differentiate in every mode, to any order, and compile under
-ad.jit."""
+reshape, concatenate): swapaxes, moveaxis, rollaxis, flip, fliplr, flipud, rot90, roll, ravel.
+Being compositions of rows, they differentiate in every mode, to any order, and compile under
+ad.jit (the functions that repeat entries: `tiling`)."""
 import operator
 
 import numpy as np
@@ -10,7 +9,6 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import Traced, composite
 from .axes import ndim, shape
-from .shape import broadcast_to as broadcast_row
 from .shape import concatenate, getitem, reshape, transpose
 
 
@@ -297,89 +295,6 @@ def roll(a, shift, axis=None):
     return same(a) if out is a else out
 
 
-@composite(methods=("repeat",), numpy=(np.repeat,),
-           domain=[Sample((2, 3), repeats=2), Sample((2, 3), repeats=2, axis=-1),
-                   Sample((2, 3), repeats=(1, 0, 3), axis=1), Sample((), repeats=3),
-                   Sample((2, 3), repeats=(2,), axis=0)])
-def repeat(a, repeats, axis=None):
-    """Repeat each element `repeats` times along `axis` (``np.repeat``; PyTorch's
-    repeat_interleave). Without `axis` the flattened array is used. The method ``t.repeat``
-    is NumPy's too (``ndarray.repeat``); PyTorch's ``Tensor.repeat`` is ``ad.tile``.
-
-    Parameters
-    ----------
-    a : array_like
-    repeats : int or sequence of int
-        Repetitions of every element, or one count per element along `axis`.
-    axis : int, optional
-
-    Returns
-    -------
-    The array with repeated elements.
-
-    Examples
-    --------
-    >>> ad.repeat(np.array([1.0, 2.0]), 2)
-    array([1., 1., 2., 2.])
-    """
-    a = _arr(a)
-    if axis is None:
-        a, axis = reshape(a, (-1,)), 0
-    s = shape(a)
-    ax = norm_axis(axis, len(s), "repeat")
-    reps = np.asarray(repeats)
-    if reps.dtype.kind not in "iub":
-        raise TypeError(f"adjit.repeat: repeats must be integers, got {reps.dtype}")
-    if reps.size == 1 and reps.ndim <= 1:
-        r = int(reps.reshape(()))
-        if r < 0:
-            raise ValueError("adjit.repeat: negative repeats are not allowed")
-        # x[..., i, None, ...] broadcast along the new axis: the cotangent is a sum
-        wide = broadcast_row(reshape(a, s[:ax + 1] + (1,) + s[ax + 1:]),
-                             shape=s[:ax + 1] + (r,) + s[ax + 1:])
-        return reshape(wide, s[:ax] + (s[ax] * r,) + s[ax + 1:])
-    if reps.shape != (s[ax],):
-        raise ValueError(f"adjit.repeat: {reps.size} repeats for an axis of length {s[ax]}")
-    if np.any(reps < 0):
-        raise ValueError("adjit.repeat: negative repeats are not allowed")
-    return getitem(a, idx=(slice(None),) * ax + (np.repeat(np.arange(s[ax]), reps),))
-
-
-@composite(methods=("tile",), numpy=(np.tile,),
-           domain=[Sample((2, 3), reps=2), Sample((2, 3), reps=(2, 1, 3)),
-                   Sample((3,), reps=(2, 2)), Sample((), reps=(3,)), Sample((2, 3), reps=(1, 0))])
-def tile(A, reps):
-    """Repeat the whole array `reps` times along each axis (``np.tile``, PyTorch's
-    ``Tensor.repeat``).
-
-    Parameters
-    ----------
-    A : array_like
-    reps : int or sequence of int
-        Repetitions per axis; the shorter of A.shape and reps is padded with leading ones.
-
-    Returns
-    -------
-    The tiled array, of A.ndim or len(reps) axes, whichever is larger.
-
-    Examples
-    --------
-    >>> ad.tile(np.array([1.0, 2.0]), 2)
-    array([1., 2., 1., 2.])
-    """
-    A = _arr(A)
-    reps = tuple(operator.index(r) for r in ((reps,) if np.ndim(reps) == 0 else reps))
-    if any(r < 0 for r in reps):
-        raise ValueError(f"adjit.tile: negative repetitions in {reps}")
-    s = shape(A)
-    n = max(len(s), len(reps))
-    s, reps = (1,) * (n - len(s)) + tuple(s), (1,) * (n - len(reps)) + reps
-    # A with a unit axis before each of its axes, broadcast to (r0, s0, r1, s1, ...)
-    inter = tuple(v for p in zip((1,) * n, s) for v in p)
-    wide = broadcast_row(reshape(A, inter), shape=tuple(v for p in zip(reps, s) for v in p))
-    return reshape(wide, tuple(r * m for r, m in zip(reps, s)))
-
-
 @composite(methods=("ravel",), numpy=(np.ravel,),
            domain=[Sample((2, 3)), Sample((2, 3, 2), order="F"), Sample(()), Sample((0, 3))])
 def ravel(a, order="C"):
@@ -398,86 +313,3 @@ def ravel(a, order="C"):
         return reshape(transpose(a), (-1,))
     raise ValueError(f"adjit.ravel: order={order!r} reads the memory layout, which adjit's "
                      "values do not expose; use order='C' (the default) or 'F'")
-
-
-def _atleast(arys, fn):
-    res = [fn(_arr(a)) for a in arys]
-    return res[0] if len(res) == 1 else tuple(res)
-
-
-@composite(numpy=(np.atleast_1d,), domain=[Sample(()), Sample((3,)), Sample((2, 3))])
-def atleast_1d(*arys):
-    """Each input as an array of at least one axis (a 0-d one becomes shape (1,))
-    (``np.atleast_1d``); several inputs give a tuple.
-
-    Examples
-    --------
-    >>> ad.atleast_1d(1.0)
-    array([1.])
-    """
-    return _atleast(arys, lambda a: reshape(a, (1,)) if ndim(a) == 0 else a)
-
-
-def _2d(a):
-    nd = ndim(a)
-    return reshape(a, (1, 1)) if nd == 0 else reshape(a, (1,) + shape(a)) if nd == 1 else a
-
-
-def _3d(a):
-    nd = ndim(a)
-    if nd == 0:
-        return reshape(a, (1, 1, 1))
-    if nd == 1:
-        return reshape(a, (1,) + shape(a) + (1,))
-    return reshape(a, shape(a) + (1,)) if nd == 2 else a
-
-
-@composite(numpy=(np.atleast_2d,), domain=[Sample(()), Sample((3,)), Sample((2, 3, 1))])
-def atleast_2d(*arys):
-    """Each input as an array of at least two axes: a vector becomes a row (1, n)
-    (``np.atleast_2d``); several inputs give a tuple.
-
-    Examples
-    --------
-    >>> ad.atleast_2d(np.array([1.0, 2.0])).shape
-    (1, 2)
-    """
-    return _atleast(arys, _2d)
-
-
-@composite(numpy=(np.atleast_3d,), domain=[Sample(()), Sample((3,)), Sample((2, 3)),
-                                           Sample((2, 1, 3, 1))])
-def atleast_3d(*arys):
-    """Each input as an array of at least three axes: (n,) becomes (1, n, 1) and (m, n) becomes
-    (m, n, 1) (``np.atleast_3d``); several inputs give a tuple.
-
-    Examples
-    --------
-    >>> ad.atleast_3d(np.zeros((2, 3))).shape
-    (2, 3, 1)
-    """
-    return _atleast(arys, _3d)
-
-
-@broadcast_row.public(export=True)
-def broadcast_to(array, shape):
-    """The array broadcast to `shape` (``np.broadcast_to``; PyTorch's ``expand``). Its
-    derivative sums over the broadcast axes.
-
-    Parameters
-    ----------
-    array : array_like
-    shape : int or tuple of int
-
-    Returns
-    -------
-    The broadcast array.
-
-    Examples
-    --------
-    >>> ad.broadcast_to(np.array([1.0, 2.0]), (2, 2))
-    array([[1., 2.],
-           [1., 2.]])
-    """
-    shp = (operator.index(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
-    return broadcast_row(array, shape=shp)
