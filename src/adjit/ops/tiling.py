@@ -43,8 +43,8 @@ def repeat(a, repeats, axis=None):
     array([1., 1., 2., 2.])
     """
     a = _arr(a)
-    if axis is None:
-        a, axis = reshape(a, (-1,)), 0
+    if axis is None or ndim(a) == 0:   # NumPy takes a 0-d value as a vector of one
+        a, axis = reshape(a, (-1,)), 0 if axis is None else axis
     s = shape(a)
     ax = norm_axis(axis, len(s), "repeat")
     reps = np.asarray(repeats)
@@ -179,5 +179,6 @@ def broadcast_to(array, shape):
     array([[1., 2.],
            [1., 2.]])
     """
-    shp = (operator.index(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
-    return broadcast_row(array, shape=shp)
+    if type(shape) is not tuple:   # tuples pass straight on: forward mode calls this per op
+        shape = (operator.index(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+    return broadcast_row(array, shape=shape)
