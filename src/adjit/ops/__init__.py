@@ -20,6 +20,9 @@ from .tiling import *  # noqa: F401,F403
 from .diagonals import *  # noqa: F401,F403
 from .casts import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names
+from .docstrings import document_rows as _document_rows
+
+_document_rows()
 
 globals().update(_public_names())
 __all__ = sorted(_public_names())
