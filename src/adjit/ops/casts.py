@@ -45,13 +45,14 @@ def astype(x, dtype, /, *, copy=True, device=None):
     Parameters
     ----------
     x : array_like
-    dtype : dtype
+    dtype : data-type
     copy : bool, optional
         False returns x itself when it already has `dtype`.
 
     Returns
     -------
-    The cast value.
+    array or Tensor
+        The cast value.
 
     Examples
     --------
@@ -105,7 +106,8 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
     Returns
     -------
-    The cleaned array.
+    array or Tensor
+        The cleaned array.
 
     Examples
     --------

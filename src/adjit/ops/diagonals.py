@@ -45,7 +45,8 @@ def triu(m, k=0):
 
     Returns
     -------
-    The array with the lower triangle zeroed.
+    array or Tensor
+        The array with the lower triangle zeroed.
 
     Examples
     --------
@@ -72,7 +73,8 @@ def tril(m, k=0):
 
     Returns
     -------
-    The array with the upper triangle zeroed.
+    array or Tensor
+        The array with the upper triangle zeroed.
 
     Examples
     --------
@@ -104,7 +106,8 @@ def diag(v, k=0):
 
     Returns
     -------
-    The matrix (from a vector) or the diagonal (from a matrix).
+    array or Tensor
+        The matrix (from a vector) or the diagonal (from a matrix).
 
     Examples
     --------
@@ -162,7 +165,8 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
     Returns
     -------
-    The diagonals, of shape (other axes..., length of the diagonal).
+    array or Tensor
+        The diagonals, of shape (other axes..., length of the diagonal).
 
     Examples
     --------
@@ -241,7 +245,8 @@ def pad(array, pad_width, mode="constant", *, constant_values=0, reflect_type="e
 
     Returns
     -------
-    The padded array, of the input's dtype.
+    array or Tensor
+        The padded array, of the input's dtype.
 
     Examples
     --------

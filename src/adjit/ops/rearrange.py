@@ -52,7 +52,8 @@ def swapaxes(a, axis1, axis2):
 
     Returns
     -------
-    The array with the two axes swapped.
+    array or Tensor
+        The array with the two axes swapped.
 
     Examples
     --------
@@ -82,7 +83,8 @@ def moveaxis(a, source, destination):
 
     Returns
     -------
-    The array with the axes moved.
+    array or Tensor
+        The array with the axes moved.
 
     Examples
     --------
@@ -119,7 +121,8 @@ def rollaxis(a, axis, start=0):
 
     Returns
     -------
-    The array with the axis moved.
+    array or Tensor
+        The array with the axis moved.
 
     Examples
     --------
@@ -156,7 +159,8 @@ def flip(m, axis=None):
 
     Returns
     -------
-    The array with the entries along `axis` reversed.
+    array or Tensor
+        The array with the entries along `axis` reversed.
 
     Examples
     --------
@@ -216,7 +220,8 @@ def rot90(m, k=1, axes=(0, 1)):
 
     Returns
     -------
-    The rotated array.
+    array or Tensor
+        The rotated array.
 
     Examples
     --------
@@ -272,7 +277,8 @@ def roll(a, shift, axis=None):
 
     Returns
     -------
-    The rolled array.
+    array or Tensor
+        The rolled array.
 
     Examples
     --------

@@ -35,7 +35,8 @@ def repeat(a, repeats, axis=None):
 
     Returns
     -------
-    The array with repeated elements.
+    array or Tensor
+        The array with repeated elements.
 
     Examples
     --------
@@ -80,7 +81,8 @@ def tile(A, reps):
 
     Returns
     -------
-    The tiled array, of A.ndim or len(reps) axes, whichever is larger.
+    array or Tensor
+        The tiled array, of A.ndim or len(reps) axes, whichever is larger.
 
     Examples
     --------
@@ -171,7 +173,8 @@ def broadcast_to(array, shape):
 
     Returns
     -------
-    The broadcast array.
+    array or Tensor
+        The broadcast array.
 
     Examples
     --------
