@@ -211,3 +211,37 @@ def test_clear_errors(call, err, match):
     t = ad.tensor(np.ones((2, 3)), requires_grad=True)
     with pytest.raises(err, match=match):
         call(t)
+
+
+VMAPPED = [lambda x: np.flip(x, 1), lambda x: np.roll(x, 2), np.rot90,
+           lambda x: np.pad(x, ((1, 0), (2, 1)), constant_values=2.0),
+           lambda x: np.pad(x, 2, mode="reflect"), lambda x: np.diag(np.diag(x, 1)),
+           lambda x: np.tile(x, (2, 1, 2)), lambda x: np.repeat(x, [1, 2, 0], axis=0),
+           np.nan_to_num, lambda x: np.triu(x, 1), lambda x: x.astype(np.int64), np.imag,
+           lambda x: np.diagonal(x, 1), np.atleast_3d, lambda x: np.moveaxis(x, 0, 1),
+           lambda x: np.ravel(x, order="F")]
+
+
+@pytest.mark.parametrize("k", range(len(VMAPPED)))
+def test_vmap(k):
+    f = VMAPPED[k]
+    X = np.arange(24.0).reshape(2, 3, 4) / 5 - 1
+    X[0, 0, 0], X[1, 1, 1] = np.nan, np.inf
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(np.asarray(ad.vmap(f)(X)), np.stack([f(x) for x in X]))
+
+
+def test_integer_values_keep_their_dtype():
+    x = np.arange(6).reshape(2, 3)
+    for f in (lambda v: np.diag(v[0], 1), np.diagflat, lambda v: np.pad(v, 1), np.imag,
+              lambda v: np.tile(v, 2), lambda v: np.repeat(v, 2), np.triu, np.flip):
+        got = f(ad.tensor(x))
+        assert got.dtype == f(x).dtype
+        np.testing.assert_array_equal(got.numpy(), f(x))
+
+
+def test_pytorch_repeat_is_tile_and_says_so():
+    t = ad.tensor(np.ones((2, 2)))
+    with pytest.raises(np.exceptions.AxisError, match="PyTorch's Tensor.repeat.*tile"):
+        t.repeat(2, 3)
+    assert t.tile((2, 3)).shape == (4, 6)

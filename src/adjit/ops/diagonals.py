@@ -9,6 +9,7 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, defop, implements
 from .axes import ndim, shape
+from .casts import astype
 from .rearrange import norm_axis, ravel, same
 from .shape import broadcast_to, concatenate, getitem, scatter_add, transpose
 from .shape import tril as tril_row
@@ -125,7 +126,8 @@ def diag(v, k=0):
         n = s[0] + abs(k)
         i = np.arange(s[0])
         idx = (i + builtins.max(0, -k), i + builtins.max(0, k))
-        return scatter_add(v, idx=idx, shape=(n, n))
+        out = scatter_add(v, idx=idx, shape=(n, n))   # a float scatter: cast back as NumPy
+        return out if v.dtype == out.dtype else astype(out, v.dtype)
     if len(s) == 2:
         return getitem(v, idx=_diag_index(s[0], s[1], k))
     raise ValueError(f"adjit.diag: input must be 1-d or 2-d, got shape {s}")

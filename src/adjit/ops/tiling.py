@@ -47,7 +47,12 @@ def repeat(a, repeats, axis=None):
     if axis is None or ndim(a) == 0:   # NumPy takes a 0-d value as a vector of one
         a, axis = reshape(a, (-1,)), 0 if axis is None else axis
     s = shape(a)
-    ax = norm_axis(axis, len(s), "repeat")
+    try:
+        ax = norm_axis(axis, len(s), "repeat")
+    except np.exceptions.AxisError as e:   # PyTorch's t.repeat(2, 3) lands here
+        raise np.exceptions.AxisError(
+            f"{e}; repeat is NumPy's repeat(repeats, axis) (ndarray.repeat too, and t.repeat): "
+            "PyTorch's Tensor.repeat(*sizes) is ad.tile(t, sizes) / t.tile(sizes)") from None
     reps = np.asarray(repeats)
     if reps.dtype.kind not in "iub":
         raise TypeError(f"adjit.repeat: repeats must be integers, got {reps.dtype}")
