@@ -22,6 +22,8 @@ def norm_axis(axis, nd, fname):
 
 def norm_axes(axis, nd, fname):
     """An int or a sequence of ints as a tuple of distinct non-negative axes."""
+    if isinstance(axis, (int, np.integer)):   # the usual case, without np.ndim's ~1 us
+        return (norm_axis(axis, nd, fname),)
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     out = tuple(norm_axis(a, nd, fname) for a in axes)
     if len(set(out)) != len(out):
@@ -289,6 +291,9 @@ def roll(a, shift, axis=None):
     if axis is None:
         return reshape(roll(reshape(a, (-1,)), shift, 0), shape(a))
     nd = ndim(a)
+    if isinstance(shift, (int, np.integer)) and isinstance(axis, (int, np.integer)):
+        out = _roll1(a, int(shift), norm_axis(axis, nd, "roll"))
+        return same(a) if out is a else out
     shifts = np.broadcast_to(np.asarray(shift), np.broadcast_shapes(np.shape(shift),
                                                                     np.shape(axis)))
     axes = np.broadcast_to(np.asarray(axis), shifts.shape)

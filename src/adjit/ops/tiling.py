@@ -95,7 +95,8 @@ def tile(A, reps):
     array([1., 2., 1., 2.])
     """
     A = _arr(A)
-    reps = tuple(operator.index(r) for r in ((reps,) if np.ndim(reps) == 0 else reps))
+    reps = tuple(operator.index(r) for r in ((reps,) if isinstance(reps, (int, np.integer))
+                                             or np.ndim(reps) == 0 else reps))
     if any(r < 0 for r in reps):
         raise ValueError(f"adjit.tile: negative repetitions in {reps}")
     s = shape(A)
@@ -166,7 +167,7 @@ def atleast_3d(*arys):
     return _atleast(arys, _3d)
 
 
-@broadcast_row.public(export=True)
+@broadcast_row.public(export=True, methods=("broadcast_to",))
 def broadcast_to(array, shape):
     """The array broadcast to `shape` (``np.broadcast_to``; PyTorch's ``expand``). Its
     derivative sums over the broadcast axes.
