@@ -15,6 +15,8 @@ from .linalg import *  # noqa: F401,F403
 from .norms import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .joins import *  # noqa: F401,F403
+from .selection import *  # noqa: F401,F403
 from .rearrange import *  # noqa: F401,F403
 from .tiling import *  # noqa: F401,F403
 from .diagonals import *  # noqa: F401,F403
