@@ -47,7 +47,8 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
     Returns
     -------
-    The cross products (for two 2-vectors their z components).
+    array or Tensor
+        The cross products (for two 2-vectors their z components).
 
     Examples
     --------
@@ -106,7 +107,8 @@ def matrix_power(a, n):
 
     Returns
     -------
-    The matrices' n-th powers (for n = 0 the identity, whose derivative is 0).
+    array or Tensor
+        The matrices' n-th powers (for n = 0 the identity, whose derivative is 0).
 
     Examples
     --------
@@ -180,7 +182,8 @@ def multi_dot(arrays, *, out=None):
 
     Returns
     -------
-    The product: a matrix, a vector where one end is 1-D, a scalar where both are.
+    array or Tensor
+        The product: a matrix, a vector where one end is 1-D, a scalar where both are.
 
     Examples
     --------

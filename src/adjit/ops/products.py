@@ -192,7 +192,8 @@ def einsum(subscripts, *operands, optimize=False, dtype=None, order="K", casting
 
     Returns
     -------
-    Tensor, Dual or array: the contraction.
+    array or Tensor
+        The contraction.
 
     Examples
     --------
@@ -241,7 +242,8 @@ def tensordot(a, b, axes=2):
 
     Returns
     -------
-    The product; its axes are ``a``'s free axes then ``b``'s.
+    array or Tensor
+        The product; its axes are ``a``'s free axes then ``b``'s.
 
     Examples
     --------
@@ -294,7 +296,8 @@ def inner(a, b):
 
     Returns
     -------
-    The sums, of shape ``a.shape[:-1] + b.shape[:-1]``.
+    array or Tensor
+        The sums, of shape ``a.shape[:-1] + b.shape[:-1]``.
 
     Examples
     --------
@@ -322,7 +325,8 @@ def vdot(a, b):
 
     Returns
     -------
-    The scalar sum of their elementwise products.
+    array or Tensor
+        The scalar sum of their elementwise products.
 
     Examples
     --------
@@ -350,7 +354,8 @@ def kron(a, b):
 
     Returns
     -------
-    An array of shape ``a.shape * b.shape`` (elementwise, after the padding).
+    array or Tensor
+        An array of shape ``a.shape * b.shape`` (elementwise, after the padding).
 
     Examples
     --------
@@ -393,7 +398,8 @@ def vecdot(x1, x2, axis=-1):
 
     Returns
     -------
-    The sums of the products along ``axis``.
+    array or Tensor
+        The sums of the products along ``axis``.
 
     Examples
     --------
@@ -434,7 +440,8 @@ def matvec(x1, x2):
 
     Returns
     -------
-    The products (..., m).
+    array or Tensor
+        The products (..., m).
 
     Examples
     --------
@@ -458,7 +465,8 @@ def vecmat(x1, x2):
 
     Returns
     -------
-    The products (..., n).
+    array or Tensor
+        The products (..., n).
 
     Examples
     --------
