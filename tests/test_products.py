@@ -228,3 +228,15 @@ def test_numpy2_vector_products():
         np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-12)
     assert ad.gradcheck(lambda x, y: np.vecmat(x, y), [a, m[:, None]], eps=1e-6, atol=1e-6,
                         rtol=1e-4)
+
+
+def test_products_under_vmap_per_example_gradients():
+    X = RNG.standard_normal((4, 3, 3))
+    for f in (lambda a: ad.einsum("ij,jk,kk->i", a, a, a), lambda a: ad.cross(a, a[::-1]),
+              lambda a: ad.kron(a, a[:2]), lambda a: ad.matrix_power(a, 5),
+              lambda a: ad.multi_dot([a[0], a, a, a[:, 1]])):
+        def g(a):
+            return ad.grad(lambda b: ad.sum(f(b) ** 2))(a)
+        np.testing.assert_allclose(ad.vmap(f)(X), np.stack([f(x) for x in X]), rtol=1e-12)
+        np.testing.assert_allclose(ad.vmap(g)(X), np.stack([g(x) for x in X]), rtol=1e-10,
+                                   atol=1e-12)
