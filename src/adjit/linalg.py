@@ -1,6 +1,7 @@
 """`ad.linalg`: the linear-algebra ops of the registry under NumPy's names."""
 from .ops import (cholesky, det, eigh, eigvalsh, inv, logdet, norm, qr, slogdet,  # noqa: F401
                   solve, svd, svdvals)
+from .ops import matrix_power, multi_dot  # noqa: F401
 from .ops.solvers import (cond, lstsq, matrix_norm, matrix_rank, pinv, tensorinv,  # noqa: F401
                           tensorsolve, vector_norm)
 from .ops.matfuncs import expm  # noqa: F401

@@ -23,10 +23,15 @@ def numeric_array(data, dtype=None):
 def placeholder(v):
     """An array of v's shape and dtype that costs no memory (all strides 0); read-only, so one
     per (dtype, shape) is shared (np.broadcast_to was ~30% of a small eager backward)."""
-    if v is None or not isinstance(v, Traced) and np.ndim(v) == 0:
+    if type(v) is np.ndarray:   # the usual case, without np.ndim's dispatch
+        if not v.ndim:
+            return v
+        key = (v.dtype, v.shape)
+    elif v is None or not isinstance(v, Traced) and np.ndim(v) == 0:
         return v
-    a = v if isinstance(v, (Traced, np.ndarray)) else np.asarray(v)
-    key = (a.dtype, tuple(a.shape))
+    else:
+        a = v if isinstance(v, Traced) else np.asarray(v)
+        key = (a.dtype, tuple(a.shape))
     p = _PLACEHOLDERS.get(key)
     if p is None:
         if len(_PLACEHOLDERS) > 512:
