@@ -209,20 +209,32 @@ def _factors(lu):
     return tril(lu, k=-1) + eye, triu(lu)
 
 
+def _singular_lu():
+    return np.linalg.LinAlgError(
+        "adjit.scipy.linalg.lu_factor: the LU factors of a singular matrix (U has a zero "
+        "pivot) have no derivative; differentiate at a regular matrix (e.g. a + eps * I)")
+
+
 def _lu_vjp(gs, outs, a):
     g = gs[0]
     lu, piv = outs
     L, U = _factors(lu)
     M = tril(matmul(mT(L), tril(g, k=-1)), k=-1) + triu(matmul(triu(g), mT(U)))
-    W = mT(solve(U, mT(solve(mT(L), M))))   # L^-T M U^-T
-    return (lu_unswap(W, _pcol(piv)),)      # P (L^-T M U^-T)
+    try:
+        W = mT(solve(U, mT(solve(mT(L), M))))   # L^-T M U^-T
+    except np.linalg.LinAlgError:
+        raise _singular_lu() from None
+    return (lu_unswap(W, _pcol(piv)),)          # P (L^-T M U^-T)
 
 
 def _lu_jvp(ts, outs, a):
     lu, piv = outs
     L, U = _factors(lu)
     X = solve(L, lu_swap(ts[0], _pcol(piv)))   # L^-1 P^T dA U^-1
-    X = mT(solve(mT(U), mT(X)))
+    try:
+        X = mT(solve(mT(U), mT(X)))
+    except np.linalg.LinAlgError:
+        raise _singular_lu() from None
     return matmul(L, tril(X, k=-1)) + matmul(triu(X), U), None
 
 
