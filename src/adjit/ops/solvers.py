@@ -89,6 +89,7 @@ def _pinv(a, rel):
 
 
 def _rank_deficient(a):
+    """A rank-2 matrix made from a (a test domain's input)."""
     return a[:, :1] @ a[:1, :] / 3.0 + a[:, 1:2] @ a[1:2, :] / 4.0
 
 
