@@ -283,3 +283,23 @@ def test_scipy_aliases_match_scipy():
     close(al.norm(ad.tensor(a), "nuc").numpy(), sl.norm(a, "nuc"))
     # plain arrays: modes the wrappers cannot differentiate still give SciPy's results
     close(np.abs(al.qr(A43)[0]), np.abs(sl.qr(A43)[0]))
+
+
+def test_scipy_pinv_and_lstsq():
+    for m in (A43, RANK2):
+        for kw in ({}, {"atol": 0.5}, {"rtol": 0.3}, {"atol": 1e-8, "rtol": 1e-8}):
+            want, wrank = sl.pinv(m, return_rank=True, **kw)
+            got, rank = al.pinv(ad.tensor(m), return_rank=True, **kw)
+            close(got.numpy(), want)
+            assert rank == wrank
+            close(al.pinv(m, **kw), want)
+        b = B4[:, 0]
+        want = sl.lstsq(m, b)
+        got = al.lstsq(ad.tensor(m, requires_grad=True), ad.tensor(b))
+        close(value(got[0]), want[0])
+        close(value(got[1]), want[1])
+        assert np.shape(value(got[1])) == np.shape(want[1]) and got[2] == want[2]
+    # the rank under ad.jit: counted by the kernel
+    jr = strict_jit(lambda x: al.pinv(x, atol=1e-8, return_rank=True)[1])
+    assert int(jr(A43)) == 3 and int(jr(RANK2)) == 2
+    assert ad.gradcheck(lambda x: al.pinv(x, rtol=1e-10), (A43,))

@@ -41,20 +41,20 @@ def _eps(x):
     return float(np.finfo(dt if dt.kind == "f" else np.float64).eps)
 
 
-def _large(s, rel):
-    """Which singular values count (above rel times the largest), on s's innermost values:
-    under ad.jit a traced mask, recomputed by the kernel."""
+def _large(s, rel, atol=0.0):
+    """Which singular values count (above atol + rel times the largest), on s's innermost
+    values: under ad.jit a traced mask, recomputed by the kernel."""
     sc = cond_of(s)
-    return sc > np.asarray(rel)[..., None] * max_red(sc, axis=-1, keepdims=True)
+    return sc > atol + np.asarray(rel)[..., None] * max_red(sc, axis=-1, keepdims=True)
 
 
-def _full_rank(a, rel):
+def _full_rank(a, rel, atol):
     """Whether every matrix of a keeps all its singular values (a guard under ad.jit; False
     inside ad.vmap, where each element may differ: the SVD path serves every rank)."""
     ac = cond_of(a)
     if isinstance(ac, Traced) and not ac._branches:
         return False
-    big = _large(svdvals(ac), rel)
+    big = _large(svdvals(ac), rel, atol)
     if isinstance(big, Traced):
         return bool(min_red(where(big, 1.0, 0.0)) > 0.5)
     return bool(np.all(big))
@@ -69,9 +69,9 @@ def _pinv_full(a):
     return solve(r, mT(q))
 
 
-def _pinv_svd(a, rel):
+def _pinv_svd(a, rel, atol):
     u, s, vh = svd(a, full_matrices=False)
-    big = _large(s, rel)
+    big = _large(s, rel, atol)
     sinv = 1.0 / where(big, s, 1.0)
     # the discarded vectors are masked out of both factors (a product with 0 would keep the
     # NaN tangents forward mode gives vectors of repeated zero singular values)
@@ -79,13 +79,15 @@ def _pinv_svd(a, rel):
                   where(_col(big), _col(sinv) * mT(u), 0.0))
 
 
-def _pinv(a, rel):
+def pinv_tol(a, rel, atol=0.0):
+    """The pseudo-inverse of a wrapped a (..., m, n) keeping the singular values above
+    atol + rel times the largest (NumPy's rcond is rel, SciPy's pinv takes both)."""
     m, n = shape(a)[-2:]
     if m == 0 or n == 0:
         return mT(a)   # empty, as NumPy's
-    if _full_rank(a, rel):
+    if _full_rank(a, rel, atol):
         return _pinv_full(a)
-    return _pinv_svd(a, rel)
+    return _pinv_svd(a, rel, atol)
 
 
 def _rank_deficient(a):
@@ -136,7 +138,7 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_UNSET):
     if ndim(a) < 2:
         raise np.linalg.LinAlgError(f"{ndim(a)}-dimensional array given. Array must be at "
                                     "least two-dimensional")
-    return _pinv(a, rcond)
+    return pinv_tol(a, rcond)
 
 
 def _lstsq_call(op, a, b, **p):
@@ -199,7 +201,7 @@ def lstsq(a, b, rcond=None):
             q, r = qr(mT(a))
             x = matmul(q, solve(mT(r), b))
     else:
-        x = matmul(_pinv(a, rel), b)
+        x = matmul(pinv_tol(a, rel), b)
     if rank == n and m > n:
         r = b - matmul(a, x)
         res = sum_op(r * r, axis=0)

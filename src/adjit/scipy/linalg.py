@@ -15,8 +15,8 @@ from ..ops import solvers
 from ..ops.matfuncs import expm
 from ..ops.triangular import cho_factor, cho_solve, lu_factor, lu_solve, solve_triangular
 
-__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "eigh", "expm", "inv", "lu_factor",
-           "lu_solve", "norm", "qr", "solve", "solve_triangular", "svd"]
+__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "eigh", "expm", "inv", "lstsq",
+           "lu_factor", "lu_solve", "norm", "pinv", "qr", "solve", "solve_triangular", "svd"]
 
 _GENERAL = (None, "gen", "general")
 _SYMMETRIC = ("sym", "symmetric", "her", "hermitian", "pos", "positive definite")
@@ -211,3 +211,60 @@ def norm(a, ord=None, axis=None, keepdims=False, check_finite=True):  # noqa: A0
     6.0
     """
     return ops.norm(a, ord, axis, keepdims)
+
+
+def pinv(a, *, atol=None, rtol=None, return_rank=False, check_finite=True):
+    """The pseudo-inverse of a (..., m, n), as scipy.linalg.pinv: singular values above
+    atol + rtol * (the largest) are kept (atol 0 and rtol max(m, n) * eps by default).
+    Differentiable as ad.linalg.pinv (full rank: everywhere; else with the rank held fixed);
+    the rank (return_rank=True) is an integer.
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> from adjit.scipy import linalg
+    >>> linalg.pinv(ad.tensor([[2.0, 0.0], [0.0, 0.0]]), return_rank=True)[1]
+    1
+    """
+    m, n = ops.shape(a)[-2:]
+    eps = float(np.finfo(np.result_type(np.float32, ops.dtype_name(a))).eps)
+    atol = 0.0 if atol is None else float(atol)
+    rtol = max(m, n) * eps if rtol is None else float(rtol)
+    if atol < 0.0 or rtol < 0.0:
+        raise ValueError("adjit.scipy.linalg.pinv: atol and rtol values must be positive.")
+    if not _wrapped(a):
+        s = np.linalg.svd(a, compute_uv=False)
+        big = s > atol + rtol * np.max(s, axis=-1, keepdims=True, initial=0.0)
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        sinv = np.where(big, 1.0 / np.where(big, s, 1.0), 0.0)
+        b = np.swapaxes(vh, -1, -2) @ (sinv[..., None] * np.swapaxes(u, -1, -2))
+    else:
+        b = solvers.pinv_tol(a, rtol, atol)
+    if not return_rank:
+        return b
+    # the rank: an integer without derivative (traced under ad.jit)
+    s = ops.svdvals(ops.cond_of(a))
+    rank = ops.sum(ops.where(s > atol + rtol * ops.max(s, axis=-1, keepdims=True), 1, 0),
+                   axis=-1)
+    return b, (int(rank) if not _wrapped(rank) and np.ndim(rank) == 0 else rank)
+
+
+def lstsq(a, b, cond=None, overwrite_a=False, overwrite_b=False, check_finite=True,
+          lapack_driver=None):
+    """(x, residues, rank, s) as scipy.linalg.lstsq: ad.linalg.lstsq with singular values at
+    most cond times the largest counted as zero (machine eps by default), and the residue of a
+    1-D b as a scalar.
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> from adjit.scipy import linalg
+    >>> x, res, rank, s = linalg.lstsq(ad.tensor([[1.0], [1.0]]), ad.tensor([1.0, 3.0]))
+    >>> x.numpy(), float(res), rank
+    (array([2.]), 2.0, 1)
+    """
+    eps = float(np.finfo(np.result_type(np.float32, ops.dtype_name(a), ops.dtype_name(b))).eps)
+    x, res, rank, s = solvers.lstsq(a, b, rcond=eps if cond is None else cond)
+    if ops.ndim(b) == 1 and ops.shape(res) == (1,):
+        res = ops.getitem(res, idx=(0,)) if _wrapped(res) else res[0]
+    return x, res, rank, s
