@@ -86,6 +86,17 @@ def test_lstsq_tuple_matches_numpy():
         close(value(got[3]), want[3])
 
 
+def test_lstsq_under_vmap_ranks_per_matrix():
+    a = np.stack([A43, RANK2])
+    x, res, rank, s = ad.vmap(lambda m: ad.linalg.lstsq(m, B4[:, 0]))(a)
+    np.testing.assert_array_equal(rank, [3, 2])
+    close(res[0], np.linalg.lstsq(A43, B4[:, 0])[1])
+    assert np.isnan(res[1]).all()   # NumPy has no residuals for a rank-deficient matrix
+    for i in range(2):
+        close(x[i], np.linalg.lstsq(a[i], B4[:, 0])[0])
+        close(s[i], np.linalg.lstsq(a[i], B4[:, 0])[3])
+
+
 def test_lstsq_rank_deficient_derivative_holds_the_rank():
     # the minimum-norm solution of the rank-2 problem, differentiated with the rank fixed:
     # central differences along perturbations that keep rank 2 agree

@@ -172,6 +172,8 @@ def lstsq(a, b, rcond=None):
         differentiable.
     rank : int (no derivative).
     s : (min(m, n),) singular values, differentiable (through svdvals).
+    Inside ad.vmap the rank is a batched integer and the residuals are NaN for the
+    rank-deficient matrices of the batch (NumPy gives none for them).
 
     Examples
     --------
@@ -192,6 +194,20 @@ def lstsq(a, b, rcond=None):
     eps = max(_eps(a), _eps(b))
     rel = eps * max(m, n) if rcond is None else rcond
     s = svdvals(a)
+    dt = np.result_type(np.float32, *(
+        (v.dtype if isinstance(v, Traced) else np.asarray(v).dtype) for v in (a, b)))
+    ac = cond_of(a)
+    if isinstance(ac, Traced) and not ac._branches and m and n:
+        # ad.vmap: each matrix may have its own rank. The truncated SVD serves every rank, the
+        # rank is a batched integer, and the residuals (NumPy: none where rank < n) are NaN
+        # for the rank-deficient matrices (shapes cannot differ within a batch).
+        rank = sum_op(where(_large(s, rel), 1, 0), axis=-1)
+        x = matmul(pinv_tol(a, rel), b)
+        if m <= n:
+            return x, np.zeros((0,), dtype=dt), rank, s
+        r = b - matmul(a, x)
+        res = where(rank == n, sum_op(r * r, axis=0), np.array(np.nan, dtype=dt))
+        return x, reshape(res, (1,)) if vec else res, rank, s
     rank = int(sum_op(where(_large(s, rel), 1, 0))) if m and n else 0
     if rank == min(m, n) and m and n:
         if m >= n:
@@ -207,8 +223,7 @@ def lstsq(a, b, rcond=None):
         res = sum_op(r * r, axis=0)
         res = reshape(res, (1,)) if vec else res
     else:
-        res = np.zeros((0,), dtype=np.result_type(np.float32, *(
-            (v.dtype if isinstance(v, Traced) else np.asarray(v).dtype) for v in (a, b))))
+        res = np.zeros((0,), dtype=dt)
     return x, res, rank, s
 
 
