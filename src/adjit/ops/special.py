@@ -1,0 +1,133 @@
+"""Special-function rows (issue 11, scipy.special): log-gamma and the polygamma family, the
+normal distribution's ndtr / log_ndtr / ndtri, erfc, erfinv, logit, xlogy / xlog1py and the
+modified Bessel functions I0, I1 (and their exponentially scaled forms), as elementwise formulas
+whose scalar functions are adjit's own numba code (`kernels/special_scalar.py`; SciPy is never
+imported). Each partial is written with other rows (digamma's is polygamma(1, x), i0's is i1),
+so every order differentiates. `adjit.scipy.special` gives them SciPy's names and signatures;
+the PyTorch names (lgamma, digamma, polygamma, erfc, erfinv, logit, xlogy, i0) are also adjit's.
+"""
+import numpy as np
+
+from .. import kernels
+from ..core.domain import Sample
+from ..core.registry import defop, register
+from .elementwise import AD_NS, NP_NS, Elementwise, strong_mul
+from .shape import clip
+
+_HIDDEN = dict(export=False, methods=())   # reached through adjit.scipy.special only
+
+# name, inputs, primal formula, partials, row flags. The primal formulas name the numba scalars
+# (special_scalar.py, or math's lgamma and erfc); `y` is the output.
+_ROWS = [
+    ("lgamma", ("x",), "lgamma(x)", ("digamma(x)",),
+     dict(methods=("lgamma",), domain=(0.2, 4.0))),
+    ("digamma", ("x",), "digamma(x)", ("polygamma(1, x)",),
+     dict(methods=("digamma",), domain=(0.2, 4.0))),
+    ("erfc", ("x",), "erfc(x)", ("-erf_d(x)",), dict(methods=("erfc",))),
+    # d erfinv(y)/dy = sqrt(pi)/2 exp(erfinv(y)^2)
+    ("erfinv", ("x",), "erfinv(x)", ("0.886226925452758 * exp(y * y)",),
+     dict(methods=("erfinv",), domain=(-0.9, 0.9))),
+    ("logit", ("x",), "logit(x)", ("1.0 / (x * (1.0 - x))",),
+     dict(methods=("logit",), domain=(0.05, 0.95))),
+    # the standard normal's cdf, its log (its derivative pdf / cdf as exp(log pdf - y), finite
+    # far in the left tail) and its inverse
+    ("ndtr", ("x",), "ndtr(x)", ("0.3989422804014327 * exp(-0.5 * x * x)",),
+     dict(_HIDDEN, domain=(-3.0, 3.0))),
+    ("log_ndtr", ("x",), "log_ndtr(x)", ("0.3989422804014327 * exp(-0.5 * x * x - y)",),
+     dict(_HIDDEN, domain=(-6.0, 3.0))),
+    ("ndtri", ("x",), "ndtri(x)", ("2.5066282746310002 * exp(0.5 * y * y)",),
+     dict(_HIDDEN, domain=(0.02, 0.98))),
+    # I0' = I1, I1' = I0 - I1/x (1/2 at 0); the scaled forms exp(-|x|) I(x) add -sign(x) y
+    # (at x = 0, where i0e has a kink, sign(0) = 0 gives the subgradient 0, as PyTorch's)
+    # (formulas say bessel_i0 ...: generated kernels name their loop indices i0, i1, ...)
+    ("i0", ("x",), "bessel_i0(x)", ("bessel_i1(x)",),
+     dict(methods=("i0",), numpy=(np.i0,), domain=(-3, 3))),
+    ("i1", ("x",), "bessel_i1(x)",
+     ("where(x == 0.0, 0.5, bessel_i0(x) - y / where(x == 0.0, 1.0, x))",),
+     dict(_HIDDEN, domain=(-3, 3))),
+    ("i0e", ("x",), "bessel_i0e(x)", ("bessel_i1e(x) - sign(x) * y",),
+     dict(_HIDDEN, domain=(-3, 3, (0,)))),
+    ("i1e", ("x",), "bessel_i1e(x)",
+     ("where(x == 0.0, 0.5, bessel_i0e(x) - y * (sign(x) + 1.0 / where(x == 0.0, 1.0, x)))",),
+     dict(_HIDDEN, domain=(-3, 3, (0,)))),
+    # x log(y) and x log1p(y), 0 where x == 0 (y not NaN). d/dx is log(y) also at x == 0, as
+    # JAX (PyTorch gives 0 there, not the derivative when y > 0); d/dy is x / y, taken as 0 at
+    # x == y == 0 where JAX and PyTorch give NaN (f(0, y) = 0 for every y), written so that its
+    # own derivative in x is still 1 / y at x == 0
+    ("xlogy", ("a", "b"), "xlogy(a, b)",
+     ("log(b)", "a / where(a == 0.0, where(b == 0.0, 1.0, b), b)"),
+     dict(methods=("xlogy",), domain=((-2, 2), (0.2, 3.0)))),
+    ("xlog1py", ("a", "b"), "xlog1py(a, b)",
+     ("log1p(b)", "a / where(a == 0.0, where(b == -1.0, 1.0, 1.0 + b), 1.0 + b)"),
+     dict(_HIDDEN, domain=((-2, 2), (-0.8, 2.0)))),
+]
+
+for _n, _args, _f, _ds, _kw in _ROWS:
+    _kw = dict(_kw)
+    _kw.setdefault("export", True)
+    globals()[_n] = register(Elementwise(_n, _args, _f, _ds, **_kw))
+
+
+# ---------------------------------------------------------------------------------------------
+# polygamma(n, x): n a static integer; its derivative is polygamma(n + 1, x)
+
+kernels.declare("polygamma__f", ("x", "n"), "polygamma(n, x)")
+
+
+def _polygamma_primal(x, n=0):
+    x = np.asarray(x)
+    # n in x's float dtype, so float32 stays float32 in the kernel (a float64 n would promote)
+    dt = x.dtype if x.dtype.kind == "f" and x.dtype.itemsize <= 8 else np.dtype(np.float64)
+    return kernels.ufunc("polygamma__f")(x, np.asarray(n, dtype=dt))
+
+
+_polygamma = defop(
+    "polygamma", _polygamma_primal,
+    lambda g, y, x, n=0: (strong_mul(g, _polygamma(x, n=n + 1)),),
+    lambda ts, y, x, n=0: strong_mul(ts[0], _polygamma(x, n=n + 1)),
+    lower="pw", jit={"pw": lambda a, p, idx: f"polygamma({int(p['n'])}, {a[0]})"},
+    domain=[Sample((2, 3), values=(0.3, 4.0), n=1), Sample((4,), values=(0.3, 4.0), n=0),
+            Sample((), values=(0.5, 3.0), n=2), Sample((3,), values=(0.5, 3.0), n=3),
+            Sample((0, 2), n=1)])
+
+
+@_polygamma.public
+def polygamma(n, x):
+    """The n-th derivative of digamma (SciPy's and PyTorch's argument order).
+
+    Parameters
+    ----------
+    n : int
+        Order (static, >= 0): 0 is digamma, 1 trigamma, ...
+    x : array_like
+        Points (differentiable); the derivative is ``polygamma(n + 1, x)``.
+
+    Returns
+    -------
+    Value of the same type as `x`.
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> round(float(ad.polygamma(1, 1.0)), 12)   # pi**2 / 6
+    1.644934066848
+    """
+    k = np.asarray(n.item() if hasattr(n, "item") and np.ndim(n) == 0 else n)
+    if k.ndim or k.dtype.kind not in "iuf" or k != np.floor(k) or k < 0:
+        raise TypeError(f"adjit.polygamma: n must be one non-negative integer (a static order), "
+                        f"got {n!r}; call it once per order for several orders")
+    return _polygamma(x, n=int(k))
+
+
+NP_NS["polygamma"] = lambda n, x: _polygamma_primal(x, n=n)
+AD_NS["polygamma"] = lambda n, x: _polygamma(x, n=n)
+AD_NS.update({r[0]: globals()[r[0]] for r in _ROWS})
+for _n in ("i0", "i1", "i0e", "i1e"):
+    NP_NS["bessel_" + _n], AD_NS["bessel_" + _n] = NP_NS[_n], AD_NS[_n]
+
+
+@logit.public(methods=("logit",))
+def logit_(x, eps=None):
+    """log(x / (1 - x)), the inverse of sigmoid; `eps` clamps x to [eps, 1 - eps] first, as
+    PyTorch's torch.logit."""
+    return logit(x) if eps is None else logit(clip(x, eps, 1.0 - eps))
