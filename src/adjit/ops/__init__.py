@@ -15,7 +15,7 @@ from .linalg import *  # noqa: F401,F403
 from .norms import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
-from .special import *  # noqa: F401,F403
+from . import special, stats  # noqa: F401  (the rows of adjit.scipy.special and .stats)
 from ..core.registry import public_names as _public_names
 
 globals().update(_public_names())

@@ -10,9 +10,17 @@ import numpy as np
 
 from .. import kernels
 from ..core.domain import Sample
-from ..core.registry import defop, register
+from ..core.registry import composite, defop, register
+from .axes import ndim, neg_axes, shape
 from .elementwise import AD_NS, NP_NS, Elementwise, strong_mul
-from .shape import clip
+from .formulas import abs as abs_
+from .formulas import exp, log, sign
+from .reductions import log_softmax as _log_softmax
+from .reductions import logsumexp as _logsumexp
+from .reductions import max as max_
+from .reductions import softmax as _softmax
+from .reductions import sum as sum_
+from .shape import broadcast_to, clip, reshape, transpose, where
 
 _HIDDEN = dict(export=False, methods=())   # reached through adjit.scipy.special only
 
@@ -131,3 +139,137 @@ def logit_(x, eps=None):
     """log(x / (1 - x)), the inverse of sigmoid; `eps` clamps x to [eps, 1 - eps] first, as
     PyTorch's torch.logit."""
     return logit(x) if eps is None else logit(clip(x, eps, 1.0 - eps))
+
+
+# ---------------------------------------------------------------------------------------------
+# SciPy's signatures over the rows: the functions of adjit.scipy.special that are not rows
+# themselves (export=False: not top-level names; composites, so every mode and order and
+# ad.jit come from the rows they call)
+
+def _b_call(op, a, b, **params):
+    # the sweep passes differentiable inputs positionally; SciPy's b is keyword-only in use
+    return op(a, b=b, **params)
+
+
+@composite(export=False, domain=[Sample((2, 3), (2, 3), values=(0.3, 3.0)),
+                                 Sample((3,), (), values=(0.3, 3.0)),
+                                 Sample((2, 1), (1, 3), values=(2.0, 30.0))])
+def betaln(a, b):
+    """log|B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b), as scipy.special.betaln.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Broadcasting arguments (both differentiable: d/da = digamma(a) - digamma(a + b)).
+
+    Returns
+    -------
+    The log of the beta function's absolute value.
+
+    Examples
+    --------
+    >>> from adjit.scipy.special import betaln
+    >>> round(float(betaln(2.0, 3.0)), 12)   # log(1/12)
+    -2.48490664979
+    """
+    return lgamma(a) + lgamma(b) - lgamma(a + b)
+
+
+def _reduced_shape(shp, axis):
+    nd = len(shp)
+    axes = {a % nd for a in neg_axes(axis, nd)} if nd else set()
+    return tuple(s for i, s in enumerate(shp) if i not in axes)
+
+
+@composite(export=False, domain=[
+    Sample((2, 3)), Sample((2, 3), axis=1), Sample((2, 3, 4), axis=(0, 2), keepdims=True),
+    Sample((2, 3), (2, 3), axis=-1, call=_b_call, values=(0.5, 2.0)),
+    Sample((2, 3), (3,), call=_b_call, values=(0.5, 2.0)),
+    Sample((3,), (3,), call=_b_call, values=(1000.0, 1001.0), keepdims=True)])
+def scipy_logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """log(sum(b * exp(a))) along `axis`, computed stably, as scipy.special.logsumexp.
+
+    Parameters
+    ----------
+    a : array_like
+        Input (differentiable).
+    axis : None or int or tuple of ints, optional
+        Axes summed over (all by default).
+    b : array_like, optional
+        Weights broadcasting with `a` (differentiable); may be negative or zero.
+    keepdims : bool, optional
+        Keep the summed axes as size 1.
+    return_sign : bool, optional
+        Return ``(log|s|, sign(s))`` (the sign carries no derivative); otherwise a negative
+        sum gives NaN, as SciPy.
+
+    Returns
+    -------
+    The log of the (weighted) sum, or the pair with its sign.
+
+    Examples
+    --------
+    >>> from adjit.scipy.special import logsumexp
+    >>> round(float(logsumexp(np.array([1.0, 2.0]), b=np.array([1.0, 2.0]))), 12)
+    2.551444713932
+    """
+    if b is None:
+        out = _logsumexp(a, axis=axis, keepdims=keepdims)
+        return (out, sign(exp(out))) if return_sign else out
+    shp = np.broadcast_shapes(shape(a), shape(b))
+    if shape(a) != shp:
+        a = broadcast_to(a, shp)
+    # shift by the maximum (its derivative cancels exactly); a slice of -inf shifts by 0
+    m = max_(a, axis=axis, keepdims=True)
+    m = where(abs_(m) < np.inf, m, 0.0)
+    s = sum_(b * exp(a - m), axis=axis, keepdims=keepdims)
+    if not keepdims:
+        m = reshape(m, _reduced_shape(shp, axis))
+    if return_sign:
+        return log(abs_(s)) + m, sign(s)
+    return log(s) + m
+
+
+def _along(row, x, axis):
+    """A one-axis row (softmax, log_softmax) along SciPy's axis: None (all of x), an int, or a
+    tuple of axes (moved last and flattened into one)."""
+    nd = ndim(x)
+    if axis is not None and not isinstance(axis, (tuple, list)):
+        return row(x, axis=axis)
+    axes = tuple(range(nd)) if axis is None else tuple(sorted(a % nd for a in axis))
+    rest = tuple(i for i in range(nd) if i not in axes)
+    perm = rest + axes
+    xt = transpose(x, perm) if perm != tuple(range(nd)) else x
+    st = shape(xt)
+    y = reshape(row(reshape(xt, st[:len(rest)] + (-1,)), axis=-1), st)
+    return transpose(y, tuple(np.argsort(perm))) if perm != tuple(range(nd)) else y
+
+
+_AXIS_DOMAIN = [Sample((2, 3)), Sample((2, 3), axis=0), Sample((2, 3, 4), axis=(0, 2)),
+                Sample((4,), axis=-1), Sample(())]
+
+
+@composite(export=False, domain=_AXIS_DOMAIN)
+def scipy_softmax(x, axis=None):
+    """exp(x) / sum(exp(x)) along `axis` (all of x by default), as scipy.special.softmax.
+
+    Examples
+    --------
+    >>> from adjit.scipy.special import softmax
+    >>> softmax(np.array([0.0, np.log(3.0)]))
+    array([0.25, 0.75])
+    """
+    return _along(_softmax, x, axis)
+
+
+@composite(export=False, domain=_AXIS_DOMAIN)
+def scipy_log_softmax(x, axis=None):
+    """x - logsumexp(x) along `axis` (all of x by default), as scipy.special.log_softmax.
+
+    Examples
+    --------
+    >>> from adjit.scipy.special import log_softmax
+    >>> np.exp(log_softmax(np.array([0.0, np.log(3.0)])))
+    array([0.25, 0.75])
+    """
+    return _along(_log_softmax, x, axis)

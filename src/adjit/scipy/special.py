@@ -1,0 +1,30 @@
+"""adjit.scipy.special: scipy.special's names and signatures for adjit's rows.
+
+SciPy does not dispatch to other array types, so `scipy.special.gammaln(t)` cannot see a Tensor;
+call `adjit.scipy.special.gammaln(t)` instead. Every function here works on arrays, Tensors,
+dual numbers and inside `ad.jit`, differentiates in every mode and to every order, and gives
+SciPy's values (the scalar functions are adjit's own numba code; SciPy is not imported).
+
+Conventions where SciPy defines a value but the derivative needs a choice:
+- xlogy(x, y), xlog1py(x, y): 0 where x == 0; d/dx is log(y) (log1p(y)) also at x == 0, as
+  JAX (PyTorch gives 0 there); d/dy is 0 at x == 0 (f(0, y) = 0 for every y; JAX and PyTorch
+  give NaN at x == y == 0).
+- i0e, i1e (exp(-|x|) I(x)): at x == 0 the kink's subgradient is taken from sign(0) = 0, as
+  PyTorch's.
+- polygamma(n, x): n is a static integer order; the derivative in x is polygamma(n + 1, x).
+- logsumexp(..., return_sign=True): the sign carries no derivative.
+"""
+from ..ops.formulas import erf
+from ..ops.formulas import sigmoid as expit
+from ..ops.special import (betaln, digamma, erfc, erfinv, i0, i0e, i1, i1e, log_ndtr, logit,
+                           ndtr, ndtri, polygamma, xlog1py, xlogy)
+from ..ops.special import lgamma as gammaln
+from ..ops.special import scipy_log_softmax as log_softmax
+from ..ops.special import scipy_logsumexp as logsumexp
+from ..ops.special import scipy_softmax as softmax
+
+psi = digamma
+
+__all__ = ["betaln", "digamma", "erf", "erfc", "erfinv", "expit", "gammaln", "i0", "i0e", "i1",
+           "i1e", "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri", "polygamma",
+           "psi", "softmax", "xlog1py", "xlogy"]

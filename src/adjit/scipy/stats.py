@@ -1,0 +1,27 @@
+"""adjit.scipy.stats: scipy.stats' normal distributions, differentiable in every argument.
+
+`norm.logpdf(x, loc=0, scale=1)`, `norm.pdf`, `norm.cdf`, `norm.logcdf`, `norm.sf`,
+`norm.logsf`, `norm.ppf(q, loc, scale)` and `multivariate_normal.logpdf(x, mean, cov)` take
+SciPy's arguments and give SciPy's values on arrays, Tensors, dual numbers and inside `ad.jit`
+(SciPy itself does not dispatch to other array types).
+"""
+from ..ops.stats import (multivariate_normal_logpdf, norm_cdf, norm_logcdf, norm_logpdf,
+                         norm_logsf, norm_pdf, norm_ppf, norm_sf)
+
+
+class Distribution:
+    """A distribution as SciPy's module-level object: its functions as attributes."""
+
+    def __init__(self, name, **functions):
+        self.name = name
+        self.__dict__.update(functions)
+
+    def __repr__(self):
+        return f"<adjit.scipy.stats.{self.name}>"
+
+
+norm = Distribution("norm", logpdf=norm_logpdf, pdf=norm_pdf, cdf=norm_cdf,
+                    logcdf=norm_logcdf, sf=norm_sf, logsf=norm_logsf, ppf=norm_ppf)
+multivariate_normal = Distribution("multivariate_normal", logpdf=multivariate_normal_logpdf)
+
+__all__ = ["multivariate_normal", "norm"]
