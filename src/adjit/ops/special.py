@@ -11,7 +11,7 @@ import numpy as np
 from .. import kernels
 from ..core.domain import Sample
 from ..core.registry import composite, defop, register
-from .axes import ndim, neg_axes, shape
+from .axes import cond_of, ndim, neg_axes, shape
 from .elementwise import AD_NS, NP_NS, Elementwise, strong_mul
 from .formulas import abs as abs_
 from .formulas import exp, log, sign
@@ -215,7 +215,7 @@ def scipy_logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """
     if b is None:
         out = _logsumexp(a, axis=axis, keepdims=keepdims)
-        return (out, sign(exp(out))) if return_sign else out
+        return (out, sign(exp(cond_of(out)))) if return_sign else out
     shp = np.broadcast_shapes(shape(a), shape(b))
     if shape(a) != shp:
         a = broadcast_to(a, shp)
@@ -226,7 +226,7 @@ def scipy_logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     if not keepdims:
         m = reshape(m, _reduced_shape(shp, axis))
     if return_sign:
-        return log(abs_(s)) + m, sign(s)
+        return log(abs_(s)) + m, sign(cond_of(s))   # cond_of: no derivative, traced by ad.jit
     return log(s) + m
 
 
