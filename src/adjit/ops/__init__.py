@@ -17,6 +17,9 @@ from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from . import special, stats  # noqa: F401  (the rows of adjit.scipy.special and .stats)
 from ..core.registry import public_names as _public_names
+from .docstrings import document_rows as _document_rows
+
+_document_rows()
 
 globals().update(_public_names())
 __all__ = sorted(_public_names())
