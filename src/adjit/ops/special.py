@@ -10,11 +10,11 @@ import numpy as np
 
 from .. import kernels
 from ..core.domain import Sample
-from ..core.registry import composite, defop, register
+from ..core.registry import SCIPY_UFUNCS, composite, defop, register
 from .axes import cond_of, ndim, neg_axes, shape
 from .elementwise import AD_NS, NP_NS, Elementwise, strong_mul
 from .formulas import abs as abs_
-from .formulas import exp, log, sign
+from .formulas import erf, exp, log, sigmoid, sign
 from .reductions import log_softmax as _log_softmax
 from .reductions import logsumexp as _logsumexp
 from .reductions import max as max_
@@ -170,7 +170,7 @@ def betaln(a, b):
     --------
     >>> from adjit.scipy.special import betaln
     >>> round(float(betaln(2.0, 3.0)), 12)   # log(1/12)
-    -2.48490664979
+    -2.484906649788
     """
     return lgamma(a) + lgamma(b) - lgamma(a + b)
 
@@ -211,7 +211,7 @@ def scipy_logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     --------
     >>> from adjit.scipy.special import logsumexp
     >>> round(float(logsumexp(np.array([1.0, 2.0]), b=np.array([1.0, 2.0]))), 12)
-    2.551444713932
+    2.861994804058
     """
     if b is None:
         out = _logsumexp(a, axis=axis, keepdims=keepdims)
@@ -273,3 +273,10 @@ def scipy_log_softmax(x, axis=None):
     array([0.25, 0.75])
     """
     return _along(_log_softmax, x, axis)
+
+
+# SciPy's own ufuncs on adjit's values (scipy.special.gammaln(t) calls __array_ufunc__)
+SCIPY_UFUNCS.update(gammaln=lgamma, psi=digamma, digamma=digamma, erf=erf, erfc=erfc,
+                    erfinv=erfinv, expit=sigmoid, logit=logit, ndtr=ndtr, log_ndtr=log_ndtr,
+                    ndtri=ndtri, i0=i0, i1=i1, i0e=i0e, i1e=i1e, xlogy=xlogy, xlog1py=xlog1py,
+                    betaln=betaln)

@@ -144,7 +144,8 @@ def multivariate_normal_logpdf(x, mean=None, cov=1.0):
     """log of the multivariate normal density, as scipy.stats.multivariate_normal.logpdf.
 
     Computed through the Cholesky factor L of cov (symmetrised first, so a derivative in cov
-    is the symmetric one): -(|L^-1 (x - mean)|^2 + 2 sum(log diag L) + d log(2 pi)) / 2.
+    is the symmetric one): ``-(sum(z**2) + 2 sum(log(diag(L))) + d log(2 pi)) / 2`` with
+    ``z = solve(L, x - mean)``.
 
     Parameters
     ----------

@@ -1,9 +1,10 @@
 """adjit.scipy.special: scipy.special's names and signatures for adjit's rows.
 
-SciPy does not dispatch to other array types, so `scipy.special.gammaln(t)` cannot see a Tensor;
-call `adjit.scipy.special.gammaln(t)` instead. Every function here works on arrays, Tensors,
-dual numbers and inside `ad.jit`, differentiates in every mode and to every order, and gives
-SciPy's values (the scalar functions are adjit's own numba code; SciPy is not imported).
+Every function here works on arrays, Tensors, dual numbers and inside `ad.jit`, differentiates
+in every mode and to every order, and gives SciPy's values (the scalar functions are adjit's own
+numba code; SciPy is not imported). SciPy's ufuncs among them (gammaln, psi, erf..., not
+polygamma, logsumexp or softmax, which are Python functions that convert their arguments) also
+run these rows when called on adjit's values: `scipy.special.gammaln(t)` works as written.
 
 Conventions where SciPy defines a value but the derivative needs a choice:
 - xlogy(x, y), xlog1py(x, y): 0 where x == 0; d/dx is log(y) (log1p(y)) also at x == 0, as

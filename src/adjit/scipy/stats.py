@@ -5,8 +5,7 @@
 SciPy's arguments and give SciPy's values on arrays, Tensors, dual numbers and inside `ad.jit`
 (SciPy itself does not dispatch to other array types).
 """
-from ..ops.stats import (multivariate_normal_logpdf, norm_cdf, norm_logcdf, norm_logpdf,
-                         norm_logsf, norm_pdf, norm_ppf, norm_sf)
+from ..ops import stats as _stats
 
 
 class Distribution:
@@ -20,8 +19,10 @@ class Distribution:
         return f"<adjit.scipy.stats.{self.name}>"
 
 
-norm = Distribution("norm", logpdf=norm_logpdf, pdf=norm_pdf, cdf=norm_cdf,
-                    logcdf=norm_logcdf, sf=norm_sf, logsf=norm_logsf, ppf=norm_ppf)
-multivariate_normal = Distribution("multivariate_normal", logpdf=multivariate_normal_logpdf)
+norm = Distribution("norm", logpdf=_stats.norm_logpdf, pdf=_stats.norm_pdf, cdf=_stats.norm_cdf,
+                    logcdf=_stats.norm_logcdf, sf=_stats.norm_sf, logsf=_stats.norm_logsf,
+                    ppf=_stats.norm_ppf)
+multivariate_normal = Distribution("multivariate_normal",
+                                   logpdf=_stats.multivariate_normal_logpdf)
 
 __all__ = ["multivariate_normal", "norm"]
