@@ -136,8 +136,25 @@ for _n in ("i0", "i1", "i0e", "i1e"):
 
 @logit.public(methods=("logit",))
 def logit_(x, eps=None):
-    """log(x / (1 - x)), the inverse of sigmoid; `eps` clamps x to [eps, 1 - eps] first, as
-    PyTorch's torch.logit."""
+    """log(x / (1 - x)), the inverse of sigmoid (scipy.special.logit, torch.logit).
+
+    Parameters
+    ----------
+    x : array_like
+        Probabilities (differentiable: the derivative is 1 / (x (1 - x))).
+    eps : float, optional
+        Clamp x to [eps, 1 - eps] first, as PyTorch (where clamped, the derivative is 0).
+
+    Returns
+    -------
+    The log-odds, of the type of `x`.
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> float(ad.logit(0.5)), round(float(ad.logit(1.0, eps=1e-6)), 6)
+    (0.0, 13.81551)
+    """
     return logit(x) if eps is None else logit(clip(x, eps, 1.0 - eps))
 
 
