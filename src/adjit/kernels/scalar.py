@@ -166,5 +166,5 @@ def heaviside(a, b):
 
 # the special functions (scipy.special's rows) live in their own module
 from .special_scalar import (bessel_i0, bessel_i0e, bessel_i1, bessel_i1e,  # noqa: E402,F401
-                             digamma, erfinv, log_ndtr, logit, ndtr, ndtri, polygamma,
+                             betaln, digamma, erfinv, log_ndtr, logit, ndtr, ndtri, polygamma,
                              xlog1py, xlogy)

@@ -369,3 +369,51 @@ def bessel_i1e(x):
 @_jit
 def bessel_i1(x):
     return math.exp(abs(float(x))) * bessel_i1e(x)
+
+
+LBETA_ASYMP_FACTOR = 1e6
+MAXGAM = 171.62437695630272
+
+
+@_jit
+def _lbeta(a, b):
+    # Cephes lbeta for a, b not non-positive integers: |a| >= |b| after the swap
+    if abs(a) < abs(b):
+        a, b = b, a
+    if abs(a) > LBETA_ASYMP_FACTOR * abs(b) and a > LBETA_ASYMP_FACTOR:
+        # lgamma(a + b) - lgamma(a) would cancel: its expansion in 1/a
+        return (math.lgamma(b) - b * math.log(a) + b * (1.0 - b) / (2.0 * a)
+                + b * (1.0 - b) * (1.0 - 2.0 * b) / (12.0 * a * a)
+                - b * b * (1.0 - b) * (1.0 - b) / (12.0 * a * a * a))
+    y = a + b
+    if abs(y) > MAXGAM or abs(a) > MAXGAM or abs(b) > MAXGAM:
+        return math.lgamma(a) + (math.lgamma(b) - math.lgamma(y))
+    gy = math.gamma(y)
+    ga = math.gamma(a)
+    gb = math.gamma(b)
+    if gy == 0.0:
+        return math.inf
+    if abs(abs(ga) - abs(gy)) > abs(abs(gb) - abs(gy)):
+        r = gb / gy * ga
+    else:
+        r = ga / gy * gb
+    return math.log(abs(r))
+
+
+@_jit
+def betaln(a, b):
+    """log|B(a, b)| (Cephes lbeta, as scipy.special.betaln)."""
+    a = float(a)
+    b = float(b)
+    if a != a or b != b:
+        return math.nan
+    # B(-n, b) with b an integer and 1 + n - b > 0 is the limit B(1 + n - b, b) up to sign
+    if a <= 0.0 and a == np.floor(a):
+        if b == np.floor(b) and 1.0 - a - b > 0.0:
+            return _lbeta(1.0 - a - b, b)
+        return math.inf
+    if b <= 0.0 and b == np.floor(b):
+        if a == np.floor(a) and 1.0 - b - a > 0.0:
+            return _lbeta(1.0 - b - a, a)
+        return math.inf
+    return _lbeta(a, b)
