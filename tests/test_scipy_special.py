@@ -66,8 +66,16 @@ def test_values_match_scipy(name, xs, rtol, atol):
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 6])
 def test_polygamma_matches_scipy(n):
-    x = np.concatenate([wide(0.01, 40), [1.0, 2.0, 10.0]])
+    x = np.concatenate([wide(0.01, 40), wide(-5, 0, 200), [1.0, 2.0, 10.0]])
     close(S.polygamma(n, x), sc.polygamma(n, x), 1e-12, 1e-15)
+
+
+def test_betaln_where_one_argument_dwarfs_the_other():
+    # lgamma(a) + lgamma(b) - lgamma(a + b) loses ~1e-8 at (1e8, 1): Cephes' expansion in 1/a
+    a = np.array([1e8, 1e6, 3e7, 1e-5, -2.0, -1.5])
+    b = np.array([1.0, 2.0, 0.3, 1e5, 1.0, 0.7])
+    close(S.betaln(a, b), sc.betaln(a, b), 1e-13)
+    close(S.betaln(b, a), sc.betaln(b, a), 1e-13)
 
 
 def test_float32_values_and_dtype():
