@@ -131,6 +131,26 @@ def polygamma(n, x):
     return _polygamma(x, n=int(k))
 
 
+def _scipy_doc(op):
+    """The docstring of a row reached only as adjit.scipy.special.<name> (the exported rows get
+    theirs from ops/docstrings.py)."""
+    args = ", ".join(op.args)
+    parts = "; ".join(f"d/d{a} = ``{p}``" for a, p in zip(op.args, op.partials))
+    pts = "np.array([0.3, 0.7])" if op.name != "betaln" else "np.array([0.8, 2.5])"
+    lines = [f"{op.name}({args}), as scipy.special.{op.name}: ``y = {op.f}``; {parts}.", "",
+             "Elementwise (inputs broadcast); arrays, Tensors, dual numbers and ``ad.jit``'s "
+             "traced values, differentiable to any order.", "", "Examples", "--------",
+             ">>> from adjit.scipy import special"]
+    lines += [f">>> {a} = {pts}" for a in op.args]
+    lines += [f">>> ad.gradcheck(special.{op.name}, ({args}{',' if len(op.args) == 1 else ''}))",
+              "True"]
+    return "\n".join(lines) + "\n"
+
+
+for _n, *_ in _ROWS:
+    if not globals()[_n].export:
+        globals()[_n].__doc__ = _scipy_doc(globals()[_n])
+
 NP_NS["polygamma"] = lambda n, x: _polygamma_primal(x, n=n)
 AD_NS["polygamma"] = lambda n, x: _polygamma(x, n=n)
 AD_NS.update({r[0]: globals()[r[0]] for r in _ROWS})

@@ -9,7 +9,14 @@ from ..ops import stats as _stats
 
 
 class Distribution:
-    """A distribution as SciPy's module-level object: its functions as attributes."""
+    """A distribution as SciPy's module-level object: its functions as attributes.
+
+    Examples
+    --------
+    >>> from adjit.scipy.stats import norm
+    >>> round(float(ad.grad(lambda s: norm.logpdf(1.0, 0.0, s))(2.0)), 12)   # (z^2 - 1) / s
+    -0.375
+    """
 
     def __init__(self, name, **functions):
         self.name = name
