@@ -6,15 +6,17 @@ imported). Each partial is written with other rows (digamma's is polygamma(1, x)
 so every order differentiates. `adjit.scipy.special` gives them SciPy's names and signatures;
 the PyTorch names (lgamma, digamma, polygamma, erfc, erfinv, logit, xlogy, i0) are also adjit's.
 """
+import math
+
 import numpy as np
 
 from .. import kernels
 from ..core.domain import Sample
-from ..core.registry import SCIPY_UFUNCS, composite, defop, register
+from ..core.registry import SCIPY_UFUNCS, Traced, composite, defop, register
 from .axes import cond_of, ndim, neg_axes, shape
 from .elementwise import AD_NS, NP_NS, Elementwise, strong_mul
 from .formulas import abs as abs_
-from .formulas import erf, exp, log, sigmoid, sign
+from .formulas import erf, exp, log, sigmoid, sign, softplus
 from .reductions import log_softmax as _log_softmax
 from .reductions import logsumexp as _logsumexp
 from .reductions import max as max_
@@ -65,6 +67,7 @@ _ROWS = [
     ("xlogy", ("a", "b"), "xlogy(a, b)",
      ("log(b)", "a / where(a == 0.0, where(b == 0.0, 1.0, b), b)"),
      dict(methods=("xlogy",), domain=((-2, 2), (0.2, 3.0)))),
+    ("gamma", ("x",), "gamma(x)", ("y * digamma(x)",), dict(_HIDDEN, domain=(0.2, 4.0))),
     # log|B(a, b)|: Cephes' lbeta (an expansion when one argument dwarfs the other)
     ("betaln", ("a", "b"), "betaln(a, b)",
      ("digamma(a) - digamma(a + b)", "digamma(b) - digamma(a + b)"),
@@ -292,8 +295,103 @@ def scipy_log_softmax(x, axis=None):
     return _along(_log_softmax, x, axis)
 
 
+
+# ---------------------------------------------------------------------------------------------
+# information-theory functions and friends, with SciPy's values outside the domain (-inf, inf)
+
+def _nan_from(v, *args):
+    # NaN where an argument is NaN (the masks below would pick a branch for it)
+    for a in args:
+        v = where(a == a, v, a)
+    return v
+
+
+_POS = [Sample((2, 3), values=(0.2, 3.0)), Sample((), values=(0.2, 3.0)), Sample((0,))]
+_POS2 = [Sample((2, 3), (3,), values=(0.2, 3.0)), Sample((), (2,), values=(0.2, 3.0))]
+
+
+@composite(export=False, domain=_POS)
+def entr(x):
+    """-x log(x) (0 at 0, -inf for x < 0), as scipy.special.entr.
+
+    Examples
+    --------
+    >>> from adjit.scipy.special import entr
+    >>> float(entr(np.e)), float(entr(-1.0))
+    (-2.718281828459045, -inf)
+    """
+    return _nan_from(where(x < 0.0, -np.inf, -xlogy(x, x)), x)
+
+
+@composite(export=False, domain=_POS2)
+def rel_entr(x, y):
+    """x log(x / y) for x, y > 0; 0 where x == 0 and y >= 0; inf elsewhere (scipy.special).
+
+    Examples
+    --------
+    >>> from adjit.scipy.special import rel_entr
+    >>> float(rel_entr(2.0, 1.0)), float(rel_entr(0.0, 1.0)), float(rel_entr(1.0, 0.0))
+    (1.3862943611198906, 0.0, inf)
+    """
+    v = xlogy(x, x / where(y > 0.0, y, 1.0))
+    v = where(x > 0.0, where(y > 0.0, v, np.inf),
+              where(x == 0.0, where(y >= 0.0, 0.0 * v, np.inf), np.inf))
+    return _nan_from(v, x, y)
+
+
+@composite(export=False, domain=_POS2)
+def kl_div(x, y):
+    """x log(x / y) - x + y (y where x == 0 and y >= 0; inf elsewhere), as scipy.special.
+
+    Examples
+    --------
+    >>> from adjit.scipy.special import kl_div
+    >>> float(kl_div(1.0, 1.0)), float(kl_div(0.0, 2.0))
+    (0.0, 2.0)
+    """
+    return rel_entr(x, y) - x + y
+
+
+@composite(export=False, domain=[Sample((2, 3), values=(-30.0, 30.0)), Sample(())])
+def log_expit(x):
+    """log(expit(x)) = -softplus(-x), accurate in both tails, as scipy.special.log_expit.
+
+    Examples
+    --------
+    >>> from adjit.scipy.special import log_expit
+    >>> bool(float(log_expit(0.0)) == -np.log(2.0)), float(log_expit(-1000.0))
+    (True, -1000.0)
+    """
+    return -softplus(-x)
+
+
+@composite(export=False, domain=[Sample((2, 3), values=(2.0, 4.0), d=3),
+                                 Sample((), values=(1.0, 3.0), d=1)])
+def multigammaln(a, d):
+    """log of the multivariate gamma function of dimension d (static), as
+    scipy.special.multigammaln: d(d-1)/4 log(pi) + sum_j gammaln(a + (1 - j) / 2).
+
+    Examples
+    --------
+    >>> from adjit.scipy.special import multigammaln
+    >>> round(float(multigammaln(3.0, 2)), 12)
+    1.550194993958
+    """
+    d = int(d)
+    if d < 1:
+        raise ValueError(f"adjit.multigammaln: d must be a positive integer, got {d}")
+    if not isinstance(cond_of(a), Traced) and np.any(np.asarray(cond_of(a)) <= 0.5 * (d - 1)):
+        raise ValueError(f"adjit.multigammaln: a must be > (d - 1) / 2 = {0.5 * (d - 1)} "
+                         "(as SciPy)")
+    r = lgamma(a)
+    for j in range(2, d + 1):
+        r = r + lgamma(a + 0.5 * (1 - j))
+    return r + 0.25 * d * (d - 1) * math.log(math.pi)   # a Python float: float32 stays
+
+
 # SciPy's own ufuncs on adjit's values (scipy.special.gammaln(t) calls __array_ufunc__)
 SCIPY_UFUNCS.update(gammaln=lgamma, psi=digamma, digamma=digamma, erf=erf, erfc=erfc,
                     erfinv=erfinv, expit=sigmoid, logit=logit, ndtr=ndtr, log_ndtr=log_ndtr,
                     ndtri=ndtri, i0=i0, i1=i1, i0e=i0e, i1e=i1e, xlogy=xlogy, xlog1py=xlog1py,
-                    betaln=betaln)
+                    betaln=betaln, gamma=gamma, entr=entr, rel_entr=rel_entr, kl_div=kl_div,
+                    log_expit=log_expit)

@@ -17,8 +17,9 @@ Conventions where SciPy defines a value but the derivative needs a choice:
 """
 from ..ops.formulas import erf
 from ..ops.formulas import sigmoid as expit
-from ..ops.special import (betaln, digamma, erfc, erfinv, i0, i0e, i1, i1e, log_ndtr, logit,
-                           ndtr, ndtri, polygamma, xlog1py, xlogy)
+from ..ops.special import (betaln, digamma, entr, erfc, erfinv, gamma, i0, i0e, i1, i1e, kl_div,
+                           log_expit, log_ndtr, logit, multigammaln, ndtr, ndtri, polygamma,
+                           rel_entr, xlog1py, xlogy)
 from ..ops.special import lgamma as gammaln
 from ..ops.special import scipy_log_softmax as log_softmax
 from ..ops.special import scipy_logsumexp as logsumexp
@@ -26,6 +27,7 @@ from ..ops.special import scipy_softmax as softmax
 
 psi = digamma
 
-__all__ = ["betaln", "digamma", "erf", "erfc", "erfinv", "expit", "gammaln", "i0", "i0e", "i1",
-           "i1e", "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri", "polygamma",
-           "psi", "softmax", "xlog1py", "xlogy"]
+__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma", "gammaln",
+           "i0", "i0e", "i1", "i1e", "kl_div", "log_expit", "log_ndtr", "log_softmax", "logit",
+           "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rel_entr",
+           "softmax", "xlog1py", "xlogy"]
