@@ -333,9 +333,10 @@ def rel_entr(x, y):
     >>> float(rel_entr(2.0, 1.0)), float(rel_entr(0.0, 1.0)), float(rel_entr(1.0, 0.0))
     (1.3862943611198906, 0.0, inf)
     """
+    # (at x == 0 the derivative is taken as 0, the constant branch's, as JAX)
     v = xlogy(x, x / where(y > 0.0, y, 1.0))
     v = where(x > 0.0, where(y > 0.0, v, np.inf),
-              where(x == 0.0, where(y >= 0.0, 0.0 * v, np.inf), np.inf))
+              where(x == 0.0, where(y >= 0.0, 0.0, np.inf), np.inf))
     return _nan_from(v, x, y)
 
 
