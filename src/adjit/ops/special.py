@@ -336,7 +336,7 @@ def rel_entr(x, y):
     # (at x == 0 the derivative is taken as 0, the constant branch's, as JAX)
     v = xlogy(x, x / where(y > 0.0, y, 1.0))
     v = where(x > 0.0, where(y > 0.0, v, np.inf),
-              where(x == 0.0, where(y >= 0.0, 0.0, np.inf), np.inf))
+              where(x == 0.0, where(y >= 0.0, 0.0 * x, np.inf), np.inf))   # 0 * x: x's dtype
     return _nan_from(v, x, y)
 
 
