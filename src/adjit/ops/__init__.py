@@ -21,6 +21,8 @@ from .rearrange import *  # noqa: F401,F403
 from .tiling import *  # noqa: F401,F403
 from .diagonals import *  # noqa: F401,F403
 from .casts import *  # noqa: F401,F403
+from .products import *  # noqa: F401,F403
+from .matprod import *  # noqa: F401,F403
 from . import special, stats  # noqa: F401  (the rows of adjit.scipy.special and .stats)
 from ..core.registry import public_names as _public_names
 from .docstrings import document_rows as _document_rows
