@@ -15,6 +15,7 @@ from .linalg import *  # noqa: F401,F403
 from .norms import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .sorting import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names
 
 globals().update(_public_names())
