@@ -16,6 +16,7 @@ from .norms import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
+from .scans import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names
 
 globals().update(_public_names())

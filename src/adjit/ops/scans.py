@@ -1,0 +1,378 @@
+"""Scans, differences and the reductions built from rows: cumprod, diff, ediff1d, gradient
+(np.gradient), average (weights), ptp, nansum, nanmean, nanmax, nanmin."""
+import builtins
+import math
+
+import numpy as np
+
+from ..core.domain import Sample
+from ..core.registry import Traced, composite
+from .axes import axis_arg, cond_of, ndim, shape
+from .elementwise import astype, dtype_name
+from .reductions import cumsum, max, mean, min, prod, sum  # noqa: A004
+from .shape import broadcast_to, concatenate, getitem, reshape, where
+from .sorting import check_axis, from_rows, lib_row, to_rows
+
+
+def _any(mask):
+    """Whether any entry of a mask holds; under ad.jit a guard (the kernel re-checks it)."""
+    if isinstance(mask, Traced):
+        return bool(sum(mask))
+    return bool(np.any(mask))
+
+
+def _flip_last(v):
+    return getitem(v, idx=(Ellipsis, slice(None, None, -1)))
+
+
+# ---------------------------------------------------------------------------------------------
+# cumprod
+
+def _nb_cumprod(x):
+    m, n = x.shape
+    out = np.empty((m, n), dtype=x.dtype)
+    for i in range(m):
+        a = x.dtype.type(1)
+        for j in range(n):
+            a = a * x[i, j]
+            out[i, j] = a
+    return out
+
+
+# the cumulative product along the last axis of a 2-D x WITHOUT zeros (the rules divide by x;
+# cumprod takes the exact path below where x has a zero)
+cumprod_last = lib_row(
+    "cumprod_last", lambda x: np.cumprod(x, axis=-1),
+    lambda g, y, x: (_flip_last(cumsum(_flip_last(g * y), axis=-1)) / x,),
+    lambda ts, y, x: y * cumsum(ts[0] / x, axis=-1),
+    saves_out=True, numba=_nb_cumprod, core=2,
+    domain=[Sample((3, 4), away=(0,), gap=0.3), Sample((1, 5), values=(0.5, 1.5)),
+            Sample((0, 3))])
+
+
+def _cumprod_exact(x2):
+    """cumprod as the products of the rows of an n x n triangle of x (1 above the diagonal):
+    prod's rules are exact where x has zeros, to every order. O(n^2)."""
+    m, n = shape(x2)
+    tri = np.tril(np.ones((n, n), dtype=bool))
+    return prod(where(tri, reshape(x2, (m, 1, n)), 1.0), axis=-1)
+
+
+def _has_zero(x2):
+    xc = cond_of(x2)
+    if isinstance(xc, Traced) and not xc._branches:   # ad.vmap: zeros in some elements only
+        return True
+    return _any(xc == 0)
+
+
+@composite(methods=("cumprod",), numpy=(np.cumprod,),
+           domain=[Sample((3, 4), away=(0,), gap=0.3, axis=1), Sample((2, 3, 4), axis=0,
+                                                                      away=(0,), gap=0.3),
+                   Sample((2, 3), values=(0.5, 1.5)), Sample((4,), kind="with_zero", axis=0),
+                   Sample((2, 3), kind="with_zero", axis=-1), Sample((0, 2), axis=0)])
+def cumprod(a, axis=None, *, dim=None):
+    """Cumulative product along an axis (None: of the flattened array). The derivative is
+    exact where the values hold zeros too.
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> ad.grad(lambda x: ad.cumprod(x)[-1])(ad.tensor([2.0, 0.0, 3.0]))
+    array([0., 6., 0.])
+    """
+    axis = axis_arg(axis, dim)
+    if axis is None:
+        a, axis = reshape(a, (math.prod(shape(a)),)), 0
+    ax = check_axis(axis, ndim(a), "cumprod")
+    x2, layout = to_rows(a, (ax,))
+    return from_rows(_cumprod_exact(x2) if _has_zero(x2) else cumprod_last(x2), layout)
+
+
+# ---------------------------------------------------------------------------------------------
+# differences
+
+def _take(x, ax, sl):
+    return getitem(x, idx=(slice(None),) * ax + (sl,))
+
+
+def _edge(v, x, ax):
+    """prepend= / append= as NumPy takes it: a scalar broadcast to x's shape with one entry
+    along the axis, or an array."""
+    if ndim(v) == 0:
+        s = list(shape(x))
+        s[ax] = 1
+        return broadcast_to(v, tuple(s)) if isinstance(v, Traced) else np.broadcast_to(v, s)
+    return v
+
+
+@composite(numpy=(np.diff,),
+           domain=[Sample((3, 4)), Sample((3, 4), axis=0, n=2), Sample((5,), n=3),
+                   Sample((2, 3), prepend=np.array([[0.5], [-1.0]])),
+                   Sample((3, 2), axis=0, append=1.5),
+                   Sample((2, 1))])
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """n-th differences along an axis, a[i+1] - a[i] (prepend= / append= values first).
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> ad.diff(ad.tensor([1.0, 4.0, 9.0]))
+    tensor([3., 5.])
+    """
+    if n == 0:
+        return a
+    if n < 0:
+        raise ValueError(f"adjit.diff: order must be non-negative but got {n!r}")
+    nd = ndim(a)
+    if nd == 0:
+        raise ValueError("adjit.diff: diff requires input that is at least one dimensional")
+    ax = check_axis(axis, nd, "diff")
+    if prepend is not None or append is not None:
+        parts = [_edge(v, a, ax) for v in (prepend,) if v is not None] + [a] + \
+            [_edge(v, a, ax) for v in (append,) if v is not None]
+        a = concatenate(parts, axis=ax)
+    for _ in range(int(n)):
+        a = _take(a, ax, slice(1, None)) - _take(a, ax, slice(None, -1))
+    return a
+
+
+@composite(numpy=(np.ediff1d,),
+           domain=[Sample((2, 3)), Sample((4,), to_begin=np.array([0.5, 1.0])),
+                   Sample((3,), to_end=np.array([1.0, 2.0]), to_begin=-1.0)])
+def ediff1d(ary, to_end=None, to_begin=None):
+    """Differences of consecutive elements of the flattened array, with values before and
+    after.
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> ad.ediff1d(ad.tensor([[1.0, 2.0], [4.0, 7.0]]), to_begin=0.0)
+    tensor([0., 1., 2., 3.])
+    """
+    flat = reshape(ary, (math.prod(shape(ary)),))
+    parts = [reshape(v, (math.prod(shape(v)),)) if isinstance(v, Traced)
+             else np.ravel(v).astype(dtype_name(ary)) for v in (to_begin,) if v is not None]
+    parts.append(diff(flat))
+    parts += [reshape(v, (math.prod(shape(v)),)) if isinstance(v, Traced)
+              else np.ravel(v).astype(dtype_name(ary)) for v in (to_end,) if v is not None]
+    return parts[0] if len(parts) == 1 else concatenate(parts, axis=0)
+
+
+def _gradient_axis(f, ax, h, edge_order):
+    n = shape(f)[ax]
+    if n < edge_order + 1:
+        raise ValueError("adjit.gradient: shape of array too small to calculate a numerical "
+                         f"gradient, at least (edge_order + 1) = {edge_order + 1} elements are "
+                         "required")
+    inner = (_take(f, ax, slice(2, None)) - _take(f, ax, slice(None, -2))) / (2.0 * h)
+    if edge_order == 1:
+        first = (_take(f, ax, slice(1, 2)) - _take(f, ax, slice(0, 1))) / h
+        last = (_take(f, ax, slice(-1, None)) - _take(f, ax, slice(-2, -1))) / h
+    else:   # NumPy's second-order one-sided differences (uniform spacing)
+        first = (-1.5 / h) * _take(f, ax, slice(0, 1)) + (2.0 / h) * _take(f, ax, slice(1, 2)) \
+            + (-0.5 / h) * _take(f, ax, slice(2, 3))
+        last = (0.5 / h) * _take(f, ax, slice(-3, -2)) + (-2.0 / h) * _take(f, ax, slice(-2, -1)) \
+            + (1.5 / h) * _take(f, ax, slice(-1, None))
+    return concatenate([first, inner, last], axis=ax)
+
+
+@composite(numpy=(np.gradient,),
+           domain=[Sample((5,)), Sample((4, 3), axis=0), Sample((3, 4), axis=-1, edge_order=2),
+                   Sample((2, 3), axis=(1,))])
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """np.gradient with uniform spacing: central differences inside, one-sided ones (first or
+    second order, edge_order) at the ends. One array per axis (a tuple for several, as NumPy).
+
+    Parameters
+    ----------
+    f : array_like
+    *varargs : scalar spacings, one for all axes or one per axis (default 1)
+    axis : int, tuple of ints or None (all)
+    edge_order : 1 or 2
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> ad.gradient(ad.tensor([1.0, 4.0, 9.0, 16.0]))
+    tensor([3., 4., 6., 7.])
+    """
+    nd = ndim(f)
+    axes = tuple(range(nd)) if axis is None else tuple(
+        check_axis(a, nd, "gradient") for a in (axis if isinstance(axis, (tuple, list))
+                                                 else (axis,)))
+    if edge_order not in (1, 2):
+        raise ValueError("adjit.gradient: 'edge_order' greater than 2 not supported")
+    if len(varargs) == 0:
+        hs = [1.0] * len(axes)
+    elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        hs = [varargs[0]] * len(axes)
+    elif len(varargs) == len(axes):
+        hs = list(varargs)
+    else:
+        raise TypeError("adjit.gradient: invalid number of arguments (one spacing for all "
+                        "axes or one per axis)")
+    if any(isinstance(h, Traced) or np.ndim(h) != 0 for h in hs):
+        raise NotImplementedError("adjit.gradient: only constant scalar spacings are supported "
+                                  "(not coordinate arrays or differentiated spacings)")
+    if np.asarray(cond_of(f)).dtype.kind in "iub" if not isinstance(cond_of(f), Traced) else \
+            cond_of(f).dtype.kind in "iub":
+        f = astype(f, dtype="float64")   # NumPy differentiates integers in float64
+    out = tuple(_gradient_axis(f, ax, float(h), edge_order) for ax, h in zip(axes, hs))
+    return out[0] if len(out) == 1 else out
+
+
+# ---------------------------------------------------------------------------------------------
+# reductions built from rows
+
+def _weights_for(a, w, axis):
+    """weights shaped to broadcast against a (NumPy: the same shape, or 1-D along one axis)."""
+    sa, sw = shape(a), shape(w)
+    if sw == sa:
+        return w
+    if axis is None:
+        raise TypeError("adjit.average: axis must be specified when shapes of a and weights "
+                        "differ")
+    if len(sw) != 1 or not isinstance(axis, (int, np.integer)):
+        raise TypeError("adjit.average: 1D weights expected when shapes of a and weights "
+                        "differ")
+    ax = check_axis(axis, len(sa), "average")
+    if sw[0] != sa[ax]:
+        raise ValueError("adjit.average: length of weights not compatible with specified axis")
+    return reshape(w, tuple(sa[ax] if d == ax else 1 for d in range(len(sa))))
+
+
+_W4 = np.array([0.5, 1.0, 2.0, 1.5])
+
+
+@composite(numpy=(np.average,),
+           domain=[Sample((3, 4), axis=1), Sample((3, 4), weights=np.tile(_W4, (3, 1)), axis=1),
+                   Sample((3, 4), axis=1, weights=_W4), Sample((2, 4), axis=0, keepdims=True),
+                   Sample((3, 4), weights=np.tile(_W4, (3, 1)), keepdims=True)])
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """Weighted average along axes (weights differentiate too); returned=True also gives the
+    sum of the weights.
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> ad.average(ad.tensor([1.0, 2.0, 4.0]), weights=ad.tensor([1.0, 1.0, 2.0]))
+    tensor(2.75)
+    """
+    axis = tuple(axis) if isinstance(axis, list) else axis
+    if weights is None:
+        avg = mean(a, axis=axis, keepdims=keepdims)
+        n = math.prod(shape(a)) // builtins.max(math.prod(shape(avg)), 1)
+        scl = np.full(shape(avg), n, dtype=dtype_name(avg))
+    else:
+        # as NumPy: 1-D weights are reshaped along the axis, their sum keeps unit axes
+        w = _weights_for(a, weights, axis)
+        scl = sum(w, axis=axis, keepdims=keepdims)
+        if _any(cond_of(scl) == 0):
+            raise ZeroDivisionError("adjit.average: weights sum to zero, can't be normalized")
+        avg = sum(a * w, axis=axis, keepdims=keepdims) / scl
+    if returned:
+        if shape(scl) != shape(avg):
+            scl = broadcast_to(scl, shape(avg)) if isinstance(scl, Traced) else \
+                np.broadcast_to(scl, shape(avg)).copy()
+        return avg, scl
+    return avg
+
+
+@composite(numpy=(np.ptp,),
+           domain=[Sample((3, 4), kind="distinct"), Sample((3, 4), kind="distinct", axis=0),
+                   Sample((2, 3, 4), kind="distinct", axis=(0, 2), keepdims=True)])
+def ptp(a, axis=None, out=None, keepdims=False):
+    """Range of the values (max - min) along axes.
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> ad.ptp(ad.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1)
+    tensor([4., 5.])
+    """
+    if out is not None:
+        raise TypeError("adjit.ptp: out= is not supported; use the returned value")
+    return max(a, axis=axis, keepdims=keepdims) - min(a, axis=axis, keepdims=keepdims)
+
+
+def _nan_mask(a):
+    c = cond_of(a)
+    return c != c
+
+
+def _count(a, axis, keepdims):
+    """How many non-NaN values each slice holds, in a's float dtype."""
+    c = cond_of(a)
+    return astype(sum(c == c, axis=axis, keepdims=keepdims), dtype=dtype_name(a))
+
+
+# (NaN inputs: tests/test_scans_sorting.py; the sweep's samples have none)
+_NAN_DOMAIN = [Sample((3, 4)), Sample((3, 4), axis=0), Sample((2, 3, 4), axis=(0, 2),
+                                                              keepdims=True),
+               Sample((3,), axis=-1)]
+
+
+@composite(numpy=(np.nansum,), domain=_NAN_DOMAIN)
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
+    """Sum with NaN counted as zero (NaN entries get a zero derivative).
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> ad.nansum(ad.tensor([1.0, float("nan"), 2.0]))
+    tensor(3.)
+    """
+    if out is not None or dtype is not None:
+        raise TypeError("adjit.nansum: out= and dtype= are not supported")
+    return sum(where(_nan_mask(a), 0.0, a), axis=axis, keepdims=keepdims)
+
+
+@composite(numpy=(np.nanmean,), domain=_NAN_DOMAIN)
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
+    """Mean of the non-NaN values (NaN entries get a zero derivative; NaN for a slice of
+    NaNs only).
+
+    Examples
+    --------
+    >>> import adjit as ad
+    >>> ad.nanmean(ad.tensor([1.0, float("nan"), 2.0]))
+    tensor(1.5)
+    """
+    if out is not None or dtype is not None:
+        raise TypeError("adjit.nanmean: out= and dtype= are not supported")
+    return nansum(a, axis=axis, keepdims=keepdims) / _count(a, axis, keepdims)
+
+
+def _nan_extreme(red, fill, who):
+    def fn(a, axis=None, out=None, keepdims=False):
+        if out is not None:
+            raise TypeError(f"adjit.{who}: out= is not supported; use the returned value")
+        axis = tuple(axis) if isinstance(axis, list) else axis
+        r = red(where(_nan_mask(a), fill, a), axis=axis, keepdims=keepdims)
+        # a slice of NaNs only: NaN, as NumPy's (which also warns)
+        return where(cond_of(_count(a, axis, keepdims)) == 0, np.nan, r)
+    fn.__name__ = fn.__qualname__ = who
+    return fn
+
+
+_EXT_DOMAIN = [Sample(*s.shapes, kind="distinct", **s.params) for s in _NAN_DOMAIN]
+nanmax = composite(_nan_extreme(max, -np.inf, "nanmax"), numpy=(np.nanmax,), domain=_EXT_DOMAIN)
+nanmax.__doc__ = """Largest value ignoring NaNs (NaN entries get a zero derivative; ties share
+it as max's).
+
+Examples
+--------
+>>> import adjit as ad
+>>> ad.nanmax(ad.tensor([1.0, float("nan"), 2.0]))
+tensor(2.)
+"""
+nanmin = composite(_nan_extreme(min, np.inf, "nanmin"), numpy=(np.nanmin,), domain=_EXT_DOMAIN)
+nanmin.__doc__ = """Smallest value ignoring NaNs (NaN entries get a zero derivative; ties share
+it as min's).
+
+Examples
+--------
+>>> import adjit as ad
+>>> ad.nanmin(ad.tensor([1.0, float("nan"), 2.0]))
+tensor(1.)
+"""
