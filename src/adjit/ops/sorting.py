@@ -16,6 +16,7 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, defop
 from .axes import axis_arg, cond_of, ndim, shape
+from .elementwise import dtype_name
 from .shape import getitem, reshape, transpose, where
 
 
@@ -374,7 +375,7 @@ def _lerp_pick(qa, dtype):
 
 
 def _result_dtype(a, q):
-    dt = cond_of(a).dtype if isinstance(cond_of(a), Traced) else np.asarray(cond_of(a)).dtype
+    dt = np.dtype(dtype_name(a))
     if dt.kind not in "fc":
         dt = np.dtype(np.float64)
     # a Python number q keeps a's float dtype (NumPy's weak scalars); an array q promotes
