@@ -148,6 +148,14 @@ def test_argmax_argmin_ties_nans_and_no_derivative():
     assert ad.argmax(np.float64(3.0)) == 0
 
 
+def test_quantile_differentiates_in_q():
+    q = np.array([0.15, 0.6, 0.95])
+    assert ad.gradcheck(lambda a, b: ad.quantile(a, b, axis=0), [X, q])
+    assert ad.gradcheck(lambda b: np.percentile(ad.tensor(X), b, axis=1), [q * 100])
+    s = np.sort(X, axis=None)
+    close(ad.grad(lambda b: ad.quantile(X, b))(0.5), (s[6] - s[5]) * 11)
+
+
 def test_median_quantile_with_nan_and_edge_values():
     x = np.array([[1.0, np.nan, 2.0], [3.0, 1.0, 2.0]])
     with warnings.catch_warnings():
@@ -172,7 +180,9 @@ def test_median_quantile_with_nan_and_edge_values():
 def test_order_function_errors():
     t = ad.tensor(X, requires_grad=True)
     with pytest.raises(TypeError, match="q must be a constant"):
-        ad.quantile(t, ad.tensor(0.5, requires_grad=True))
+        ad.jit(lambda x, q: ad.quantile(x, q))(X, 0.5)
+    with pytest.raises(TypeError, match="q must be a constant"):
+        ad.vmap(lambda q: ad.quantile(X, q))(np.array([0.1, 0.2]))
     with pytest.raises(ValueError, match=r"range \[0, 1\]"):
         ad.quantile(t, 1.5)
     with pytest.raises(NotImplementedError, match="only 'linear'"):

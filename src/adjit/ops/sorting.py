@@ -347,18 +347,21 @@ def _positions(a, q, axis, keepdims, who, pick):
     return reshape(r, qs + kept)
 
 
-def _constant_q(q, who):
-    if isinstance(q, Traced):
-        raise TypeError(f"adjit.{who}: q must be a constant (a number or a NumPy array), not a "
-                        f"{type(q).__name__}: the positions of the values depend on it. Pass "
-                        "q from outside the differentiated (or jitted) function")
-    qa = np.asarray(q, dtype=float)
+def _q_value(q, who):
+    """q's values (the positions of the values depend on them); a differentiated q (a Tensor,
+    a dual) differentiates through the interpolation weights, but under ad.jit / ad.vmap its
+    values would be frozen into the positions, so there q must be a constant."""
+    if isinstance(cond_of(q), Traced):
+        raise TypeError(f"adjit.{who}: under ad.jit or ad.vmap q must be a constant (a number or "
+                        "a NumPy array): the positions of the values depend on it. Pass q from "
+                        "outside the jitted (or mapped) function, e.g. through a closure")
+    qa = np.asarray(cond_of(q), dtype=float)
     if not np.all((qa >= 0) & (qa <= 1)):
         raise ValueError(f"adjit.{who}: quantiles must be in the range [0, 1]")
     return qa
 
 
-def _lerp_pick(qa, dtype):
+def _lerp_pick(q, qa, dtype):
     def pick(y2, n):
         if n == 0:
             raise IndexError("adjit.quantile: cannot take a quantile of no values (an empty "
@@ -366,11 +369,13 @@ def _lerp_pick(qa, dtype):
         pos = qa.ravel() * (n - 1)
         lo = np.floor(pos).astype(np.intp)
         hi = np.minimum(lo + 1, n - 1)
-        t = (pos - lo).astype(dtype)
+        # a differentiated q: the weights as ad values (d/dq = (n - 1) (b - a))
+        t = reshape(q, (qa.size,)) * (n - 1) - lo if isinstance(q, Traced) else \
+            (pos - lo).astype(dtype)
         a, b = getitem(y2, idx=(slice(None), lo)), getitem(y2, idx=(slice(None), hi))
         d = b - a
         # NumPy's _lerp: from the nearer end, so q = 1 gives the largest value exactly
-        return where(t >= 0.5, b - d * (1 - t), a + d * t)
+        return where(pos - lo >= 0.5, b - d * (1 - t), a + d * t)
     return pick
 
 
@@ -379,7 +384,7 @@ def _result_dtype(a, q):
     if dt.kind not in "fc":
         dt = np.dtype(np.float64)
     # a Python number q keeps a's float dtype (NumPy's weak scalars); an array q promotes
-    return dt if type(q) in (int, float) else np.result_type(dt, np.asarray(q).dtype)
+    return dt if type(q) in (int, float) else np.result_type(dt, np.dtype(dtype_name(q)))
 
 
 _Q_DOMAIN = [Sample((3, 5), kind="distinct", q=0.3, axis=1),
@@ -396,7 +401,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     Parameters
     ----------
     a : array_like
-    q : float or array of floats in [0, 1] (a constant)
+    q : float or array of floats in [0, 1] (a constant under ad.jit and ad.vmap)
     axis : int, tuple of ints or None (all)
     keepdims : bool
 
@@ -415,8 +420,9 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     if method != "linear":
         raise NotImplementedError(f"adjit.quantile: method={method!r} is not supported "
                                   "(only 'linear', NumPy's default)")
-    qa = _constant_q(q, "quantile")
-    return _positions(a, qa, axis, keepdims, "quantile", _lerp_pick(qa, _result_dtype(a, q)))
+    qa = _q_value(q, "quantile")
+    return _positions(a, qa, axis, keepdims, "quantile",
+                      _lerp_pick(q, qa, _result_dtype(a, q)))
 
 
 @composite(numpy=(np.percentile,),
@@ -432,9 +438,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     >>> ad.percentile(ad.tensor([1.0, 2.0, 4.0]), 50)
     tensor(2.)
     """
-    if isinstance(q, Traced):
-        _constant_q(q, "percentile")   # raises: q must be a constant
-    qa = q / 100 if type(q) in (int, float) else np.true_divide(q, 100)
+    qa = q / 100 if type(q) in (int, float) or isinstance(q, Traced) else np.true_divide(q, 100)
     return quantile(a, qa, axis=axis, out=out,
                     method=method, keepdims=keepdims)
 
