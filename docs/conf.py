@@ -1,5 +1,6 @@
 """Sphinx configuration of adjit's reference: `pip install -e ".[docs]"` then
 `python -m sphinx -W -b html docs docs/_build/html` (warnings are errors)."""
+import importlib
 import inspect
 import os
 import sys
@@ -70,9 +71,12 @@ def _write_api(app):
     out += ["Ops", "---", "", "Each op works on arrays, Tensors, dual numbers and inside ``ad.jit``.", ""]
     for n in rest:
         out += entry("adjit.", n, getattr(adjit, n))
-    for sub in ("autograd", "linalg"):
-        mod = getattr(adjit, sub)
-        title = f"``ad.{sub}``"
+    for sub in ("autograd", "linalg", "fft", "scipy.special", "scipy.stats", "scipy.linalg"):
+        try:   # adjit.scipy.* and ad.fft are documented once they exist
+            mod = importlib.import_module(f"adjit.{sub}")
+        except ImportError:
+            continue
+        title = f"``ad.{sub}``" if not sub.startswith("scipy") else f"``adjit.{sub}``"
         out += [title, "-" * len(title), ""]
         for n in public_names(mod):
             v = getattr(mod, n)

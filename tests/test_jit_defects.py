@@ -397,3 +397,28 @@ def test_item_22_float_read_of_a_nan_is_not_rejected():
     with np.errstate(invalid="ignore"):
         got = _no_fallback(f)(x)
     assert np.isnan(got).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 15: the fallback warning of an index-array argument names the real cause
+
+def test_index_array_argument_warning_names_the_index():
+    x, i = np.arange(4.0), np.array([0, 2])
+    with pytest.warns(RuntimeWarning) as rec:
+        r = ad.jit(lambda x, i: ad.sum(x[i] ** 2))(x, i)
+    assert r == 4.0
+    msg = str(rec[0].message)
+    assert "index array" in msg and "close over" in msg and "np.asarray" not in msg, msg
+    # the workaround the warning gives compiles (no warning) and agrees
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        g = ad.jit(ad.grad(lambda x: ad.sum(x[i] ** 2)))(x)
+    np.testing.assert_array_equal(g, [0.0, 0.0, 4.0, 0.0])
+
+
+def test_bool_array_argument_compiles_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        r = ad.jit(lambda x, m: ad.sum(ad.where(m, x, 0.0)))(np.ones(3),
+                                                             np.array([True, False, True]))
+    assert r == 2.0

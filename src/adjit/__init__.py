@@ -12,6 +12,7 @@ from .jit import jit
 from .jit.loops import fori_loop, scan
 from .ops import *  # noqa: F401,F403  (the rows' public functions: ops.__all__)
 from .reverse import engine as _engine  # noqa: F401  (attaches Tensor.backward)
+from .reverse import tensor_docs as _tensor_docs  # noqa: F401  (documents Tensor's members)
 from .reverse.creation import (arange, as_tensor, eye, from_numpy, full, linspace, ones,
                                ones_like, tensor, zeros, zeros_like)
 from .reverse.random import manual_seed, normal, rand, rand_like, randint, randn, randn_like

@@ -58,6 +58,13 @@ class Traced:
     # Python protocols shared by every wrapper (each class supplies shape, dtype, item)
     @property
     def ndim(self):
+        """The number of dimensions.
+
+        Examples
+        --------
+        >>> ad.tensor([[1.0, 2.0]]).ndim
+        2
+        """
         return len(self.shape)
 
     def __len__(self):

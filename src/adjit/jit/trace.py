@@ -226,6 +226,12 @@ class Tracer(Traced):
                        "function given a list of traced values); use ad.* ops or the NumPy "
                        "functions adjit implements inside jitted functions")
 
+    def index_value(self):
+        """Used as an index (x[i], x[[i, j]]): the compiler has no gather by run-time indices."""
+        raise Fallback("an index array that is an argument of the jitted function (x[i] with i "
+                       "traced) is not compiled yet; close over it instead (a constant of the "
+                       "kernel: ad.jit(lambda x: f(x, i))), or index outside ad.jit")
+
     def _no_numpy_row(self, name):
         # core/numpy_protocol.py: a NumPy function without a row would freeze its value
         raise Fallback(f"{name} is a NumPy function without an adjit row, so it cannot be "

@@ -18,6 +18,9 @@ from .shape import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .scans import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names
+from .docstrings import document_rows as _document_rows
+
+_document_rows()
 
 globals().update(_public_names())
 __all__ = sorted(_public_names())

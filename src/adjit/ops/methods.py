@@ -8,6 +8,7 @@ from ..core import numpy_protocol
 from ..core.registry import OPS, Traced, method_table
 from .axes import cond_of
 from .elementwise import astype as astype_op
+from .docstrings import OWN, pointer
 
 
 def _rev(op):
@@ -22,7 +23,9 @@ def norm_index(idx):
     out = []
     for i in idx:
         if isinstance(i, Traced):
-            i = np.asarray(cond_of(i))
+            v = cond_of(i)
+            # an ad.jit tracer cannot become a concrete index: it says why (trace.py)
+            i = v.index_value() if isinstance(v, Traced) else np.asarray(v)
         elif isinstance(i, list):
             i = np.asarray([cond_of(v) if isinstance(v, Traced) else v for v in i])
         if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
@@ -101,7 +104,7 @@ _METHODS.update({
     "transpose": _transpose,
     "permute": _permute,
     "reshape": _reshape,
-    "view": _reshape,
+    "view": lambda self, *shape: _reshape(self, *shape),
     "flatten": lambda self: ops.reshape(self, shape=(-1,)),
     "clamp": lambda self, min=None, max=None: ops.clip(self, min, max),
     "squeeze": _squeeze,
@@ -138,6 +141,21 @@ _METHODS.update({
     "t": _t,
     "numel": lambda self: int(np.prod(self.shape)) if self.shape else 1,
 })
+
+def _document():
+    table = method_table()
+    for name, fn in list(_METHODS.items()):
+        text = OWN.get(name) or (pointer(name, table[name]) if name in table else None)
+        if text is None:
+            continue
+        if isinstance(fn, property):
+            _METHODS[name] = property(fn.fget, fn.fset, fn.fdel, text)
+        else:
+            fn.__doc__ = text
+
+
+_document()
+
 
 def _fwd(op):
     return lambda self, other: op(self, other)

@@ -210,6 +210,26 @@ def _as_list(x):
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of `tensors` into the leaves' ``.grad``, as
+    ``torch.autograd.backward``.
+
+    Parameters
+    ----------
+    tensors : Tensor or sequence of Tensor
+    grad_tensors : array_like or sequence, optional
+        The cotangents (required for tensors with more than one element).
+    retain_graph, create_graph : bool, optional
+        Keep the graph's saved values; record the backward pass (higher derivatives).
+    inputs : sequence of Tensor, optional
+        Accumulate into these tensors only.
+
+    Examples
+    --------
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> ad.autograd.backward([(x * x).sum()])
+    >>> x.grad
+    tensor([2., 4.])
+    """
     tensors = _as_list(tensors)
     if grad_tensors is not None:
         grad_tensors = _as_list(grad_tensors)
@@ -229,6 +249,32 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
+    """The gradients of `outputs` with respect to `inputs`, returned (not accumulated into
+    ``.grad``), as ``torch.autograd.grad``.
+
+    Parameters
+    ----------
+    outputs, inputs : Tensor or sequence of Tensor
+    grad_outputs : array_like or sequence, optional
+        The cotangents of the outputs (required for outputs with more than one element).
+    retain_graph, create_graph : bool, optional
+        ``create_graph=True`` records the gradient's computation (differentiate it again).
+    allow_unused : bool, optional
+        Return None for an input the outputs do not depend on, instead of raising.
+
+    Returns
+    -------
+    tuple of Tensor
+
+    Examples
+    --------
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> (g,) = ad.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    >>> g
+    tensor([ 3., 12.], grad_fn=<MulBackward>)
+    >>> ad.autograd.grad(g.sum(), x)
+    (tensor([ 6., 12.]),)
+    """
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
     for i, t in enumerate(inputs):
