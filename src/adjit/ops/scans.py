@@ -78,7 +78,7 @@ def cumprod(a, axis=None, *, dim=None):
     --------
     >>> import adjit as ad
     >>> ad.grad(lambda x: ad.cumprod(x)[-1])(ad.tensor([2.0, 0.0, 3.0]))
-    array([0., 6., 0.])
+    tensor([0., 6., 0.])
     """
     axis = axis_arg(axis, dim)
     if axis is None:
@@ -256,7 +256,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     --------
     >>> import adjit as ad
     >>> ad.average(ad.tensor([1.0, 2.0, 4.0]), weights=ad.tensor([1.0, 1.0, 2.0]))
-    tensor(2.75)
+    tensor(2.7500)
     """
     axis = tuple(axis) if isinstance(axis, list) else axis
     if weights is None:
@@ -336,7 +336,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
     --------
     >>> import adjit as ad
     >>> ad.nanmean(ad.tensor([1.0, float("nan"), 2.0]))
-    tensor(1.5)
+    tensor(1.5000)
     """
     if out is not None or dtype is not None:
         raise TypeError("adjit.nanmean: out= and dtype= are not supported")

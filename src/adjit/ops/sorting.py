@@ -462,7 +462,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     --------
     >>> import adjit as ad
     >>> ad.median(ad.tensor([4.0, 1.0, 3.0, 2.0]))
-    tensor(2.5)
+    tensor(2.5000)
     """
     if out is not None:
         raise TypeError("adjit.median: out= is not supported; use the returned value")
