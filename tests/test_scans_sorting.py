@@ -210,6 +210,9 @@ def test_cumprod_with_zeros_is_exact_to_second_order():
     close(jg(xn), ad.grad(f)(xn))
     close(jg(x), ad.grad(f)(x))
     close(ad.vmap(lambda r: ad.cumprod(r))(x), np.cumprod(x, axis=1))
+    i = np.arange(6).reshape(3, 2)
+    assert ad.cumprod(i, axis=0).dtype == np.cumprod(i, axis=0).dtype
+    close(ad.cumprod(i, axis=0), np.cumprod(i, axis=0))
 
 
 def test_nan_reductions_give_nan_entries_zero_derivative():

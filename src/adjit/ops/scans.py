@@ -59,6 +59,8 @@ def _cumprod_exact(x2):
 
 
 def _has_zero(x2):
+    if np.dtype(dtype_name(x2)).kind not in "fc":   # integers: no derivative, NumPy's dtype
+        return False
     xc = cond_of(x2)
     if isinstance(xc, Traced) and not xc._branches:   # ad.vmap: zeros in some elements only
         return True
