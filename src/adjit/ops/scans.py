@@ -216,8 +216,9 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     if any(isinstance(h, Traced) or np.ndim(h) != 0 for h in hs):
         raise NotImplementedError("adjit.gradient: only constant scalar spacings are supported "
                                   "(not coordinate arrays or differentiated spacings)")
-    if np.asarray(cond_of(f)).dtype.kind in "iub" if not isinstance(cond_of(f), Traced) else \
-            cond_of(f).dtype.kind in "iub":
+    if not axes:
+        raise ValueError("adjit.gradient: the array must have at least one dimension")
+    if np.dtype(dtype_name(f)).kind in "iub":
         f = astype(f, dtype="float64")   # NumPy differentiates integers in float64
     out = tuple(_gradient_axis(f, ax, float(h), edge_order) for ax, h in zip(axes, hs))
     return out[0] if len(out) == 1 else out
