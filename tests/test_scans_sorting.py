@@ -211,6 +211,14 @@ def test_cumprod_with_zeros_is_exact_to_second_order():
     close(jg(xn), ad.grad(f)(xn))
     close(jg(x), ad.grad(f)(x))
     close(ad.vmap(lambda r: ad.cumprod(r))(x), np.cumprod(x, axis=1))
+    # a row longer than one triangle (blocks of ~sqrt(n)), zeros in and across blocks
+    xl = np.random.default_rng(3).uniform(0.7, 1.4, (2, 40))
+    xl[0, [5, 6, 33]] = 0.0
+    xl[1, 39] = 0.0
+    wl = np.cos(np.arange(80.0)).reshape(2, 40)
+    close(ad.cumprod(ad.tensor(xl), axis=1), np.cumprod(xl, axis=1), rtol=1e-12)
+    assert ad.gradcheck(lambda v: ad.grad(lambda u: ad.sum(ad.cumprod(u, axis=1) * wl))(v),
+                        [xl], eps=1e-5, atol=1e-4)
     i = np.arange(6).reshape(3, 2)
     assert ad.cumprod(i, axis=0).dtype == np.cumprod(i, axis=0).dtype
     close(ad.cumprod(i, axis=0), np.cumprod(i, axis=0))

@@ -50,12 +50,31 @@ cumprod_last = lib_row(
             Sample((0, 3))])
 
 
+# rows up to this long take the triangle at once; longer ones go by blocks of ~sqrt(n)
+_LEAF = 32
+
+
 def _cumprod_exact(x2):
-    """cumprod as the products of the rows of an n x n triangle of x (1 above the diagonal):
-    prod's rules are exact where x has zeros, to every order. O(n^2)."""
+    """cumprod along the last axis of a 2-D x from products of rows of triangles of x (1 above
+    the diagonal): prod's rules are exact where x has zeros, to every order, and nothing
+    divides. A long row is cut into blocks of about sqrt(n): the products within each block,
+    times the product of all the blocks before it (the same function on the block totals), so
+    the triangles hold O(n * _LEAF) values instead of n^2."""
     m, n = shape(x2)
-    tri = np.tril(np.ones((n, n), dtype=bool))
-    return prod(where(tri, reshape(x2, (m, 1, n)), 1.0), axis=-1)
+    if n <= _LEAF:
+        tri = np.tril(np.ones((n, n), dtype=bool))
+        return prod(where(tri, reshape(x2, (m, 1, n)), 1), axis=-1)
+    b = math.isqrt(n - 1) + 1
+    nb = -(-n // b)
+    ones = np.ones((m, nb * b - n), dtype=dtype_name(x2))
+    xp = concatenate([x2, ones], axis=1) if nb * b > n else x2
+    within = reshape(_cumprod_exact(reshape(xp, (m * nb, b))), (m, nb, b))
+    totals = getitem(within, idx=(slice(None), slice(None), b - 1))
+    before = concatenate([np.ones((m, 1), dtype=dtype_name(x2)),
+                          getitem(_cumprod_exact(totals), idx=(slice(None), slice(0, nb - 1)))],
+                         axis=1)
+    y = reshape(within * reshape(before, (m, nb, 1)), (m, nb * b))
+    return getitem(y, idx=(slice(None), slice(0, n)))
 
 
 def _has_zero(x2):
@@ -71,6 +90,7 @@ def _has_zero(x2):
            domain=[Sample((3, 4), away=(0,), gap=0.3, axis=1), Sample((2, 3, 4), axis=0,
                                                                       away=(0,), gap=0.3),
                    Sample((2, 3), values=(0.5, 1.5)), Sample((4,), kind="with_zero", axis=0),
+                   Sample((40,), kind="with_zero", values=(0.7, 1.4), second=False),
                    Sample((2, 3), kind="with_zero", axis=-1), Sample((0, 2), axis=0)])
 def cumprod(a, axis=None, *, dim=None):
     """Cumulative product along an axis (None: of the flattened array). The derivative is
