@@ -17,6 +17,7 @@ from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .scans import *  # noqa: F401,F403
+from .statistics import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names
 from .docstrings import document_rows as _document_rows
 

@@ -1,6 +1,4 @@
-"""Scans, differences and the reductions built from rows: cumprod, diff, ediff1d, gradient
-(np.gradient), average (weights), ptp, nansum, nanmean, nanmax, nanmin."""
-import builtins
+"""Scans and differences: cumprod, diff, ediff1d, gradient (np.gradient)."""
 import math
 
 import numpy as np
@@ -9,16 +7,9 @@ from ..core.domain import Sample
 from ..core.registry import Traced, composite
 from .axes import axis_arg, cond_of, ndim, shape
 from .elementwise import astype, dtype_name
-from .reductions import cumsum, max, mean, min, prod, sum  # noqa: A004
+from .reductions import cumsum, prod
 from .shape import broadcast_to, concatenate, getitem, reshape, where
-from .sorting import check_axis, from_rows, lib_row, to_rows
-
-
-def _any(mask):
-    """Whether any entry of a mask holds; under ad.jit a guard (the kernel re-checks it)."""
-    if isinstance(mask, Traced):
-        return bool(sum(mask))
-    return bool(np.any(mask))
+from .sorting import any_true, check_axis, from_rows, lib_row, to_rows
 
 
 def _flip_last(v):
@@ -83,7 +74,7 @@ def _has_zero(x2):
     xc = cond_of(x2)
     if isinstance(xc, Traced) and not xc._branches:   # ad.vmap: zeros in some elements only
         return True
-    return _any(xc == 0)
+    return any_true(xc == 0)
 
 
 @composite(methods=("cumprod",), numpy=(np.cumprod,),
@@ -95,6 +86,15 @@ def _has_zero(x2):
 def cumprod(a, axis=None, *, dim=None):
     """Cumulative product along an axis (None: of the flattened array). The derivative is
     exact where the values hold zeros too.
+
+    Parameters
+    ----------
+    a : array_like
+    axis (or dim) : int or None (the flattened array)
+
+    Returns
+    -------
+    The running products, of a's shape (1-D for axis=None).
 
     Examples
     --------
@@ -135,6 +135,17 @@ def _edge(v, x, ax):
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """n-th differences along an axis, a[i+1] - a[i] (prepend= / append= values first).
 
+    Parameters
+    ----------
+    a : array_like, at least 1-D
+    n : int, default 1 (how many times to take differences)
+    axis : int, default -1
+    prepend, append : scalar or array_like, joined to a along the axis first
+
+    Returns
+    -------
+    The differences: the axis n shorter than a (with prepend/append joined).
+
     Examples
     --------
     >>> import adjit as ad
@@ -164,6 +175,15 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 def ediff1d(ary, to_end=None, to_begin=None):
     """Differences of consecutive elements of the flattened array, with values before and
     after.
+
+    Parameters
+    ----------
+    ary : array_like
+    to_end, to_begin : array_like, optional (flattened; differentiable too)
+
+    Returns
+    -------
+    1-D: to_begin, the differences, to_end.
 
     Examples
     --------
@@ -242,160 +262,3 @@ def gradient(f, *varargs, axis=None, edge_order=1):
         f = astype(f, dtype="float64")   # NumPy differentiates integers in float64
     out = tuple(_gradient_axis(f, ax, float(h), edge_order) for ax, h in zip(axes, hs))
     return out[0] if len(out) == 1 else out
-
-
-# ---------------------------------------------------------------------------------------------
-# reductions built from rows
-
-def _weights_for(a, w, axis):
-    """weights shaped to broadcast against a (NumPy: the same shape, or 1-D along one axis)."""
-    sa, sw = shape(a), shape(w)
-    if sw == sa:
-        return w
-    if axis is None:
-        raise TypeError("adjit.average: axis must be specified when shapes of a and weights "
-                        "differ")
-    if len(sw) != 1 or not isinstance(axis, (int, np.integer)):
-        raise TypeError("adjit.average: 1D weights expected when shapes of a and weights "
-                        "differ")
-    ax = check_axis(axis, len(sa), "average")
-    if sw[0] != sa[ax]:
-        raise ValueError("adjit.average: length of weights not compatible with specified axis")
-    return reshape(w, tuple(sa[ax] if d == ax else 1 for d in range(len(sa))))
-
-
-_W4 = np.array([0.5, 1.0, 2.0, 1.5])
-
-
-@composite(numpy=(np.average,),
-           domain=[Sample((3, 4), axis=1), Sample((3, 4), weights=np.tile(_W4, (3, 1)), axis=1),
-                   Sample((3, 4), axis=1, weights=_W4), Sample((2, 4), axis=0, keepdims=True),
-                   Sample((3, 4), weights=np.tile(_W4, (3, 1)), keepdims=True)])
-def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
-    """Weighted average along axes (weights differentiate too); returned=True also gives the
-    sum of the weights.
-
-    Examples
-    --------
-    >>> import adjit as ad
-    >>> ad.average(ad.tensor([1.0, 2.0, 4.0]), weights=ad.tensor([1.0, 1.0, 2.0]))
-    tensor(2.7500)
-    """
-    axis = tuple(axis) if isinstance(axis, list) else axis
-    if weights is None:
-        avg = mean(a, axis=axis, keepdims=keepdims)
-        n = math.prod(shape(a)) // builtins.max(math.prod(shape(avg)), 1)
-        scl = np.full(shape(avg), n, dtype=dtype_name(avg))
-    else:
-        # as NumPy: 1-D weights are reshaped along the axis, their sum keeps unit axes
-        w = _weights_for(a, weights, axis)
-        scl = sum(w, axis=axis, keepdims=keepdims)
-        if _any(cond_of(scl) == 0):
-            raise ZeroDivisionError("adjit.average: weights sum to zero, can't be normalized")
-        avg = sum(a * w, axis=axis, keepdims=keepdims) / scl
-    if returned:
-        if shape(scl) != shape(avg):
-            scl = broadcast_to(scl, shape(avg)) if isinstance(scl, Traced) else \
-                np.broadcast_to(scl, shape(avg)).copy()
-        return avg, scl
-    return avg
-
-
-@composite(numpy=(np.ptp,),
-           domain=[Sample((3, 4), kind="distinct"), Sample((3, 4), kind="distinct", axis=0),
-                   Sample((2, 3, 4), kind="distinct", axis=(0, 2), keepdims=True)])
-def ptp(a, axis=None, out=None, keepdims=False):
-    """Range of the values (max - min) along axes.
-
-    Examples
-    --------
-    >>> import adjit as ad
-    >>> ad.ptp(ad.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1)
-    tensor([4., 5.])
-    """
-    if out is not None:
-        raise TypeError("adjit.ptp: out= is not supported; use the returned value")
-    return max(a, axis=axis, keepdims=keepdims) - min(a, axis=axis, keepdims=keepdims)
-
-
-def _nan_mask(a):
-    c = cond_of(a)
-    return c != c
-
-
-def _count(a, axis, keepdims):
-    """How many non-NaN values each slice holds, in a's float dtype."""
-    c = cond_of(a)
-    return astype(sum(c == c, axis=axis, keepdims=keepdims), dtype=dtype_name(a))
-
-
-# (NaN inputs: tests/test_scans_sorting.py; the sweep's samples have none)
-_NAN_DOMAIN = [Sample((3, 4)), Sample((3, 4), axis=0), Sample((2, 3, 4), axis=(0, 2),
-                                                              keepdims=True),
-               Sample((3,), axis=-1)]
-
-
-@composite(numpy=(np.nansum,), domain=_NAN_DOMAIN)
-def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
-    """Sum with NaN counted as zero (NaN entries get a zero derivative).
-
-    Examples
-    --------
-    >>> import adjit as ad
-    >>> ad.nansum(ad.tensor([1.0, float("nan"), 2.0]))
-    tensor(3.)
-    """
-    if out is not None or dtype is not None:
-        raise TypeError("adjit.nansum: out= and dtype= are not supported")
-    return sum(where(_nan_mask(a), 0.0, a), axis=axis, keepdims=keepdims)
-
-
-@composite(numpy=(np.nanmean,), domain=_NAN_DOMAIN)
-def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
-    """Mean of the non-NaN values (NaN entries get a zero derivative; NaN for a slice of
-    NaNs only).
-
-    Examples
-    --------
-    >>> import adjit as ad
-    >>> ad.nanmean(ad.tensor([1.0, float("nan"), 2.0]))
-    tensor(1.5000)
-    """
-    if out is not None or dtype is not None:
-        raise TypeError("adjit.nanmean: out= and dtype= are not supported")
-    return nansum(a, axis=axis, keepdims=keepdims) / _count(a, axis, keepdims)
-
-
-def _nan_extreme(red, fill, who):
-    def fn(a, axis=None, out=None, keepdims=False):
-        if out is not None:
-            raise TypeError(f"adjit.{who}: out= is not supported; use the returned value")
-        axis = tuple(axis) if isinstance(axis, list) else axis
-        r = red(where(_nan_mask(a), fill, a), axis=axis, keepdims=keepdims)
-        # a slice of NaNs only: NaN, as NumPy's (which also warns)
-        return where(cond_of(_count(a, axis, keepdims)) == 0, np.nan, r)
-    fn.__name__ = fn.__qualname__ = who
-    return fn
-
-
-_EXT_DOMAIN = [Sample(*s.shapes, kind="distinct", **s.params) for s in _NAN_DOMAIN]
-nanmax = composite(_nan_extreme(max, -np.inf, "nanmax"), numpy=(np.nanmax,), domain=_EXT_DOMAIN)
-nanmax.__doc__ = """Largest value ignoring NaNs (NaN entries get a zero derivative; ties share
-it as max's).
-
-Examples
---------
->>> import adjit as ad
->>> ad.nanmax(ad.tensor([1.0, float("nan"), 2.0]))
-tensor(2.)
-"""
-nanmin = composite(_nan_extreme(min, np.inf, "nanmin"), numpy=(np.nanmin,), domain=_EXT_DOMAIN)
-nanmin.__doc__ = """Smallest value ignoring NaNs (NaN entries get a zero derivative; ties share
-it as min's).
-
-Examples
---------
->>> import adjit as ad
->>> ad.nanmin(ad.tensor([1.0, float("nan"), 2.0]))
-tensor(1.)
-"""

@@ -1,5 +1,5 @@
-"""Functions of the values' order: sort, argsort, partition, argmax, argmin, median, quantile,
-percentile.
+"""Functions of the values' order: sort, argsort, partition, argmax, argmin (median, quantile
+and percentile, from the sorted values, are in quantiles.py).
 
 The order of the values must never be frozen into the derivative or into ad.jit's kernel: the
 permutation is the output of a row (`argsort_last`, no derivative) whose primal computes it,
@@ -16,8 +16,7 @@ import numpy as np
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, defop
 from .axes import axis_arg, cond_of, ndim, shape
-from .elementwise import dtype_name
-from .shape import getitem, reshape, transpose, where
+from .shape import reshape, sum_op, transpose
 
 
 def lib_row(name, primal, vjp=None, jvp=None, *, numba, core, **flags):
@@ -42,6 +41,13 @@ def check_axis(axis, nd, who):
         raise np.exceptions.AxisError(f"adjit.{who}: axis {a} is out of bounds for an array of "
                                       f"dimension {nd}")
     return a % nd
+
+
+def any_true(mask):
+    """Whether any entry of a mask holds; under ad.jit a guard (the kernel re-checks it)."""
+    if isinstance(mask, Traced):
+        return bool(sum_op(mask))
+    return bool(np.any(mask))
 
 
 def to_rows(x, axes):
@@ -168,7 +174,7 @@ scatter_last = lib_row(
     saves_in=False, numba=_nb_scatter, core=2, domain=_perm_domain())
 
 
-def _sorted_rows(x, axes):
+def sorted_rows(x, axes):
     """x's values along `axes` (merged), sorted, as 2-D rows, and the layout."""
     x2, layout = to_rows(x, axes)
     return gather_last(x2, argsort_last(cond_of(x2))), layout
@@ -217,13 +223,23 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     if order is not None:
         raise TypeError("adjit.sort: order= (structured arrays) is not supported")
     a, ax = _one_axis(a, axis, "sort")
-    y2, layout = _sorted_rows(a, (ax,))
+    y2, layout = sorted_rows(a, (ax,))
     return from_rows(y2, layout)
 
 
 @composite(methods=("argsort",), numpy=(np.argsort,))
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     """Indices that sort along an axis (stable); an integer array, no derivative.
+
+    Parameters
+    ----------
+    a : array_like
+    axis : int or None, default -1 (None: the flattened array)
+    kind, stable : accepted for NumPy's signature; the sort is always stable.
+
+    Returns
+    -------
+    ndarray of int (a traced integer array under ad.jit), of a's shape.
 
     Examples
     --------
@@ -248,6 +264,16 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     """The values with those at positions kth in their sorted place, the smaller before them
     and the larger after. NumPy leaves the order within the parts unspecified; adjit's are
     sorted (and the derivative follows the values: stable for ties).
+
+    Parameters
+    ----------
+    a : array_like
+    kth : int or sequence of ints (positions, negative from the end)
+    axis : int or None, default -1 (None: the flattened array)
+
+    Returns
+    -------
+    The values along the axis, in sorted order (a valid partition for every kth).
 
     Examples
     --------
@@ -290,6 +316,16 @@ argmax = composite(_index_function(argmax_last, "argmax"), methods=("argmax",),
 argmax.__doc__ = """Index of the largest value (the first one, or the first NaN), along an axis
 or of the flattened array; an integer array, no derivative.
 
+Parameters
+----------
+a : array_like
+axis (or dim) : int or None (the flattened array)
+keepdims (or keepdim) : bool
+
+Returns
+-------
+ndarray of int (0-d for axis=None).
+
 Examples
 --------
 >>> import adjit as ad
@@ -301,169 +337,19 @@ argmin = composite(_index_function(argmin_last, "argmin"), methods=("argmin",),
 argmin.__doc__ = """Index of the smallest value (the first one, or the first NaN), along an
 axis or of the flattened array; an integer array, no derivative.
 
+Parameters
+----------
+a : array_like
+axis (or dim) : int or None (the flattened array)
+keepdims (or keepdim) : bool
+
+Returns
+-------
+ndarray of int (0-d for axis=None).
+
 Examples
 --------
 >>> import adjit as ad
 >>> ad.argmin(ad.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=0)
 array([0, 1])
 """
-
-
-# ---------------------------------------------------------------------------------------------
-# median, quantile, percentile: sorted values, then fixed positions
-
-def _reduced_axes(a, axis, who):
-    nd = ndim(a)
-    if axis is None:
-        return tuple(range(nd))
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    axes = tuple(check_axis(ax, nd, who) for ax in axes)
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"adjit.{who}: repeated axis in {axis}")
-    return tuple(sorted(axes))
-
-
-def _nan_rows(y2, r):
-    """NaN where a row holds a NaN (sorted last), as NumPy's median and quantile."""
-    last = cond_of(getitem(y2, idx=(slice(None), -1)))
-    isnan = last != last
-    return where(reshape(isnan, shape(isnan) + (1,) * (ndim(r) - 1)), np.nan, r)
-
-
-def _positions(a, q, axis, keepdims, who, pick):
-    """pick(sorted rows (m, n)) -> (m, k) values; the result shaped as NumPy's: q's shape in
-    front (k = its size), then the kept axes (keepdims: ones in the reduced places)."""
-    axes = _reduced_axes(a, axis, who)
-    s = shape(a)
-    y2, (perm, outer, inner) = _sorted_rows(a, axes)
-    n = math.prod(inner)
-    if n == 0 and who == "median":   # NumPy: NaN (with a warning), of the result's shape
-        r = np.full((shape(y2)[0], 1), np.nan, dtype=_result_dtype(a, 0.5))
-    else:
-        r = _nan_rows(y2, pick(y2, n))
-    kept = tuple(1 if d in axes else s[d] for d in range(len(s))) if keepdims else outer
-    qs = np.shape(q)
-    r = transpose(r, axes=(1, 0))
-    return reshape(r, qs + kept)
-
-
-def _q_value(q, who):
-    """q's values (the positions of the values depend on them); a differentiated q (a Tensor,
-    a dual) differentiates through the interpolation weights, but under ad.jit / ad.vmap its
-    values would be frozen into the positions, so there q must be a constant."""
-    if isinstance(cond_of(q), Traced):
-        raise TypeError(f"adjit.{who}: under ad.jit or ad.vmap q must be a constant (a number or "
-                        "a NumPy array): the positions of the values depend on it. Pass q from "
-                        "outside the jitted (or mapped) function, e.g. through a closure")
-    qa = np.asarray(cond_of(q), dtype=float)
-    if not np.all((qa >= 0) & (qa <= 1)):
-        raise ValueError(f"adjit.{who}: quantiles must be in the range [0, 1]")
-    return qa
-
-
-def _lerp_pick(q, qa, dtype):
-    def pick(y2, n):
-        if n == 0:
-            raise IndexError("adjit.quantile: cannot take a quantile of no values (an empty "
-                             "array or axis)")
-        pos = qa.ravel() * (n - 1)
-        lo = np.floor(pos).astype(np.intp)
-        hi = np.minimum(lo + 1, n - 1)
-        # a differentiated q: the weights as ad values (d/dq = (n - 1) (b - a))
-        t = reshape(q, (qa.size,)) * (n - 1) - lo if isinstance(q, Traced) else \
-            (pos - lo).astype(dtype)
-        a, b = getitem(y2, idx=(slice(None), lo)), getitem(y2, idx=(slice(None), hi))
-        d = b - a
-        # NumPy's _lerp: from the nearer end, so q = 1 gives the largest value exactly
-        return where(pos - lo >= 0.5, b - d * (1 - t), a + d * t)
-    return pick
-
-
-def _result_dtype(a, q):
-    dt = np.dtype(dtype_name(a))
-    if dt.kind not in "fc":
-        dt = np.dtype(np.float64)
-    # a Python number q keeps a's float dtype (NumPy's weak scalars); an array q promotes
-    return dt if type(q) in (int, float) else np.result_type(dt, np.dtype(dtype_name(q)))
-
-
-_Q_DOMAIN = [Sample((3, 5), kind="distinct", q=0.3, axis=1),
-             Sample((4, 3), kind="distinct", q=np.array([0.0, 0.25, 0.5, 1.0]), axis=0),
-             Sample((2, 3, 4), kind="distinct", q=0.7, axis=(0, 2), keepdims=True),
-             Sample((6,), kind="distinct", q=0.5)]
-
-
-@composite(numpy=(np.quantile,), domain=_Q_DOMAIN)
-def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-             keepdims=False):
-    """Quantiles by linear interpolation between the sorted values (NumPy's default method).
-
-    Parameters
-    ----------
-    a : array_like
-    q : float or array of floats in [0, 1] (a constant under ad.jit and ad.vmap)
-    axis : int, tuple of ints or None (all)
-    keepdims : bool
-
-    Returns
-    -------
-    q's shape followed by the shape of the kept axes. NaN where the values hold a NaN.
-
-    Examples
-    --------
-    >>> import adjit as ad
-    >>> ad.quantile(ad.tensor([1.0, 2.0, 4.0]), 0.75)
-    tensor(3.)
-    """
-    if out is not None:
-        raise TypeError("adjit.quantile: out= is not supported; use the returned value")
-    if method != "linear":
-        raise NotImplementedError(f"adjit.quantile: method={method!r} is not supported "
-                                  "(only 'linear', NumPy's default)")
-    qa = _q_value(q, "quantile")
-    return _positions(a, qa, axis, keepdims, "quantile",
-                      _lerp_pick(q, qa, _result_dtype(a, q)))
-
-
-@composite(numpy=(np.percentile,),
-           domain=[Sample((3, 5), kind="distinct", q=30.0, axis=-1),
-                   Sample((5,), kind="distinct", q=np.array([10.0, 90.0]))])
-def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-               keepdims=False):
-    """Percentiles: quantile(a, q / 100).
-
-    Examples
-    --------
-    >>> import adjit as ad
-    >>> ad.percentile(ad.tensor([1.0, 2.0, 4.0]), 50)
-    tensor(2.)
-    """
-    qa = q / 100 if type(q) in (int, float) or isinstance(q, Traced) else np.true_divide(q, 100)
-    return quantile(a, qa, axis=axis, out=out,
-                    method=method, keepdims=keepdims)
-
-
-def _median_pick(y2, n):
-    k = n // 2
-    if n % 2:
-        return getitem(y2, idx=(slice(None), slice(k, k + 1)))
-    return (getitem(y2, idx=(slice(None), slice(k - 1, k))) +
-            getitem(y2, idx=(slice(None), slice(k, k + 1)))) / 2
-
-
-@composite(numpy=(np.median,),
-           domain=[Sample((3, 5), kind="distinct", axis=1), Sample((4, 3), kind="distinct",
-                                                                    axis=0, keepdims=True),
-                   Sample((2, 3, 4), kind="distinct"), Sample((2, 4), kind="distinct", axis=-1)])
-def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    """The median (the mean of the two middle values for an even count) along axes.
-
-    Examples
-    --------
-    >>> import adjit as ad
-    >>> ad.median(ad.tensor([4.0, 1.0, 3.0, 2.0]))
-    tensor(2.5000)
-    """
-    if out is not None:
-        raise TypeError("adjit.median: out= is not supported; use the returned value")
-    return _positions(a, np.float64(0.5), axis, keepdims, "median", _median_pick)
