@@ -68,6 +68,7 @@ RECIPES = {
     "searchsorted": lambda x, y: ((np.array([0.0, 1.0, 2.0, 3.0]), x), {}),
     "digitize": lambda x, y: ((x, np.array([0.0, 1.0, 2.0, 3.0])), {}),
     "full_like": lambda x, y: ((x, 0.5), {}),
+    "astype": lambda x, y: ((x, np.float64), {}),
 }
 # the remainders jump where x / y is an integer, and X / Y has one (2.13 / 0.71 = 3): divide by
 # 0.9 * Y, whose quotients are at least 0.18 from an integer
@@ -81,6 +82,20 @@ NDARRAY_ONLY = {"isfortran", "frombuffer"}
 # symmetric matrix (adjit, like PyTorch, returns the symmetric gradient)
 SYMMETRIC = {"linalg.cholesky", "linalg.eigh", "linalg.eigvalsh"}
 
+# functions that write into their first argument (NumPy returns None): on a Tensor adjit updates
+# it in place, recorded as t[i] = v is; the sweep calls them on a copy (writing into a leaf that
+# requires grad raises, as in PyTorch) and checks the written copy as their result
+WRITES_FIRST = {"put_along_axis"}
+
+
+def _written(f):
+    def call(target, *rest, **kw):
+        target = target + 0.0
+        f(target, *rest, **kw)
+        return target
+    return call
+
+
 CLEAR = re.compile(r"adjit: (np\.[\w.]+ is not differentiable yet; use|cannot convert a tensor "
                    r"that requires grad)")
 
@@ -93,7 +108,7 @@ def functions():
             if name.startswith("_") or prefix + name in SKIP or isinstance(f, type) \
                     or not callable(f) or type(f).__name__ in ("module", "PytestTester"):
                 continue
-            out.append((prefix + name, f))
+            out.append((prefix + name, _written(f) if prefix + name in WRITES_FIRST else f))
     return out
 
 

@@ -15,6 +15,14 @@ from .linalg import *  # noqa: F401,F403
 from .norms import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .joins import *  # noqa: F401,F403
+from .selection import *  # noqa: F401,F403
+from .rearrange import *  # noqa: F401,F403
+from .tiling import *  # noqa: F401,F403
+from .diagonals import *  # noqa: F401,F403
+from .casts import *  # noqa: F401,F403
+from .products import *  # noqa: F401,F403
+from .matprod import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .scans import *  # noqa: F401,F403
 from .statistics import *  # noqa: F401,F403
