@@ -130,6 +130,15 @@ def test_sort_derivatives_match_finite_differences():
 def test_sort_under_vmap_and_hessian():
     out = ad.vmap(lambda r: ad.sort(r))(X)
     close(out, np.sort(X, axis=1))
+    # the batch merges into the rows of the rows' 2-D arrays (one call for the batch)
+    xs = np.stack([X, -X[::-1], X[:, ::-1] * 2.0])
+
+    def f(v):
+        return ad.sum(ad.median(v, axis=1) ** 2) + ad.sum(ad.cumprod(v, axis=0) * 0.1) \
+            + ad.sum(ad.quantile(v, [0.2, 0.7], axis=0))
+    close(ad.vmap(ad.grad(f))(xs), np.stack([ad.grad(f)(x) for x in xs]))
+    close(ad.vmap(lambda v: ad.argsort(v, axis=0))(xs), np.argsort(xs, axis=1, kind="stable"))
+    close(ad.vmap(lambda v: ad.argmax(v, axis=1))(xs), np.argmax(xs, axis=2))
     h = ad.hessian(lambda v: ad.sum(ad.sort(v) ** 3 * np.arange(4.0)))(X[0])
     order = np.argsort(X[0])
     want = np.zeros(4)
