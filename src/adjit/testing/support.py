@@ -103,7 +103,7 @@ def markdown():
              f"{len(spr)} SciPy functions. Each works on Tensors, dual numbers and inside "
              "`ad.jit`; a NumPy function not listed raises adjit's clear error on a "
              "differentiated value (functions of integer or boolean results, such as "
-             "`np.argsort` or `np.isnan`, return NumPy's result).", "",
+             "`np.isnan` or `np.nonzero`, return NumPy's result).", "",
              "<details><summary>The table</summary>", "",
              "| NumPy | adjit | derivative |", "|---|---|---|"]
     lines += [f"| `{a}` | `{b}` | {c} |" for a, b, c in npr]
