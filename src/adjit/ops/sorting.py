@@ -239,7 +239,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     return from_rows(y2, layout)
 
 
-@composite(methods=("argsort",), numpy=(np.argsort,))
+@composite(methods=("argsort",), numpy=(np.argsort,), integer=True)
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     """Indices that sort along an axis (stable); an integer array, no derivative.
 
@@ -324,7 +324,7 @@ def _index_function(last, who):
 
 
 argmax = composite(_index_function(argmax_last, "argmax"), methods=("argmax",),
-                   numpy=(np.argmax,))
+                   numpy=(np.argmax,), integer=True)
 argmax.__doc__ = """Index of the largest value (the first one, or the first NaN), along an axis
 or of the flattened array; an integer array, no derivative.
 
@@ -345,7 +345,7 @@ Examples
 array([1, 0])
 """
 argmin = composite(_index_function(argmin_last, "argmin"), methods=("argmin",),
-                   numpy=(np.argmin,))
+                   numpy=(np.argmin,), integer=True)
 argmin.__doc__ = """Index of the smallest value (the first one, or the first NaN), along an
 axis or of the flattened array; an integer array, no derivative.
 
