@@ -26,6 +26,7 @@ import hashlib
 import numpy as np
 
 from ..ops.elementwise import Elementwise
+from .diagmm import DiagProducts, diag_read
 from .exprs import affine, bmap, cast, eq_guard, num, peephole, subst
 from .indexmaps import IndexMaps
 from .loopgen import LoopProducer, loop_view
@@ -46,7 +47,7 @@ class Program:
         self.out_arrays = out_arrays    # [(shape, dtype)] of out-parameters
 
 
-class Gen(Producers, LoopProducer, IndexMaps):
+class Gen(Producers, LoopProducer, IndexMaps, DiagProducts):
     def __init__(self, trace, arg_ids, out_ids):
         self.vars = list(trace.vars)
         self.guards = trace.guards
@@ -65,6 +66,7 @@ class Gen(Producers, LoopProducer, IndexMaps):
         self.split_ok = True
         self._const_names = {}
         self._pw_used = False
+        self.diag_lits = {}
 
     # -- small helpers -----------------------------------------------------------------------
     def emit(self, line):
@@ -223,6 +225,7 @@ class Gen(Producers, LoopProducer, IndexMaps):
             if v.kind == "op":
                 self.cls[i] = op_class(v)
                 nb_type(v.dtype)
+        self.find_diag_products()   # seed @ B: "dmm", inline like an index map
         # static array params become constants the kernel reads
         for i in sorted(live):
             v = vs[i]
@@ -253,7 +256,7 @@ class Gen(Producers, LoopProducer, IndexMaps):
                 continue
             c = self.cls[i]
             e = 0
-            must = i in forced or c not in ("pw", "ix")
+            must = i in forced or c not in ("pw", "ix", "dmm")
             for u in self.consumers[i]:
                 cu = self.cls[u]
                 vu = vs[u]
@@ -291,6 +294,12 @@ class Gen(Producers, LoopProducer, IndexMaps):
         r = self.memo.get(key)
         if r is not None:
             return r
+        if st == "carray" and i in self.diag_lits:   # a seed's diagonal: a literal
+            d, lv = self.diag_lits[i]
+            r = diag_read(self.vars[i].shape, idx, d, lv)
+            if r is not None:
+                self.memo[key] = r
+                return r
         if st in ("array", "carray"):
             r = self.temp(f"{self.name[i]}[{', '.join(idx)}]" if idx else f"{self.name[i]}[()]")
         else:
@@ -306,6 +315,8 @@ class Gen(Producers, LoopProducer, IndexMaps):
         vs = self.vars
         if v.op.lower == "ix":
             return getattr(self, "map_" + op.jit["map"])(v, idx)
+        if self.cls[i] == "dmm":
+            return self.compute_dmm(i, idx)
         args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in v.inputs]
         if v.dtype == np.float32:
             # a float64 input of a float32 result is a Python float (NumPy's weak scalar):
@@ -352,7 +363,7 @@ class Gen(Producers, LoopProducer, IndexMaps):
         v = self.vars[i]
         c = self.cls[i]
         nm = self.name[i]
-        if c in ("pw", "ix"):
+        if c in ("pw", "ix", "dmm"):
             if v.shape == ():
                 self.emit(f"{nm} = {self.val_top(i)}")
                 return
