@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import adjit as ad
+from adjit import ops
 
 rng = np.random.default_rng(12)
 
@@ -110,3 +111,51 @@ def test_inf_entries_do_not_spread_through_the_seed():
     ok = np.isfinite(want)
     np.testing.assert_allclose(got[ok], want[ok], rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(got[1, [0, 1, 3]], 0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# stacked products: BLAS per batch element, or one gemm
+
+BATCHED = [((4, 5, 6), (6, 3)), ((4, 5, 6), (6,)), ((5, 6), (4, 6, 3)), ((6,), (4, 6, 3)),
+           ((4, 5, 6), (4, 6, 3)), ((2, 1, 5, 6), (3, 6, 2)), ((5, 6), (4, 6, 1)),
+           ((2, 3, 5, 6), (2, 3, 6, 4))]
+
+
+def bmm_loss(a, b):
+    return ad.sum(ad.tanh(a @ b) * 1.5)
+
+
+@pytest.mark.parametrize("sa, sb", BATCHED)
+def test_batched_products_and_their_gradients(sa, sb):
+    a, b = rng.normal(size=sa), rng.normal(size=sb)
+    jf = ad.jit(lambda a, b: a @ b)
+    np.testing.assert_allclose(jf(a, b), a @ b, rtol=1e-13, atol=1e-13)
+    g = ad.grad(bmm_loss, argnums=(0, 1))
+    for got, want in zip(ad.jit(g)(a, b), g(a, b)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+    assert "np.dot(" in kernel_source(jf)   # BLAS, not loops
+
+
+def test_batched_products_of_views():
+    # transposed, broadcast and float32 operands
+    a, b = rng.normal(size=(3, 6, 5)), rng.normal(size=(3, 4, 6))
+    cases = [(lambda a, b: ad.transpose(a, (0, 2, 1)) @ ad.transpose(b, (0, 2, 1)), (a, b)),
+             (lambda a, b: ops.broadcast_to(a[0] * 2.0, shape=(3, 6, 5)) @ ad.transpose(a, (0, 2, 1)),
+              (a, b)),
+             (lambda a, b: b @ (a * 2.0), (a, b)),
+             (lambda a, b: ad.transpose(a, (0, 2, 1)) @ ad.transpose(b, (0, 2, 1)),
+              (a.astype(np.float32), b.astype(np.float32)))]
+    for f, args in cases:
+        got = ad.jit(f)(*args)
+        want = f(*args)
+        assert got.dtype == want.dtype
+        tol = 1e-5 if got.dtype == np.float32 else 1e-13
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_vmap_of_matrix_vector_product_is_one_gemm():
+    W, X = rng.normal(size=(7, 5)), rng.normal(size=(9, 5))
+    jf = ad.jit(ad.vmap(lambda x: ad.tanh(W @ x)), threads=1)
+    np.testing.assert_allclose(jf(X), np.tanh(X @ W.T), rtol=1e-12, atol=1e-14)
+    src = kernel_source(jf)
+    assert src.count("np.dot(") == 1 and "for " in src   # the gemm, then the tanh loop
