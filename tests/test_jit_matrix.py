@@ -159,3 +159,22 @@ def test_vmap_of_matrix_vector_product_is_one_gemm():
     np.testing.assert_allclose(jf(X), np.tanh(X @ W.T), rtol=1e-12, atol=1e-14)
     src = kernel_source(jf)
     assert src.count("np.dot(") == 1 and "for " in src   # the gemm, then the tanh loop
+
+
+def test_gradient_of_a_shared_weight_is_one_gemm():
+    # x @ W with x a stack: W's gradient sums x_b.T @ g_b over the batch, as one gemm of the
+    # regrouped operands; the stack of per-element products (4, 6, 3) is never built
+    x, W = rng.normal(size=(4, 5, 6)), rng.normal(size=(6, 3))
+    g = ad.grad(lambda x, W: ad.sum(ad.sqrt(1.0 + (x @ W) ** 2)), argnums=(0, 1))
+    jf = ad.jit(g)
+    for got, want in zip(jf(x, W), g(x, W)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+    src = kernel_source(jf)
+    assert "(4, 6, 3)" not in src and src.count("np.dot(") == 3
+    # the stack is still built where it is also used otherwise (here returned)
+    def both(x, W):
+        m = ad.transpose(x, (0, 2, 1)) @ (x @ W)
+        return ad.sum(m, axis=0), m
+    s, stack = ad.jit(both)(x, W)
+    np.testing.assert_allclose(s, np.sum(np.swapaxes(x, 1, 2) @ (x @ W), axis=0), rtol=1e-12)
+    np.testing.assert_allclose(stack, np.swapaxes(x, 1, 2) @ (x @ W), rtol=1e-12)

@@ -97,3 +97,58 @@ class BatchedProducts:
         self.loop_nest(bshape, body)
         self.split_ok = ok
         return True
+
+    # -- sum over the batch of a stacked product: one gemm ----------------------------------
+    def find_batch_sums(self):
+        """sum(a_b.T @ g_b over the batch b), a weight's gradient when the weight is shared by
+        a stack (x @ W with x of shape (B, m, k)): the stack of products is never built, one
+        gemm of the batch-and-rows-regrouped operands gives the sum ("bsum")."""
+        vs = self.vars
+        for r in sorted(self.live):
+            v = vs[r]
+            if v.kind != "op" or v.op.name != "sum" or self.cls.get(r) != "red":
+                continue
+            x = v.inputs[0]
+            xv = vs[x]
+            nb = len(xv.shape) - 2
+            if self.cls.get(x) != "mm" or nb < 1 or self.consumers[x] != [r] or \
+                    x in self.out_ids or any(g[0] == x for g in self.guards) or \
+                    _axes(v.params.get("axis"), len(xv.shape)) != set(range(nb)):
+                continue
+            if self.batch_sum_operands(x) is not None:
+                self.cls[r] = "bsum"
+                self.state[x] = "fused"
+
+    def batch_sum_operands(self, x):
+        xv = self.vars[x]
+        a, b = xv.inputs
+        if not (xv.dtype == self.vars[a].dtype == self.vars[b].dtype) or xv.size == 0:
+            return None
+        ra, rb = self.nd_operand(a), self.nd_operand(b)
+        bshape = xv.shape[:-2]
+        if ra is None or rb is None or not ra[2] or rb[2] or ra[1][:-2] != bshape or \
+                rb[1][:-2] != bshape:
+            return None
+        return ra, rb
+
+    def p_bsum(self, i, v, nm):
+        x = v.inputs[0]
+        xv = self.vars[x]
+        ops = self.batch_sum_operands(x)
+        if ops is None:   # not expected: compute the stack, then sum it
+            self.state[x], self.name[x] = "array", f"v{x}"
+            self.produce(x)
+            self.p_red(i, v, nm)
+            return
+        (ea, sa, _), (eb, sb, _) = ops
+        inner = prod_of(xv.shape[:-2]) * sb[-2]   # batch and the summed axis, regrouped
+        rows, n = xv.shape[-2], xv.shape[-1]
+        self.alloc(i)
+        self.emit(f"np.dot({ea}.reshape(({inner}, {rows})).T, {eb}.reshape(({inner}, {n})), "
+                  f"{nm}.reshape(({rows}, {n})))")
+
+
+def _axes(axis, nd):
+    if axis is None:
+        return set(range(nd))
+    return {int(a) % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)}

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..ops.elementwise import Elementwise
 from .diagmm import DiagProducts, diag_read
-from .exprs import affine, bmap, cast, eq_guard, num, peephole, subst
+from .exprs import bmap, cast, eq_guard, num, peephole, subst
 from .indexmaps import IndexMaps
 from .loopgen import LoopProducer, loop_view
 from .lowering import SUPPORTED_DTYPES, Unsupported, lit, nb_type, op_class, prod_of
@@ -146,48 +146,6 @@ class Gen(Producers, LoopProducer, IndexMaps, DiagProducts):
                 self.ind -= 1
             self.memo = saved
 
-    def static_cond(self, c):
-        """True / False when condition c holds / fails on the whole current loop range, else
-        None (and the enclosing loop is asked to split where it changes)."""
-        e, op, v = c
-        p = affine(e)
-        if p is None:
-            return None
-        a, var, b = p
-        if var is None or a == 0:
-            lo = hi = b
-        else:
-            r = self.ranges.get(var)
-            if r is None:
-                return None
-            lo, hi = (a * r[0] + b, a * (r[1] - 1) + b) if a > 0 else \
-                     (a * (r[1] - 1) + b, a * r[0] + b)
-        if op == "%":
-            return (lo - v[0]) % v[1] == 0 if lo == hi else None
-        if op == "==":
-            if lo == hi:
-                return lo == v
-            if v < lo or v > hi:
-                return False
-            if a == 1:
-                self.splits.setdefault(var, set()).update((v - b, v - b + 1))
-            return None
-        if op == ">=":
-            if lo >= v:
-                return True
-            if hi < v:
-                return False
-            cut = -((b - v) // a) if a > 0 else None   # first i with a*i + b >= v
-        else:
-            if hi <= v:
-                return True
-            if lo > v:
-                return False
-            cut = (v - b) // a + 1 if a > 0 else None  # first i with a*i + b > v
-        if cut is not None:
-            self.splits.setdefault(var, set()).add(cut)
-        return None
-
     def _classify_const(self, v):
         a = np.asarray(v.value)
         if a.dtype.kind not in "biuf":
@@ -284,6 +242,7 @@ class Gen(Producers, LoopProducer, IndexMaps, DiagProducts):
                 self.name[i] = f"v{i}"
             else:
                 self.state[i] = "inline"
+        self.find_batch_sums()   # sum over a batch of products: one gemm (batchmm.py)
 
     # -- values inside loop bodies -----------------------------------------------------------
     def val(self, i, idx):
@@ -440,7 +399,7 @@ class Gen(Producers, LoopProducer, IndexMaps, DiagProducts):
             guards.setdefault(i, []).append((kind, expected))
         for i in sorted(self.live):
             v = vs[i]
-            if v.kind == "op" and self.state[i] != "inline":
+            if v.kind == "op" and self.state[i] not in ("inline", "fused"):
                 self.produce(i)
             for kind, expected in guards.get(i, ()):
                 ref = self.scalar_ref(i)
