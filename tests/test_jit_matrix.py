@@ -178,3 +178,26 @@ def test_gradient_of_a_shared_weight_is_one_gemm():
     s, stack = ad.jit(both)(x, W)
     np.testing.assert_allclose(s, np.sum(np.swapaxes(x, 1, 2) @ (x @ W), axis=0), rtol=1e-12)
     np.testing.assert_allclose(stack, np.swapaxes(x, 1, 2) @ (x @ W), rtol=1e-12)
+
+
+def test_products_with_constant_diagonal_matrices():
+    # the diagonal structure of a constant: left and right, offsets, vectors, a non-uniform
+    # diagonal, float32
+    A, v = rng.normal(size=(5, 4)), rng.normal(size=4)
+    D = np.diag([1.0, -2.0, 0.5, 3.0])
+    cases = [(lambda A, v: np.eye(5, 5, k=0) @ A, None),
+             (lambda A, v: A @ np.eye(4, 3, k=-1), None),
+             (lambda A, v: np.eye(3, 5, k=2) @ A, None),
+             (lambda A, v: A @ D, None),
+             (lambda A, v: D @ v, None),
+             (lambda A, v: v @ np.eye(4, 2, k=-2), None),
+             (lambda A, v: ad.exp(A) @ (D * 2.0) + A, None)]
+    for f, _ in cases:
+        for dt in (np.float64, np.float32):
+            a, b = A.astype(dt), v.astype(dt)
+            want = f(a, b) if dt == np.float64 else f(a.astype(np.float64), b.astype(np.float64))
+            jf = ad.jit(f)
+            got = jf(a, b)
+            tol = 1e-6 if dt == np.float32 else 1e-15
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+            assert "np.dot(" not in kernel_source(jf)
