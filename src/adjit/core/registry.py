@@ -43,6 +43,9 @@ class Traced:
     # False for a value that stands for many (ad.vmap's batch): rules must not branch on it,
     # they take their general branch instead of a guarded fast one
     _branches = True
+    # a constant Tensor may hold it as its data after y[idx] = v (ad.jit's tracers: the eager
+    # code is traced as written); a dual or batched value may not (reverse/tensor.py raises)
+    _fills_tensor = False
 
     _what = "value"  # the noun error messages use
 

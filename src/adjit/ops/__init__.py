@@ -17,6 +17,12 @@ from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .joins import *  # noqa: F401,F403
 from .selection import *  # noqa: F401,F403
+from .rearrange import *  # noqa: F401,F403
+from .tiling import *  # noqa: F401,F403
+from .diagonals import *  # noqa: F401,F403
+from .casts import *  # noqa: F401,F403
+from .products import *  # noqa: F401,F403
+from .matprod import *  # noqa: F401,F403
 from ..core.registry import public_names as _public_names
 from .docstrings import document_rows as _document_rows
 
