@@ -33,16 +33,19 @@ def _np_imag(x):
     return r.copy() if type(r) is np.ndarray and r.base is not None else r
 
 
-_CX = (-2.0, 2.0)
-# complex samples: values and params as the real rows'; opinfo draws real and imaginary parts
-_SAMPLES = [Sample((3,), kind="complex"), Sample((2, 3), kind="complex"), Sample((3,))]
+# the real sweep checks these rows at real values, the complex one (testing/opinfo.py's
+# complex_cases) at complex values
+_SAMPLES = [Sample((3,)), Sample((2, 3)), Sample(())]
 
+# ad.jit: complex arguments run eagerly (its fallback warning says so); at real values these
+# rows compile to the expressions below (numba has .real, .imag and .conjugate() on floats)
 real = defop("real", _np_real, lambda g, y, x: (_to_complex(g, x),), linear=True,
-             saves_in=False, numpy=(np.real,), domain=_SAMPLES, backward_name="RealBackward")
+             saves_in=False, lower="pw", jit={"pw": lambda a, p, idx: f"({a[0]}).real"}, numpy=(np.real,), domain=_SAMPLES, backward_name="RealBackward")
 imag = defop("imag", _np_imag,
              lambda g, y, x: (mul(g, -1j) if is_complex(x) else mul(g, 0.0),), linear=True,
-             saves_in=False, numpy=(np.imag,), domain=_SAMPLES, backward_name="ImagBackward")
+             saves_in=False, lower="pw", jit={"pw": lambda a, p, idx: f"({a[0]}).imag"}, numpy=(np.imag,), domain=_SAMPLES, backward_name="ImagBackward")
 conj = defop("conj", np.conjugate, lambda g, y, x: (conj(g),), linear=True, saves_in=False,
+             lower="pw", jit={"pw": lambda a, p, idx: f"({a[0]}).conjugate()"},
              numpy=(np.conjugate,), aliases=("conjugate",), methods=("conj", "conjugate"),
              domain=_SAMPLES)
 
@@ -61,7 +64,8 @@ def _angle_jvp(ts, y, x):
 
 
 angle = defop("angle", lambda x: np.angle(x), _angle_vjp, _angle_jvp, numpy=(np.angle,),
-              methods=("angle",), domain=[Sample((3,), kind="complex")])
+              lower="pw", jit={"pw": lambda a, p, idx: f"math.atan2(0.0, {a[0]})"},
+              methods=("angle",), domain=[Sample((3,), away=(0,), gap=0.1)])
 angle.complex = True   # its own rules above are the complex ones
 
 
