@@ -213,3 +213,12 @@ def test_dual_with_complex_values():
     np.testing.assert_allclose(y.tangent, np.exp(Z) * 1j)
     with pytest.raises(TypeError, match="complex tangent for a real primal"):
         ad.dual(np.array([1.0]), np.array([1j]))
+
+
+def test_tensor_backward_of_complex_scalar_needs_gradient():
+    z = ad.tensor(np.array([Z]), requires_grad=True)
+    y = ad.sum(z * z)
+    with pytest.raises(RuntimeError, match="real scalar outputs"):
+        y.backward()
+    y.backward(gradient=np.array(1.0 + 0j))
+    np.testing.assert_allclose(z.grad.numpy(), [2 * Z])

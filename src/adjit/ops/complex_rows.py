@@ -111,7 +111,7 @@ COMPLEX_ROWS = (
     "add", "sub", "mul", "div", "negative", "positive", "square", "reciprocal",
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
     "sin", "cos", "tan", "sinh", "cosh", "tanh",
-    "sum", "cumsum", "reshape", "transpose", "broadcast_to", "getitem", "scatter_add",
+    "sum", "mean", "cumsum", "reshape", "transpose", "broadcast_to", "getitem", "scatter_add",
     "index_update", "concatenate", "stack", "where", "tril",
     "matmul", "solve", "inv", "det",
     "real", "imag", "conj")
