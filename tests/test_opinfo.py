@@ -78,8 +78,9 @@ def test_value(case):
         for name in (op.name,) + op.aliases:
             assert getattr(ad, name) is op.api, name
     if isinstance(op, Composite):   # a composite's NumPy spelling (NumPy's signature) too
+        call = case.sample.call or (lambda f, *a, **p: f(*a, **p))   # as the sample calls it
         for f in op.numpy:
-            close(ad.tensor(f(*[ad.tensor(x) for x in xs], **case.sample.params)).numpy(), y)
+            close(ad.tensor(call(f, *[ad.tensor(x) for x in xs], **case.sample.params)).numpy(), y)
     if isinstance(op, Elementwise) and len(xs) == 1:
         close(op.api(xs[0]), y)
         for m in op.methods:

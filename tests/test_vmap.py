@@ -136,7 +136,7 @@ def test_per_example_gradients_agree_with_jax():
     want = jax.vmap(jax.grad(jloss), in_axes=(None, 0, 0))(params, X, Y)
     got = ad.vmap(ad.grad(mlp_loss), in_axes=(None, 0, 0))(params, X, Y)
     for g, w in zip(got, want):
-        np.testing.assert_allclose(g, np.asarray(w), rtol=1e-10)
+        np.testing.assert_allclose(g, np.asarray(w), rtol=1e-10, atol=1e-14)
 
 
 def f2(x):

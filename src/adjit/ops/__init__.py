@@ -15,6 +15,8 @@ from .linalg import *  # noqa: F401,F403
 from .norms import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .joins import *  # noqa: F401,F403
+from .selection import *  # noqa: F401,F403
 from . import complex_rows  # noqa: F401 - registers real, imag, conj, angle
 from ..core.registry import public_names as _public_names
 from .docstrings import document_rows as _document_rows

@@ -19,7 +19,7 @@ from ..ops.complex_rows import real_cotangents
 from ..ops.methods import attach, norm_index
 from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
-from .convert import numeric_array
+from .convert import numeric_array, placeholder
 from .hooks import RemovableHandle
 from .printing import tensor_repr
 
@@ -67,19 +67,21 @@ class Node:
                     "using the tensor in the computation.")
 
     def free(self):
-        """After a backward without retain_graph: drop the values the VJP reads (unless they
-        are constant scalars); the others become shape-only placeholders, since rules read their
-        shapes. A node that kept everything it reads can run again, as in PyTorch (a second
-        backward through (x + 1).sum() works, through x.sin().sum() it raises)."""
+        """After a backward without retain_graph: drop the values the VJP reads (unless constant
+        scalars), the others become shape-only placeholders (rules read shapes). A node that kept
+        all it reads can run again, as in PyTorch ((x + 1).sum() twice works, x.sin() raises)."""
         if self.freed:
             return
+        if self.level != EAGER_LEVEL:   # a transform's private graph never runs again, and
+            self.raw, self.out, self.freed = None, None, True   # placeholders cost ~20% of
+            return                                               # an eager ad.hessian
         op = self.op
         rin, rout = op.reads(self.needs) if op.saves_in or op.saves_out else ((), False)
         lost = rout
         raw = []
         for j, r in enumerate(self.raw):
             if j not in rin:
-                r = _placeholder(r)
+                r = placeholder(r)
             elif self.next[j] is not None or not _scalar(r):
                 lost = True   # kept: only constant scalars (the 2.0 of x * 2.0), as PyTorch
             raw.append(r)
@@ -88,7 +90,7 @@ class Node:
             self.freed = True
         else:
             self.raw = tuple(raw)
-            self.out = self.out if rout else _placeholder(self.out)
+            self.out = self.out if rout else placeholder(self.out)
 
     def apply(self, g, create_graph):
         if self.freed:
@@ -125,16 +127,9 @@ def _shape(v):
 
 
 def _scalar(v):
-    return not isinstance(v, Traced) and np.ndim(v) == 0
-
-
-def _placeholder(v):
-    """An array of v's shape and dtype that costs no memory (all strides 0)."""
-    if v is None or _scalar(v):
-        return v
-    if isinstance(v, Traced):
-        return np.broadcast_to(np.zeros((), dtype=v.dtype), v.shape)
-    return np.broadcast_to(np.zeros((), dtype=np.asarray(v).dtype), np.shape(v))
+    t = type(v)
+    return (not v.ndim) if t is np.ndarray else t is float or t is int or \
+        not isinstance(v, Traced) and np.ndim(v) == 0
 
 
 def _rebuild(raw, nxt):

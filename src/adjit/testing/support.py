@@ -59,6 +59,7 @@ def _nondiff():
 
 def numpy_rows():
     """(NumPy spelling, adjit spelling, derivative) for every NumPy function adjit serves."""
+    import adjit
     from ..core.registry import numpy_table
     names, nondiff = _adjit_names(), _nondiff()
     rows = set()
@@ -67,6 +68,8 @@ def numpy_rows():
         if spelled.startswith("scipy."):
             continue
         ad_name = names.get(id(impl)) or _same_name(spelled)
+        if getattr(adjit, spelled, None) is impl:   # np.vstack: ad.vstack, not its alias row_stack
+            ad_name = f"ad.{spelled}"
         rows.add((f"np.{spelled}", ad_name, "no (integer result)" if id(impl) in nondiff
                   else "yes"))
     return sorted(rows, key=lambda r: (r[0].count("."), r[0]))
