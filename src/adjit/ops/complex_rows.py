@@ -110,7 +110,8 @@ OPS["pow"].complex = ComplexRule(_pow_vjp, _pow_jvp)
 COMPLEX_ROWS = (
     "add", "sub", "mul", "div", "negative", "positive", "square", "reciprocal",
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
-    "sin", "cos", "tan", "sinh", "cosh", "tanh",
+    "sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh",
+    "arctanh", "sigmoid",
     "sum", "mean", "cumsum", "reshape", "transpose", "broadcast_to", "getitem", "scatter_add",
     "index_update", "concatenate", "stack", "where", "tril",
     "matmul", "solve", "inv", "det",
