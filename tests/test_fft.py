@@ -121,7 +121,8 @@ def jax_np():
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
-    return jax, jnp
+    with jax.disable_jit():   # op by op: each primitive compiles once per shape, then reused
+        yield jax, jnp
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
