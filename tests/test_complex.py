@@ -291,3 +291,12 @@ def test_singular_value_norms_of_complex_raise():
     for o in (2, -2, "nuc"):
         with pytest.raises(TypeError, match="complex"):
             ad.linalg.norm(A, o)
+
+
+def test_complex_cotangent_for_real_output_raises():
+    _, pull = ad.vjp(lambda x: x * 2.0, np.array([1.0]))
+    with pytest.raises(TypeError, match="complex cotangent for a real output"):
+        pull(np.array([1j]))
+    x = ad.tensor(np.array([1.0]), requires_grad=True)
+    with pytest.raises(TypeError, match="is complex but output"):
+        (x * 2.0).backward(gradient=np.array([1j]))

@@ -190,6 +190,10 @@ def _root_grads(tensors, grad_tensors, create_graph):
             if isinstance(g, Tensor) and g._level == t._level:
                 g = g if create_graph else g._data
             elif not isinstance(g, Traced):
+                if np.asarray(g).dtype.kind == "c" and t.dtype.kind != "c":
+                    raise TypeError(
+                        f"gradient (grad_output[{i}]) is complex but output[{i}] is real "
+                        f"({t.dtype}); a real output takes a real cotangent (JAX's convention)")
                 g = np.asarray(g, dtype=t.dtype)
         out.append(Tensor._make(g, t._level) if create_graph and not isinstance(g, Tensor)
                    else g)

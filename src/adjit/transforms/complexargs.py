@@ -20,6 +20,13 @@ def check_tangent(p, t, fname):
             "imaginary parts.")
 
 
+def check_cotangent(g, out):
+    if _kind(g) == "c" and _kind(out) != "c":
+        raise TypeError(f"adjit.vjp: a complex cotangent for a real output (dtype "
+                        f"{np.dtype(_dt(out))}); a real output takes a real cotangent (JAX's "
+                        "convention: pass its real part)")
+
+
 def check_grad(out, inputs, holomorphic, fname):
     """Called before the backward pass of grad/value_and_grad."""
     if holomorphic:

@@ -13,7 +13,7 @@ from ..reverse.engine import run_backward
 from ..reverse.tensor import Tensor
 from .args import (as_value, bind_kwargs, cast, dtype_of, parse_argnums, shape_of, unwrap,
                    zeros_of)
-from .complexargs import check_grad
+from .complexargs import check_cotangent, check_grad
 from .pytree import tree_flatten, tree_unflatten
 
 # ---------------------------------------------------------------------------------------------
@@ -262,6 +262,7 @@ def vjp(f, *primals):
         roots, grads = [], []
         for o, gi in zip(outs, gl):
             if tracked(o, level):
+                check_cotangent(gi, o)
                 roots.append(o)
                 grads.append(cast(as_value(gi), dtype_of(o)))
         got = (run_backward(roots, grads, True, False, capture=flat_in) if roots
