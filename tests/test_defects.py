@@ -459,3 +459,37 @@ def test_zero_and_fill_on_a_non_leaf_are_recorded():
     z = ad.tensor([1.0, np.inf])
     z.fill_(7)
     assert z.tolist() == [7.0, 7.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# found by the coverage work: a tensor buffer written inside a transform (README's own advice
+# for assembling arrays: y = ad.zeros(n); y[i] = v)
+
+def _buffer_loss(v):
+    y = ad.zeros(3)
+    y[0:2] = v * 2.0
+    return ad.sum(y * y)
+
+
+def test_tensor_buffer_written_inside_grad_differentiates():
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(ad.grad(_buffer_loss)(x), 8.0 * x)      # was [0, 0]
+    np.testing.assert_allclose(ad.jacrev(_buffer_loss)(x), 8.0 * x)
+    np.testing.assert_allclose(ad.hessian(_buffer_loss)(x), 8.0 * np.eye(2))
+    np.testing.assert_allclose(ad.jit(ad.grad(_buffer_loss))(x), 8.0 * x)
+
+    def one(v):
+        y = ad.zeros(3)
+        y[0] = v[0]
+        return ad.sum(y)
+    np.testing.assert_allclose(ad.grad(one)(x), [1.0, 0.0])
+
+
+def test_tensor_buffer_written_with_duals_or_batched_values_raises():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match="in-place write"):
+        ad.jacfwd(_buffer_loss)(x)       # was [0, 0]
+    with pytest.raises(TypeError, match="in-place write"):
+        ad.jvp(_buffer_loss, (x,), (x,))
+    with pytest.raises(TypeError, match="in-place write"):
+        ad.vmap(_buffer_loss)(np.ones((4, 2)))   # was NaN

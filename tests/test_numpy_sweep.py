@@ -68,6 +68,7 @@ RECIPES = {
     "searchsorted": lambda x, y: ((np.array([0.0, 1.0, 2.0, 3.0]), x), {}),
     "digitize": lambda x, y: ((x, np.array([0.0, 1.0, 2.0, 3.0])), {}),
     "full_like": lambda x, y: ((x, 0.5), {}),
+    "astype": lambda x, y: ((x, np.float64), {}),
 }
 # the remainders jump where x / y is an integer, and X / Y has one (2.13 / 0.71 = 3): divide by
 # 0.9 * Y, whose quotients are at least 0.18 from an integer

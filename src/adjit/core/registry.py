@@ -45,6 +45,9 @@ class Traced:
     # False for a value that stands for many (ad.vmap's batch): rules must not branch on it,
     # they take their general branch instead of a guarded fast one
     _branches = True
+    # a constant Tensor may hold it as its data after y[idx] = v (ad.jit's tracers: the eager
+    # code is traced as written); a dual or batched value may not (reverse/tensor.py raises)
+    _fills_tensor = False
 
     _what = "value"  # the noun error messages use
 
@@ -272,12 +275,20 @@ class Composite:
         return f"<adjit composite {self.name}>"
 
 
-def composite(fn=None, *, methods=(), aliases=(), numpy=(), domain=None, export=True):
+# Public functions whose results are integers (argsort, argmax ...): no derivative (README table)
+INTEGER_RESULTS = set()
+
+
+def composite(fn=None, *, methods=(), aliases=(), numpy=(), domain=None, export=True,
+              integer=False):
     """Mark a public function built from rows: the method names wrappers get it as, the NumPy
     callables it serves on wrapped values (with NumPy's signature, as @implements), and its
     test domain (a list of core.domain.Sample, checked by the op-info sweep like a row's).
-    export=False: not one of adjit's top-level names (e.g. adjit.scipy.special's)."""
+    export=False: not one of adjit's top-level names (e.g. adjit.scipy.special's); integer=True:
+    its results are integer arrays without a derivative (argsort)."""
     def mark(f):
+        if integer:
+            INTEGER_RESULTS.add(f)
         if export:
             for n in (f.__name__,) + tuple(aliases):
                 COMPOSITES[n] = (f, tuple(methods) if n == f.__name__ else ())

@@ -126,6 +126,7 @@ def _dtype_of(value):
 class Tracer(Traced):
     """A value inside a function being traced by `ad.jit`."""
     __slots__ = ("_trace", "_id", "_val", "_level")
+    _fills_tensor = True
     _what = "traced value"
     __array_priority__ = 2000  # ndarray <op> tracer defers to the tracer's reflected operators
     _symbolic = True

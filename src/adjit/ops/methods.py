@@ -7,7 +7,6 @@ from .. import ops
 from ..core import numpy_protocol
 from ..core.registry import OPS, Traced, method_table
 from .axes import cond_of
-from .elementwise import astype as astype_op
 from .docstrings import OWN, pointer
 
 
@@ -116,14 +115,7 @@ def _astype(self, dtype):
     """A cast, as NumPy's astype / PyTorch's .to(dtype): between float dtypes it is
     differentiable (the cotangent is cast back); to an integer or bool dtype the result carries
     no derivative, as integer tensors cannot."""
-    dt = np.dtype(dtype)
-    if dt == np.dtype(self.dtype):
-        return self
-    if dt.kind in "fc":   # float to float is differentiable; int or bool to float has nothing
-        return astype_op(self, dtype=dt.name)
-    cast = np.asarray(cond_of(self)).astype(dt)
-    # a Tensor gives a Tensor (ints cannot require grad); a dual its primal, cast
-    return type(self)(cast) if hasattr(type(self), "requires_grad") else cast
+    return ops.astype(self, dtype, copy=False)   # ops/casts.py
 
 
 def _t(self):
@@ -141,6 +133,24 @@ _METHODS.update({
     "t": _t,
     "numel": lambda self: int(np.prod(self.shape)) if self.shape else 1,
 })
+# NumPy's and PyTorch's attributes (ops/casts.py: real input only, until issue 13)
+_METHODS.update({
+    "real": property(lambda self: ops.real(self), doc="""The real part, as NumPy's ``.real``:
+of real values the values themselves (complex ones raise until issue 13).
+
+Examples
+--------
+>>> ad.tensor([1.5, -2.0]).real
+tensor([ 1.5000, -2.0000])
+"""),
+    "imag": property(lambda self: ops.imag(self), doc="""The imaginary part, as NumPy's
+``.imag``: of real values zeros, whose derivative is zero (complex ones raise until issue 13).
+
+Examples
+--------
+>>> ad.tensor([1.5, -2.0]).imag
+tensor([0., 0.])
+""")})
 
 def _document():
     table = method_table()

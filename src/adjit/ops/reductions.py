@@ -258,6 +258,7 @@ sum, mean, prod, max, min, logsumexp = (  # noqa: A001
     _op.public(_reduction(_op), methods=(_op.name,), numpy=_np)
     for _op, _np in ((sum_op, (np.sum,)), (_mean, (np.mean,)), (_prod, (np.prod,)),
                      (_max, (np.max, np.amax)), (_min, (np.min, np.amin)), (_logsumexp, ())))
+_max.aliases, _min.aliases = ("amax",), ("amin",)   # NumPy's other names, same signature
 
 
 @_softmax.public(methods=("softmax",))

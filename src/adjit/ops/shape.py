@@ -480,11 +480,6 @@ def _np_broadcast_to(array, shape):
     return broadcast_to(array, shape=(int(shape),) if np.ndim(shape) == 0 else tuple(shape))
 
 
-@implements(np.tril)
-def _np_tril(m, k=0):
-    return tril(m, k=int(k))
-
-
 # the names the elementwise formulas use, as ad ops (so rules differentiate their own terms)
 
 

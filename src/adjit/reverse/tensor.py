@@ -12,7 +12,7 @@ import numpy as np
 from .. import ops
 from ..core import grad_mode
 from ..core.complexrule import is_complex
-from ..core.registry import EAGER_LEVEL, Op, Traced
+from ..core.registry import EAGER_LEVEL, Traced
 from ..core.registry import primal_of as _inner
 from ..ops.axes import cond_of as _value
 from ..ops.complex_rows import real_cotangents
@@ -21,6 +21,7 @@ from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
 from .convert import numeric_array, placeholder
 from .hooks import RemovableHandle
+from .inplace import apply_inplace
 from .printing import tensor_repr
 
 
@@ -381,63 +382,8 @@ class Tensor(Traced):
 
     # -- in place ----------------------------------------------------------------------------
     def _inplace(self, fn, *args):
-        """Rebind self to fn(self, *args). Under no_grad (or with nothing to record) only the
-        value changes; otherwise the op is recorded and self becomes its result. Either way the
-        version counter moves, so a backward that saved the old value raises. As in NumPy and
-        PyTorch the result must keep self's shape and be castable to its dtype."""
-        if self._grad_fn is None and self._rg and grad_mode.is_grad_enabled():
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation. "
-                "Wrap the update in `with ad.no_grad():` (as for `w -= lr * w.grad`).")
-        if not grad_mode.state.enabled or not (
-                self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
-            d = self._data
-            if type(d) is np.ndarray and isinstance(fn, Op) and len(args) == 1 \
-                    and self._base is None:
-                # the optimizer step (w -= lr * w.grad under no_grad): NumPy values only, no
-                # tensor or graph in between
-                o = args[0]
-                if isinstance(o, Tensor) and o._level == self._level:
-                    o = o._data
-                if not isinstance(o, Traced):
-                    new = fn.call_primal((d, o), {})
-                    if type(new) is np.ndarray and new.dtype == d.dtype \
-                            and new.shape == d.shape:
-                        self._data = new
-                        self._box[0] += 1
-                        return self
-                    # anything else (a broadcast or a cast) takes the checked path below
-            res = fn(Tensor._make(self._data, self._level), *args)
-            new = res._data if isinstance(res, Tensor) else res
-            self._check_inplace(new)
-            self._data = np.asarray(new).astype(self.dtype, copy=False) \
-                if not isinstance(new, Traced) else new
-        else:
-            snap = Tensor._make(self._data, self._level, self._grad_fn)
-            snap._rg, snap._box = self._rg, [self._box[0]]
-            res = fn(snap, *args)
-            self._check_inplace(res._data)
-            self._data, self._grad_fn, self._rg = res._data, res._grad_fn, res._rg
-        self._box[0] += 1
-        base = self
-        while base._base is not None:   # an alias made by .data: the value is the owner's
-            base = base._base
-            base._data = _inner(self._data) if base._level == EAGER_LEVEL else self._data
-        return self
-
-    def _check_inplace(self, new):
-        shp = tuple(new.shape if isinstance(new, Traced) else np.shape(new))
-        if shp != self.shape:
-            raise ValueError(
-                f"adjit: in-place operation on a tensor of shape {self.shape}: the result has the "
-                f"broadcast shape {shp}, which does not fit (NumPy and PyTorch raise too). Write "
-                "`a = a + b` to get the larger result as a new tensor.")
-        dt = np.asarray(_inner(new)).dtype if not isinstance(new, Traced) else new.dtype
-        if not np.can_cast(dt, self.dtype, casting="same_kind"):
-            raise TypeError(
-                f"adjit: in-place operation on a tensor of dtype {self.dtype}: the result has "
-                f"dtype {dt}, which cannot be stored in it (NumPy and PyTorch raise too). Convert "
-                "first (ad.tensor(t, dtype=...)) or write `a = a + b`.")
+        """Rebind self to fn(self, *args), recorded when it must be (reverse/inplace.py)."""
+        return apply_inplace(Tensor, self, fn, *args)
 
     def zero_(self):
         d = self._data
