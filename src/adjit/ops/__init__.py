@@ -17,9 +17,6 @@ from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .joins import *  # noqa: F401,F403
 from .selection import *  # noqa: F401,F403
-<<<<<<< HEAD
-from . import complex_rows  # noqa: F401 - registers real, imag, conj, angle
-=======
 from .rearrange import *  # noqa: F401,F403
 from .tiling import *  # noqa: F401,F403
 from .diagonals import *  # noqa: F401,F403
@@ -29,7 +26,7 @@ from .matprod import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .scans import *  # noqa: F401,F403
 from .statistics import *  # noqa: F401,F403
->>>>>>> main
+from . import complex_rows  # noqa: F401 - registers real, imag, conj, angle
 from ..core.registry import public_names as _public_names
 from .docstrings import document_rows as _document_rows
 
