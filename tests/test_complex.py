@@ -300,3 +300,14 @@ def test_complex_cotangent_for_real_output_raises():
     x = ad.tensor(np.array([1.0]), requires_grad=True)
     with pytest.raises(TypeError, match="is complex but output"):
         (x * 2.0).backward(gradient=np.array([1j]))
+
+
+def test_astype_real_to_complex_differentiates():
+    from adjit.testing.complexcheck import complex_gradcheck
+    x = np.array([1.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")    # no ComplexWarning in the cast's VJP
+        assert complex_gradcheck(lambda v: ad.astype(v, np.complex128) * (1 + 2j), (x,))
+        np.testing.assert_allclose(
+            ad.grad(lambda v: ad.sum(ad.abs(ad.astype(v, np.complex128) * (1 + 2j)) ** 2))(x),
+            10 * x)

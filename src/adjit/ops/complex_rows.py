@@ -11,7 +11,7 @@ import numpy as np
 from ..core.complexrule import ComplexRule, is_complex
 from ..core.domain import Sample
 from ..core.registry import OPS, defop
-from .elementwise import strong_mul
+from .elementwise import astype, dtype_name, strong_mul
 from .formulas import abs as abs_row
 from .formulas import div, log, mul
 from .shape import where
@@ -119,6 +119,17 @@ COMPLEX_ROWS = (
 for _n in COMPLEX_ROWS:
     OPS[_n].complex = True
 strong_mul.complex = True   # the elementwise rules' own product (nested derivatives)
+
+
+# the internal float cast (ad.astype of a real value to a complex dtype, and back): the
+# transpose of real -> complex is the real part (JAX's)
+def _astype_vjp(g, y, x, dtype):
+    if is_complex(g) and not is_complex(x):
+        g = real(g)
+    return (astype(g, dtype=dtype_name(x)),)
+
+
+astype.complex = ComplexRule(_astype_vjp, lambda ts, y, x, dtype: astype(ts[0], dtype=dtype))
 
 
 def real_cotangents(cts, inputs):
