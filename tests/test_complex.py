@@ -311,3 +311,16 @@ def test_astype_real_to_complex_differentiates():
         np.testing.assert_allclose(
             ad.grad(lambda v: ad.sum(ad.abs(ad.astype(v, np.complex128) * (1 + 2j)) ** 2))(x),
             10 * x)
+
+
+def test_vdot_vecdot_vecmat_conjugate_the_first_argument_as_numpy():
+    b = ZS[::-1] * (0.5 - 1j)
+    t = ad.tensor(ZS)
+    assert ad.vdot(t, b).numpy() == pytest.approx(np.vdot(ZS, b))
+    assert np.vdot(t, b).numpy() == pytest.approx(np.vdot(ZS, b))
+    assert ad.vecdot(t, b).numpy() == pytest.approx(np.linalg.vecdot(ZS, b))
+    if hasattr(np, "vecmat"):
+        np.testing.assert_allclose(ad.vecmat(t, np.outer(b, b)).numpy(),
+                                   np.vecmat(ZS, np.outer(b, b)))
+    # and the derivative of Re(vdot(z, b)) = Re(sum(conj(z) b)) is JAX's: conj(b)
+    np.testing.assert_allclose(ad.grad(lambda z: ad.real(ad.vdot(z, b)))(ZS), np.conj(b))

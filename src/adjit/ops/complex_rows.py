@@ -11,6 +11,7 @@ import numpy as np
 from ..core.complexrule import ComplexRule, is_complex
 from ..core.domain import Sample
 from ..core.registry import OPS, defop
+from . import linalg, reductions  # noqa: F401 - their rows are marked below, whoever imports first
 from .elementwise import astype, dtype_name, strong_mul
 from .formulas import abs as abs_row
 from .formulas import div, log, mul
