@@ -25,6 +25,9 @@ OPS = {}
 # NumPy callable -> the public adjit function with NumPy's signature that implements it on
 # wrapped values (registered with @implements next to the function's definition)
 NUMPY_WRAPPERS = {}
+# scipy.special ufunc name -> the adjit function serving it: SciPy's ufuncs call
+# __array_ufunc__ too, and are matched by name so that adjit never imports SciPy
+SCIPY_UFUNCS = {}
 
 # Level 0: eager PyTorch-style tensors. Level 1: duals made by `ad.dual`. Transforms: fresh.
 EAGER_LEVEL = 0

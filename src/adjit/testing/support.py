@@ -109,7 +109,7 @@ def markdown():
              "| NumPy | adjit | derivative |", "|---|---|---|"]
     lines += [f"| `{a}` | `{b}` | {c} |" for a, b, c in npr]
     if spr:
-        lines += ["", "| SciPy (call through adjit.scipy) | adjit |", "|---|---|"]
+        lines += ["", "| SciPy | adjit (scipy.special's ufuncs also work on tensors as written) |", "|---|---|"]
         lines += [f"| `{a}` | `{b}` |" for a, b in spr]
     lines += ["", "</details>", "", END]
     return "\n".join(lines)
