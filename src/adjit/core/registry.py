@@ -19,6 +19,8 @@ import itertools
 
 import numpy as np
 
+from .complexrule import any_complex, complex_backward, complex_forward
+
 OPS = {}
 # NumPy callable -> the public adjit function with NumPy's signature that implements it on
 # wrapped values (registered with @implements next to the function's definition)
@@ -125,7 +127,9 @@ class Op:
     - domain: the inputs the op-info sweep tests it on (testing/opinfo.py reads it).
     - numpy: the NumPy callables the row serves on wrapped values (np.sin(t) runs sin): the
       row's `api` is called with NumPy's arguments (core/numpy_protocol.py).
+    - complex: whether the rules hold at complex values (core/complexrule.py); False raises.
     """
+    complex = False
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
                  saves_in=True, saves_out=False, backward_name=None, vjp_needs=False,
@@ -197,6 +201,8 @@ class Op:
         if self.vjp is None:
             raise RuntimeError(f"adjit: op '{self.name}' has no VJP rule, so it cannot be "
                                "differentiated in reverse mode.")
+        if self.complex is not True and any_complex(out, inputs):
+            return complex_backward(self, g, out, inputs, params, needs)
         if self.vjp_needs:
             return self.vjp(g, out, *inputs, _needs=needs, **params)
         return self.vjp(g, out, *inputs, **params)
@@ -207,6 +213,8 @@ class Op:
                 f"adjit: op '{self.name}' has no JVP rule, so it cannot be used in forward mode "
                 "(ad.jvp, ad.jacfwd, ad.hessian, dual numbers). Register it with "
                 f"ad.custom_op('{self.name}', primal, vjp, jvp=...) to add one.")
+        if self.complex is not True and any_complex(out, inputs):
+            return complex_forward(self, tangents, out, inputs, params)
         return self.jvp(tangents, out, *inputs, **params)
 
     def _linear_jvp(self, tangents, out, *inputs, **params):

@@ -27,6 +27,7 @@ from .sorting import *  # noqa: F401,F403
 from .scans import *  # noqa: F401,F403
 from .statistics import *  # noqa: F401,F403
 from . import special, stats  # noqa: F401  (the rows of adjit.scipy.special and .stats)
+from . import complex_rows  # noqa: F401 - registers real, imag, conj, angle
 from ..core.registry import public_names as _public_names
 from .docstrings import document_rows as _document_rows
 
