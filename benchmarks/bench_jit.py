@@ -15,7 +15,10 @@ import tempfile
 import textwrap
 import timeit
 
-import numpy as np
+# one BLAS thread (unless set): on this small shared machine OpenBLAS's spinning workers stall
+# under load (a 100x100 gemm measured 42 ms instead of 40 us), see bench_selector.py
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
 
 
 def _steady_allocator():
@@ -71,6 +74,7 @@ X1E5 = rng.normal(size=100_000)
 X100 = rng.normal(size=100)
 W_TALL, X_TALL = rng.normal(size=(1000, 4)), rng.normal(size=4)
 W_WIDE, X_WIDE = rng.normal(size=(4, 1000)), rng.normal(size=1000)
+W_SQ, X_SQ = rng.normal(size=(100, 100)), rng.normal(size=100)   # issue 12: square
 
 GRAD_XY = ad.jit(ad.grad(f_xy, argnums=(0, 1)))
 EAGER_GRAD_XY = ad.grad(f_xy, argnums=(0, 1))
@@ -78,6 +82,10 @@ GRAD_ROSEN = ad.jit(ad.grad(rosen))
 HESS_ROSEN = ad.jit(ad.hessian(rosen))
 JAC_TALL = ad.jit(ad.jacobian(tanh_wx(W_TALL), mode="auto"))
 JAC_WIDE = ad.jit(ad.jacobian(tanh_wx(W_WIDE), mode="auto"))
+JAC_SQ = ad.jit(ad.jacobian(tanh_wx(W_SQ)))
+JAC_SQ_REV = ad.jit(ad.jacobian(tanh_wx(W_SQ), mode="reverse"))
+# W an argument too: the seed's product with W is not folded into a constant at trace time
+JAC_SQ_ARG = ad.jit(ad.jacobian(lambda x, W: ad.tanh(W @ x)))
 
 
 def _check():
@@ -90,6 +98,8 @@ def _check():
                                atol=1e-12)
     np.testing.assert_allclose(JAC_WIDE(X_WIDE), B.jac_tanh_wx(W_WIDE, X_WIDE), rtol=1e-9,
                                atol=1e-12)
+    for jf, args in ((JAC_SQ, (X_SQ,)), (JAC_SQ_REV, (X_SQ,)), (JAC_SQ_ARG, (X_SQ, W_SQ))):
+        np.testing.assert_allclose(jf(*args), B.jac_tanh_wx(W_SQ, X_SQ), rtol=1e-9, atol=1e-12)
 
 
 def _batch(fn, args, budget):
@@ -185,6 +195,16 @@ def run_table():
             "<= 3x hand")
         row(f"jacobian tanh(Wx) W{name}  hand @njit", t_hand)
 
+    t_auto, t_rev, t_arg, t_hand = median_times([
+        (JAC_SQ, (X_SQ,)), (JAC_SQ_REV, (X_SQ,)), (JAC_SQ_ARG, (X_SQ, W_SQ)),
+        (B.jac_tanh_wx, (W_SQ, X_SQ))])
+    row("jacobian tanh(Wx) W(100,100) auto  ad.jit", t_auto, t_hand, "hand njit", "<= 1.5x hand")
+    row("jacobian tanh(Wx) W(100,100) reverse  ad.jit", t_rev, t_hand, "hand njit",
+        "<= 1.5x hand")
+    row("jacobian tanh(Wx) W(100,100) W an argument  ad.jit", t_arg, t_hand, "hand njit",
+        "<= 1.5x hand")
+    row("jacobian tanh(Wx) W(100,100)  hand @njit", t_hand)
+
     cold, warm = first_result_times()
     rows.append(("new process, first ad.jit(ad.grad(rosen)) cold", f"{cold:10.3f} s ", "",
                  "<= 1.5 s"))
@@ -259,6 +279,18 @@ def test_jac_tanh_wide_jit(benchmark):
 
 def test_jac_tanh_wide_hand(benchmark):
     benchmark(B.jac_tanh_wx, W_WIDE, X_WIDE)
+
+
+def test_jac_tanh_square_jit(benchmark):
+    benchmark(JAC_SQ, X_SQ)
+
+
+def test_jac_tanh_square_arg_jit(benchmark):
+    benchmark(JAC_SQ_ARG, X_SQ, W_SQ)
+
+
+def test_jac_tanh_square_hand(benchmark):
+    benchmark(B.jac_tanh_wx, W_SQ, X_SQ)
 
 
 def test_first_result_new_process():

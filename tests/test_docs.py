@@ -70,8 +70,9 @@ def _inventory(path):
 def test_docs_build_without_warnings_and_list_every_public_name(built):
     inv = _inventory(built / "objects.inv")
     missing = sorted(n for n in _public() if n not in inv
-                     # a name offered twice (ad.no_grad, ad.autograd.no_grad) is indexed once
-                     and not (n.count(".") == 2 and f"adjit.{n.rsplit('.', 1)[1]}" in inv))
+                     # a name offered twice (ad.no_grad and ad.autograd.no_grad, ad.erf and
+                     # adjit.scipy.special.erf) is indexed once
+                     and not (n.count(".") >= 2 and f"adjit.{n.rsplit('.', 1)[1]}" in inv))
     assert not missing, f"public names missing from the reference: {missing}"
     assert "adjit.Tensor.backward" in inv and "adjit.grad" in inv
 

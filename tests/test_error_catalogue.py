@@ -152,7 +152,7 @@ def test_numpy_on_a_dual(fn):
     raises(TypeError, "a dual number cannot be turned into a NumPy array", fn, d)
 
 
-@pytest.mark.parametrize("fn", [np.sort, np.spacing], ids=["np.sort", "np.spacing"])
+@pytest.mark.parametrize("fn", [np.unique, np.spacing], ids=["np.unique", "np.spacing"])
 def test_numpy_function_without_a_row(fn):
     # np.sin and the other NumPy functions with rows work on duals (tests/test_numpy_dispatch.py)
     for v in (ad.dual(np.ones(3), np.ones(3)), ad.tensor(np.ones(3), requires_grad=True)):
@@ -393,5 +393,5 @@ def test_grad_of_a_complex_or_bool_output():
 
 def test_scipy_ufunc_without_a_row():
     special = pytest.importorskip("scipy.special")
-    raises(TypeError, r"adjit: scipy\.special\.erf is not differentiable yet", special.erf,
+    raises(TypeError, r"adjit: scipy\.special\.erfcx is not differentiable yet", special.erfcx,
            ad.tensor([0.5], requires_grad=True))

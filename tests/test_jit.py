@@ -321,12 +321,12 @@ def test_unsupported_op_falls_back_with_a_warning_naming_it():
 
 def test_numpy_function_on_traced_value_falls_back():
     def f(x):
-        return ad.sum(np.sort(x))  # a NumPy function without a row cannot be compiled
+        return ad.sum(np.unique(x))  # a NumPy function without a row cannot be compiled
 
     jf = ad.jit(f)
     x = rng.normal(size=3)
     with pytest.warns(RuntimeWarning, match="NumPy function"):
-        close(jf(x), np.sum(np.sort(x)))
+        close(jf(x), np.sum(np.unique(x)))
 
     def h(x):
         # a constant Tensor under grad (detached) leaving adjit

@@ -14,8 +14,8 @@ from adjit.testing import opinfo
 
 NAMES = ["swapaxes", "moveaxis", "rollaxis", "flip", "fliplr", "flipud", "rot90", "roll",
          "repeat", "tile", "ravel", "atleast_1d", "atleast_2d", "atleast_3d", "diag",
-         "diagonal", "diagflat", "pad", "nan_to_num", "real", "imag", "conj"]
-ROWS = ["triu", "tril", "broadcast_to"]
+         "diagonal", "diagflat", "pad", "nan_to_num"]
+ROWS = ["triu", "tril", "broadcast_to", "real", "imag", "conj"]
 
 
 def _cases():
@@ -126,14 +126,23 @@ def test_imag_of_real_input_has_zero_derivative_real_and_conj_one():
     assert ad.conjugate is ad.conj
 
 
-@pytest.mark.parametrize("fn", [ad.real, ad.imag, ad.conj, np.real, np.imag, np.conj,
-                                lambda t: t.real, lambda t: ad.nan_to_num(t),
+@pytest.mark.parametrize("fn", [lambda t: ad.nan_to_num(t),
                                 lambda t: ad.astype(t, np.float64)])
 def test_complex_input_raises_clearly(fn):
     t = ad.tensor(np.array([1.0 + 2.0j, 3.0]))
     with pytest.raises(TypeError, match="complex values are not supported yet"):
         fn(t)
-    # plain complex arrays (no derivative anywhere) are NumPy's business
+
+
+@pytest.mark.parametrize("fn, want", [(ad.real, [1.0, 3.0]), (ad.imag, [2.0, 0.0]),
+                                      (np.real, [1.0, 3.0]), (np.imag, [2.0, 0.0]),
+                                      (np.conj, [1.0 - 2.0j, 3.0]),
+                                      (lambda t: t.real, [1.0, 3.0]),
+                                      (lambda t: t.imag, [2.0, 0.0])])
+def test_complex_parts_of_tensors(fn, want):
+    """real, imag and conj of complex Tensors are rows (ops/complex_rows.py, issue 13)."""
+    t = ad.tensor(np.array([1.0 + 2.0j, 3.0]))
+    np.testing.assert_array_equal(fn(t).numpy(), want)
     np.testing.assert_array_equal(ad.imag(np.array([1.0 + 2.0j])), [2.0])
 
 

@@ -22,5 +22,6 @@ from .transforms.jacobians import jacfwd, jacrev, jvp
 from .transforms.reverse_mode import grad, value_and_grad, vjp
 from .transforms.selector import hessian, hvp, jacobian, select_mode
 from .transforms.vmap import vmap
+from . import fft  # noqa: E402,F401  (ad.fft; after the rows it uses)
 
 __version__ = "0.1.0"

@@ -130,9 +130,10 @@ def custom_op(name, primal, vjp, jvp=None):
 def float_dtypes(*vals):
     """(dtype the user's kernels compute in, dtype the results are stored in) for these
     values: float32 and float64 as they are (numba compiles the kernels per dtype), float16
-    computed in float32 (numba has no CPU float16), integers and bools as float64."""
+    computed in float32 (numba has no CPU float16), integers and bools as float64, complex
+    as it is (never cast to real: its derivative raises adjit's complex error)."""
     store = np.result_type(*[np.asarray(v) for v in vals])
-    if store.kind != "f":
+    if store.kind not in "fc":
         store = np.dtype(np.float64)
     return (np.dtype(np.float32) if store == np.float16 else store), store
 

@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from .registry import Op, Traced, numpy_table, primal_of
+from .registry import SCIPY_UFUNCS, Op, Traced, numpy_table, primal_of
 
 # ufunc keywords NumPy passes with their default values; any other value is refused clearly
 _UFUNC_DEFAULTS = {"out": None, "where": True, "casting": "same_kind", "order": "K",
@@ -266,6 +266,8 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if impl is not None and not kwargs:
         return impl(*inputs)    # the usual case: np.sin(t), W @ t, 2 * t
     name = np_name(ufunc) if method == "__call__" else f"{np_name(ufunc)}.{method}"
+    if impl is None and name.startswith("scipy.special."):   # scipy.special.gammaln(t)
+        impl = SCIPY_UFUNCS.get(name[len("scipy.special."):])
     diff = _scan((inputs, kwargs))
     for k, v in kwargs.items():
         if not (k in _UFUNC_DEFAULTS and _same(v, _UFUNC_DEFAULTS[k])):

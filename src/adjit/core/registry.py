@@ -19,10 +19,15 @@ import itertools
 
 import numpy as np
 
+from .complexrule import any_complex, complex_backward, complex_forward
+
 OPS = {}
 # NumPy callable -> the public adjit function with NumPy's signature that implements it on
 # wrapped values (registered with @implements next to the function's definition)
 NUMPY_WRAPPERS = {}
+# scipy.special ufunc name -> the adjit function serving it: SciPy's ufuncs call
+# __array_ufunc__ too, and are matched by name so that adjit never imports SciPy
+SCIPY_UFUNCS = {}
 
 # Level 0: eager PyTorch-style tensors. Level 1: duals made by `ad.dual`. Transforms: fresh.
 EAGER_LEVEL = 0
@@ -122,7 +127,9 @@ class Op:
     - domain: the inputs the op-info sweep tests it on (testing/opinfo.py reads it).
     - numpy: the NumPy callables the row serves on wrapped values (np.sin(t) runs sin): the
       row's `api` is called with NumPy's arguments (core/numpy_protocol.py).
+    - complex: whether the rules hold at complex values (core/complexrule.py); False raises.
     """
+    complex = False
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
                  saves_in=True, saves_out=False, backward_name=None, vjp_needs=False,
@@ -194,6 +201,8 @@ class Op:
         if self.vjp is None:
             raise RuntimeError(f"adjit: op '{self.name}' has no VJP rule, so it cannot be "
                                "differentiated in reverse mode.")
+        if self.complex is not True and any_complex(out, inputs):
+            return complex_backward(self, g, out, inputs, params, needs)
         if self.vjp_needs:
             return self.vjp(g, out, *inputs, _needs=needs, **params)
         return self.vjp(g, out, *inputs, **params)
@@ -204,6 +213,8 @@ class Op:
                 f"adjit: op '{self.name}' has no JVP rule, so it cannot be used in forward mode "
                 "(ad.jvp, ad.jacfwd, ad.hessian, dual numbers). Register it with "
                 f"ad.custom_op('{self.name}', primal, vjp, jvp=...) to add one.")
+        if self.complex is not True and any_complex(out, inputs):
+            return complex_forward(self, tangents, out, inputs, params)
         return self.jvp(tangents, out, *inputs, **params)
 
     def _linear_jvp(self, tangents, out, *inputs, **params):
@@ -267,12 +278,20 @@ class Composite:
         return f"<adjit composite {self.name}>"
 
 
-def composite(fn=None, *, methods=(), aliases=(), numpy=(), domain=None, export=True):
+# Public functions whose results are integers (argsort, argmax ...): no derivative (README table)
+INTEGER_RESULTS = set()
+
+
+def composite(fn=None, *, methods=(), aliases=(), numpy=(), domain=None, export=True,
+              integer=False):
     """Mark a public function built from rows: the method names wrappers get it as, the NumPy
     callables it serves on wrapped values (with NumPy's signature, as @implements), and its
     test domain (a list of core.domain.Sample, checked by the op-info sweep like a row's).
-    export=False: not one of adjit's top-level names (e.g. adjit.scipy.special's)."""
+    export=False: not one of adjit's top-level names (e.g. adjit.scipy.special's); integer=True:
+    its results are integer arrays without a derivative (argsort)."""
     def mark(f):
+        if integer:
+            INTEGER_RESULTS.add(f)
         if export:
             for n in (f.__name__,) + tuple(aliases):
                 COMPOSITES[n] = (f, tuple(methods) if n == f.__name__ else ())

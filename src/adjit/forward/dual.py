@@ -40,6 +40,10 @@ class Dual(Traced):
                 raise TypeError(f"adjit.dual: the {what} must be numeric, got dtype {v.dtype}")
         if not isinstance(p, Traced) and p.dtype.kind not in "fc":
             p = p.astype(np.float64)
+        if not isinstance(t, Traced) and t.dtype.kind == "c" and (
+                isinstance(p, Traced) or p.dtype.kind != "c"):
+            raise TypeError("adjit.dual: a complex tangent for a real primal; the tangent must "
+                            "have its primal's kind (pass the primal as complex, x + 0j)")
         if not isinstance(t, Traced):   # the tangent lives in the primal's dtype (float32 stays)
             t = t.astype(p.dtype if not isinstance(p, Traced) else np.float64, copy=False)
         ps, ts = tuple(_shape(p)), tuple(_shape(t))

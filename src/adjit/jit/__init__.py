@@ -235,7 +235,7 @@ class JitState:
 
     # -- tracing and compiling ---------------------------------------------------------------
     def specialise(self, args, kw, leaves, spec, parts, kparams):
-        from . import codegen
+        from . import codegen, template
         trace = Trace(new_level())
         targs, kvars = [], []
         for lf, (kind, _) in zip(leaves, parts):
@@ -267,12 +267,19 @@ class JitState:
         except Exception as e:  # a bug of the code generator: never the user's error
             raise _CompileError(f"{getattr(self.f, '__name__', 'f')} ({type(e).__name__}: "
                                 f"{e})") from None
+        t, extra = template.choose(self, prog)   # a kernel shared with other shapes
         with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({len(trace.vars)} traced "
                              "values)"):
-            kernel, path = _load(prog)
+            try:
+                kernel, path = _load(prog if t is None else template.template_program(t, prog))
+            except _CompileError:
+                if t is None:
+                    raise
+                t.bad, extra = True, ()
+                kernel, path = _load(prog)
         s = _Spec()
         s.path = path
-        s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams))
+        s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams), extra)
         return s
 
 
@@ -297,14 +304,14 @@ def _load(prog):
     return mod.kernel, mod.__file__
 
 
-def _make_entry(prog, kernel, ospec, oleaves, nparams):
+def _make_entry(prog, kernel, ospec, oleaves, nparams, extra=()):
     """A small Python function (generated) that allocates the output arrays, calls the kernel
     and rebuilds the output structure; the kernel itself when that would be a no-op."""
     rets = [o for o in prog.outputs if o[0] == "ret"]
     # numba returns a float32 scalar as a Python float: NumPy's float32 is restored here
     narrow = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.float32}
     if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
-            and not prog.out_arrays and not narrow:
+            and not prog.out_arrays and not narrow and not extra:
         if (len(rets) == 1 and ospec is None) or \
                 (len(rets) > 1 and ospec == (tuple, None, (None,) * len(rets))):
             return kernel
@@ -317,7 +324,7 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams):
         lines.append(f"    o{j} = _empty({shape!r}, _dt{j})")
         outs.append(f"o{j}")
     nret = len({o[1] for o in prog.outputs if o[0] == "ret"})
-    call = f"_kernel({', '.join(params + outs)})"
+    call = f"_kernel({', '.join(params + outs + [repr(x) for x in extra])})"
     if nret:
         lines.append(f"    r = {call}")
     else:

@@ -26,7 +26,8 @@ import hashlib
 import numpy as np
 
 from ..ops.elementwise import Elementwise
-from .exprs import affine, bmap, cast, eq_guard, num, peephole, subst
+from .diagmm import DiagProducts, diag_read
+from .exprs import bmap, cast, eq_guard, num, peephole, subst
 from .indexmaps import IndexMaps
 from .loopgen import LoopProducer, loop_view
 from .lowering import SUPPORTED_DTYPES, Unsupported, lit, nb_type, op_class, prod_of
@@ -46,7 +47,7 @@ class Program:
         self.out_arrays = out_arrays    # [(shape, dtype)] of out-parameters
 
 
-class Gen(Producers, LoopProducer, IndexMaps):
+class Gen(Producers, LoopProducer, IndexMaps, DiagProducts):
     def __init__(self, trace, arg_ids, out_ids):
         self.vars = list(trace.vars)
         self.guards = trace.guards
@@ -65,6 +66,7 @@ class Gen(Producers, LoopProducer, IndexMaps):
         self.split_ok = True
         self._const_names = {}
         self._pw_used = False
+        self.diag_lits = {}
 
     # -- small helpers -----------------------------------------------------------------------
     def emit(self, line):
@@ -144,48 +146,6 @@ class Gen(Producers, LoopProducer, IndexMaps):
                 self.ind -= 1
             self.memo = saved
 
-    def static_cond(self, c):
-        """True / False when condition c holds / fails on the whole current loop range, else
-        None (and the enclosing loop is asked to split where it changes)."""
-        e, op, v = c
-        p = affine(e)
-        if p is None:
-            return None
-        a, var, b = p
-        if var is None or a == 0:
-            lo = hi = b
-        else:
-            r = self.ranges.get(var)
-            if r is None:
-                return None
-            lo, hi = (a * r[0] + b, a * (r[1] - 1) + b) if a > 0 else \
-                     (a * (r[1] - 1) + b, a * r[0] + b)
-        if op == "%":
-            return (lo - v[0]) % v[1] == 0 if lo == hi else None
-        if op == "==":
-            if lo == hi:
-                return lo == v
-            if v < lo or v > hi:
-                return False
-            if a == 1:
-                self.splits.setdefault(var, set()).update((v - b, v - b + 1))
-            return None
-        if op == ">=":
-            if lo >= v:
-                return True
-            if hi < v:
-                return False
-            cut = -((b - v) // a) if a > 0 else None   # first i with a*i + b >= v
-        else:
-            if hi <= v:
-                return True
-            if lo > v:
-                return False
-            cut = (v - b) // a + 1 if a > 0 else None  # first i with a*i + b > v
-        if cut is not None:
-            self.splits.setdefault(var, set()).add(cut)
-        return None
-
     def _classify_const(self, v):
         a = np.asarray(v.value)
         if a.dtype.kind not in "biuf":
@@ -223,6 +183,7 @@ class Gen(Producers, LoopProducer, IndexMaps):
             if v.kind == "op":
                 self.cls[i] = op_class(v)
                 nb_type(v.dtype)
+        self.find_diag_products()   # seed @ B: "dmm", inline like an index map
         # static array params become constants the kernel reads
         for i in sorted(live):
             v = vs[i]
@@ -253,7 +214,7 @@ class Gen(Producers, LoopProducer, IndexMaps):
                 continue
             c = self.cls[i]
             e = 0
-            must = i in forced or c not in ("pw", "ix")
+            must = i in forced or c not in ("pw", "ix", "dmm")
             for u in self.consumers[i]:
                 cu = self.cls[u]
                 vu = vs[u]
@@ -281,6 +242,7 @@ class Gen(Producers, LoopProducer, IndexMaps):
                 self.name[i] = f"v{i}"
             else:
                 self.state[i] = "inline"
+        self.find_batch_sums()   # sum over a batch of products: one gemm (batchmm.py)
 
     # -- values inside loop bodies -----------------------------------------------------------
     def val(self, i, idx):
@@ -291,6 +253,12 @@ class Gen(Producers, LoopProducer, IndexMaps):
         r = self.memo.get(key)
         if r is not None:
             return r
+        if st == "carray" and i in self.diag_lits:   # a seed's diagonal: a literal
+            d, lv = self.diag_lits[i]
+            r = diag_read(self.vars[i].shape, idx, d, lv)
+            if r is not None:
+                self.memo[key] = r
+                return r
         if st in ("array", "carray"):
             r = self.temp(f"{self.name[i]}[{', '.join(idx)}]" if idx else f"{self.name[i]}[()]")
         else:
@@ -306,6 +274,8 @@ class Gen(Producers, LoopProducer, IndexMaps):
         vs = self.vars
         if v.op.lower == "ix":
             return getattr(self, "map_" + op.jit["map"])(v, idx)
+        if self.cls[i] == "dmm":
+            return self.compute_dmm(i, idx)
         args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in v.inputs]
         if v.dtype == np.float32:
             # a float64 input of a float32 result is a Python float (NumPy's weak scalar):
@@ -352,7 +322,7 @@ class Gen(Producers, LoopProducer, IndexMaps):
         v = self.vars[i]
         c = self.cls[i]
         nm = self.name[i]
-        if c in ("pw", "ix"):
+        if c in ("pw", "ix", "dmm"):
             if v.shape == ():
                 self.emit(f"{nm} = {self.val_top(i)}")
                 return
@@ -429,7 +399,7 @@ class Gen(Producers, LoopProducer, IndexMaps):
             guards.setdefault(i, []).append((kind, expected))
         for i in sorted(self.live):
             v = vs[i]
-            if v.kind == "op" and self.state[i] != "inline":
+            if v.kind == "op" and self.state[i] not in ("inline", "fused"):
                 self.produce(i)
             for kind, expected in guards.get(i, ()):
                 ref = self.scalar_ref(i)

@@ -3,11 +3,12 @@ matrix products (BLAS), concatenation, scans, axis ops, scatters, linear algebra
 the code generator (`codegen.Gen`)."""
 import numpy as np
 
+from .batchmm import BatchedProducts
 from .exprs import (bmap, getitem_map, getitem_map_adv, iadd, same_order, unravel)
 from .lowering import Unsupported, is_basic, lit, prod_of
 
 
-class Producers:
+class Producers(BatchedProducts):
     def p_red(self, i, v, nm):
         j = v.op.jit   # the row's init value, accumulation and finishing step
         x = v.inputs[0]
@@ -196,6 +197,8 @@ class Producers:
         a, b = v.inputs
         sa, sb, so = self.vars[a].shape, self.vars[b].shape, v.shape
         K = sa[-1]
+        if max(len(sa), len(sb)) > 2 and self.p_mm_batched(i, v, nm):
+            return
         ra, rb = self.blas_ref(a), self.blas_ref(b)
         if ra is not None and rb is not None and \
                 v.dtype == self.vars[a].dtype == self.vars[b].dtype:   # sgemm for float32

@@ -93,8 +93,10 @@ def header():
 
 # The loop of one kernel. The first operand and OUT come as 2-D (reps, n), every other operand
 # as 1-D (n,): reps > 1 for a JVP tangent's leading batch axes (k directions over the same x, y).
+# NumPy's error model: a division by zero gives inf or NaN, as the NumPy formulas do (Python's
+# model raised ZeroDivisionError from log's derivative at 0 on large arrays).
 _LOOP = '''
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def {name}__loop({arrays}, OUT):
     _n = OUT.shape[1]
     for _r in range(OUT.shape[0]):

@@ -162,3 +162,9 @@ def heaviside(a, b):
     if a != a:
         return a
     return 0.0 if a < 0 else (1.0 if a > 0 else b)
+
+
+# the special functions (scipy.special's rows) live in their own module
+from .special_scalar import (bessel_i0, bessel_i0e, bessel_i1, bessel_i1e,  # noqa: E402,F401
+                             betaln, digamma, erfinv, log_ndtr, logit, ndtr, ndtri, polygamma,
+                             xlog1py, xlogy)

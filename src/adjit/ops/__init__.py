@@ -23,6 +23,11 @@ from .diagonals import *  # noqa: F401,F403
 from .casts import *  # noqa: F401,F403
 from .products import *  # noqa: F401,F403
 from .matprod import *  # noqa: F401,F403
+from .sorting import *  # noqa: F401,F403
+from .scans import *  # noqa: F401,F403
+from .statistics import *  # noqa: F401,F403
+from . import special, stats  # noqa: F401  (the rows of adjit.scipy.special and .stats)
+from . import complex_rows  # noqa: F401 - registers real, imag, conj, angle
 from .solvers import *  # noqa: F401,F403
 from .matfuncs import *  # noqa: F401,F403
 from .triangular import *  # noqa: F401,F403

@@ -1,11 +1,11 @@
 """Casts and value clean-ups: astype (float casts differentiate, integer and bool casts carry
-no derivative, through the `cast` row so ad.jit compiles them), nan_to_num, and real, imag,
-conj of real input (complex input raises until complex numbers are supported, issue 13)."""
+no derivative, through the `cast` row so ad.jit compiles them) and nan_to_num (real values
+only). real, imag, conj and angle are rows of ops/complex_rows.py."""
 import numpy as np
 
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, defop, implements
-from .axes import cond_of, shape
+from .axes import cond_of
 from .elementwise import astype as float_cast
 from .formulas import abs as abs_op
 from .rearrange import same
@@ -79,9 +79,9 @@ def astype(x, dtype, /, *, copy=True, device=None):
 
 def _complex_error(fname):
     return TypeError(
-        f"adjit.{fname}: complex values are not supported yet (issue 13); adjit differentiates "
-        "real values. Split a complex number into its real and imaginary parts as two real "
-        "arrays, or call NumPy on .detach()ed values if a constant is meant.")
+        f"adjit.{fname}: complex values are not supported yet here. Split a complex number "
+        "into its real and imaginary parts (ad.real, ad.imag) first, or call NumPy on "
+        ".detach()ed values if a constant is meant.")
 
 
 def _real_only(x, fname):
@@ -131,58 +131,6 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     # |inf| < inf is false
     fill = where(c != c, vals[0], where(c > 0, vals[1], vals[2]))
     return where(abs_op(c) < np.inf, x, fill)
-
-
-@composite(numpy=(np.real,), domain=[Sample((2, 3)), Sample(())])
-def real(val):
-    """The real part (``np.real``, ``t.real``): of real input the input itself. Complex input
-    raises until complex numbers are supported (issue 13).
-
-    Examples
-    --------
-    >>> ad.real(np.array([1.0, 2.0]))
-    array([1., 2.])
-    """
-    if not isinstance(val, Traced):
-        return np.real(val)
-    _real_only(val, "real")
-    return same(val)
-
-
-@composite(numpy=(np.imag,), domain=[Sample((2, 3)), Sample(())])
-def imag(val):
-    """The imaginary part (``np.imag``, ``t.imag``): of real input zeros, whose derivative is
-    zero. Complex input raises until complex numbers are supported (issue 13).
-
-    Examples
-    --------
-    >>> ad.imag(np.array([1.0, 2.0]))
-    array([0., 0.])
-    """
-    if not isinstance(val, Traced):
-        return np.imag(val)
-    _real_only(val, "imag")
-    # zeros of val's shape and dtype that stay a value of val's kind (a Tensor, a dual):
-    # where with a constant all-false mask, whose derivative is exactly zero even at inf/nan
-    return where(np.zeros(shape(val), dtype=bool), val, np.zeros((), dtype=val.dtype))
-
-
-@composite(methods=("conj", "conjugate"), aliases=("conjugate",), numpy=(np.conjugate,),
-           domain=[Sample((2, 3)), Sample(())])
-def conj(x):
-    """The complex conjugate (``np.conj``): of real input the input itself. Complex input
-    raises until complex numbers are supported (issue 13).
-
-    Examples
-    --------
-    >>> ad.conj(np.array([1.0, 2.0]))
-    array([1., 2.])
-    """
-    if not isinstance(x, Traced):
-        return np.conjugate(x)
-    _real_only(x, "conj")
-    return same(x)
-
 
 
 if hasattr(np, "astype"):

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .. import kernels
+from ..core.complexrule import any_complex, complex_backward, complex_forward
 from ..core.registry import Op, Traced
 
 
@@ -193,9 +194,13 @@ class Elementwise(Op):
         return res
 
     def backward(self, g, out, inputs, params, needs):
+        if self.complex is not True and any_complex(out, inputs):
+            return complex_backward(self, g, out, inputs, params, needs)
         return self._terms(g, out, inputs, needs)
 
     def forward(self, tangents, out, inputs, params):
+        if self.complex is not True and any_complex(out, inputs):
+            return complex_forward(self, tangents, out, inputs, params)
         acc = None
         for i, t in enumerate(tangents):
             if t is not None:

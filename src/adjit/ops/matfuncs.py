@@ -95,6 +95,9 @@ def expm_matrix(a):
 
 def _expm_primal(x):
     x = np.asarray(x)
+    if x.dtype.kind == "c":
+        raise TypeError("adjit.scipy.linalg.expm: complex matrices are not supported (real "
+                        "floating-point values only)")
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     out = np.empty(x.shape, dtype=x.dtype)

@@ -133,10 +133,10 @@ _METHODS.update({
     "t": _t,
     "numel": lambda self: int(np.prod(self.shape)) if self.shape else 1,
 })
-# NumPy's and PyTorch's attributes (ops/casts.py: real input only, until issue 13)
+# NumPy's and PyTorch's attributes (rows of ops/complex_rows.py)
 _METHODS.update({
     "real": property(lambda self: ops.real(self), doc="""The real part, as NumPy's ``.real``:
-of real values the values themselves (complex ones raise until issue 13).
+of real values the values themselves (differentiable, JAX's complex convention).
 
 Examples
 --------
@@ -144,7 +144,8 @@ Examples
 tensor([ 1.5000, -2.0000])
 """),
     "imag": property(lambda self: ops.imag(self), doc="""The imaginary part, as NumPy's
-``.imag``: of real values zeros, whose derivative is zero (complex ones raise until issue 13).
+``.imag``: of real values zeros, whose derivative is zero (differentiable at complex values,
+JAX's convention).
 
 Examples
 --------

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from ..core.complexrule import any_complex, complex_backward, complex_forward
 from ..core.registry import Op, Traced, register
 from .axes import batch, shape
 from .shape import concatenate, getitem, reshape
@@ -88,6 +89,8 @@ class MultiOp(Op):
 
     # -- the layers call these ------------------------------------------------------------------
     def backward(self, g, out, inputs, params, needs):
+        if self.complex is not True and any_complex(out, inputs):
+            return complex_backward(self, g, out, inputs, params, needs)
         gs = self.unpack(g, inputs, params)
         outs = self.unpack(out, inputs, params)
         if self.vjp_needs:
@@ -95,6 +98,8 @@ class MultiOp(Op):
         return self.vjp(gs, outs, *inputs, **params)
 
     def forward(self, tangents, out, inputs, params):
+        if self.complex is not True and any_complex(out, inputs):
+            return complex_forward(self, tangents, out, inputs, params)
         outs = self.unpack(out, inputs, params)
         ts = self.jvp(tangents, outs, *inputs, **params)
         k = next(i for i, t in enumerate(tangents) if t is not None)

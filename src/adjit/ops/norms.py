@@ -3,6 +3,7 @@ reductions and linalg (the matrix 2-, -2- and nuclear norms through the singular
 Every order is swept by the op-info table through linalg.vector_norm / matrix_norm (solvers)."""
 import numpy as np
 
+from ..core.complexrule import is_complex
 from .axes import axis_arg, cond_of, keep_shape, ndim, shape
 from .formulas import abs, sign
 from .decompositions import svdvals
@@ -16,6 +17,8 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
     vector norm over one axis (axis=None on 1-D input) or a matrix norm over two (axis=None on
     2-D input, or a 2-tuple)."""
     axis, keepdims = axis_arg(axis, dim), bool(keepdims or keepdim)
+    if is_complex(x):
+        x = _complex_abs(x, ord, axis)
     if ord is None:
         return norm2(x, axis=axis, keepdims=keepdims)
     nd = ndim(x)
@@ -29,6 +32,16 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _matrix_norm(x, ord, axis, keepdims)
     raise ValueError(f"adjit.norm: ord={ord!r} needs one axis (a vector norm) or two (a matrix "
                      f"norm); got axes {axis} of an array of shape {shape(x)}")
+
+
+def _complex_abs(x, ord, axis):
+    """Every norm but the singular-value ones is the same norm of |x| (NumPy's values; the
+    gradient through abs's complex rule, JAX's convention)."""
+    two = (len(axis) == 2 if isinstance(axis, tuple) else axis is None and ndim(x) == 2)
+    if two and ord in (2, -2, "nuc"):
+        raise TypeError(f"adjit.norm: the matrix norm ord={ord!r} of complex values (through "
+                        "complex singular values) is not supported; use ord='fro', 1 or inf")
+    return abs(x)
 
 
 def _vector_norm(x, ord, axis, keepdims):

@@ -8,9 +8,11 @@ import math
 
 import numpy as np
 
+from ..core.complexrule import is_complex
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, implements
 from .axes import ndim, shape
+from .complex_rows import conj
 from .einsum_spec import contraction_path, parse_sublists, parse_subscripts
 from .linalg import matmul
 from .shape import getitem, reshape, sum_op, transpose
@@ -334,6 +336,7 @@ def vdot(a, b):
     11.0
     """
     a, b = as_value(a), as_value(b)
+    a = conj(a) if is_complex(a) else a   # as NumPy: the first argument conjugated
     na, nb = math.prod(shape(a)), math.prod(shape(b))
     if na != nb:
         raise ValueError(f"adjit.vdot: arrays of {na} and {nb} elements (shapes {shape(a)} and "
@@ -407,6 +410,7 @@ def vecdot(x1, x2, axis=-1):
     [3.0, 7.0]
     """
     xs = [as_value(x) for x in (x1, x2)]
+    xs[0] = conj(xs[0]) if is_complex(xs[0]) else xs[0]   # as NumPy: x1 conjugated
     if min(ndim(x) for x in xs) == 0:
         raise ValueError("adjit.vecdot: the operands must be arrays of vectors, got shapes "
                          f"{shape(xs[0])} and {shape(xs[1])}")
@@ -474,5 +478,7 @@ def vecmat(x1, x2):
     [1.0, 2.0]
     """
     _check_ranks("vecmat", x1, 1, x2, 2)
-    row = getitem(as_value(x1), idx=(Ellipsis, None, slice(None)))
+    x1 = as_value(x1)
+    x1 = conj(x1) if is_complex(x1) else x1   # as NumPy: the vectors conjugated
+    row = getitem(x1, idx=(Ellipsis, None, slice(None)))
     return getitem(matmul(row, x2), idx=(Ellipsis, 0, slice(None)))

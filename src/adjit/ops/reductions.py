@@ -5,10 +5,12 @@ import math
 
 import numpy as np
 
+from ..core.complexrule import is_complex
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, defop, implements, primal_of
 from .axes import axis_arg, batch, cond_of, keep_shape, ndim, neg_axes, shape, shape_of_raw
 from .elementwise import astype, dtype_name
+from .formulas import abs as abs_
 from .formulas import exp
 from .shape import (REDUCTION_DOMAIN, axes_batched, broadcast_to, expand, getitem, reshape,
                     sum_op, transpose, where)
@@ -145,6 +147,8 @@ _min = defop("min", *_extreme(np.min), saves_out=True, lower="red",
 
 
 def _norm_primal(x, axis=None, keepdims=False):
+    if is_complex(x):   # NumPy's value (its derivative raises: the public norm takes |x| first)
+        x = np.abs(x)
     return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
 
 
@@ -254,6 +258,7 @@ sum, mean, prod, max, min, logsumexp = (  # noqa: A001
     _op.public(_reduction(_op), methods=(_op.name,), numpy=_np)
     for _op, _np in ((sum_op, (np.sum,)), (_mean, (np.mean,)), (_prod, (np.prod,)),
                      (_max, (np.max, np.amax)), (_min, (np.min, np.amin)), (_logsumexp, ())))
+_max.aliases, _min.aliases = ("amax",), ("amin",)   # NumPy's other names, same signature
 
 
 @_softmax.public(methods=("softmax",))
@@ -280,7 +285,9 @@ def _deviations(x, axis, ddof, correction, unbiased):
         ddof = 1 if unbiased else 0
     # as NumPy: ddof >= n divides by 0 (inf, or NaN for constant data), never by a negative n
     n = _count(x, axis) - ddof
-    return x - mean(x, axis=axis, keepdims=True), n if n > 0 else 0
+    d = x - mean(x, axis=axis, keepdims=True)
+    # complex data: NumPy's var is the mean of |d|^2 (real), not of d^2
+    return (abs_(d) if is_complex(d) else d), n if n > 0 else 0
 
 
 @composite(methods=("var",), numpy=(np.var,),

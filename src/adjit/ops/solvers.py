@@ -227,7 +227,7 @@ def lstsq(a, b, rcond=None):
     return x, res, rank, s
 
 
-@composite(export=False)
+@composite(export=False, integer=True)
 @implements(np.linalg.matrix_rank)
 def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):  # noqa: N803 (NumPy's name)
     """The number of singular values above the tolerance, as np.linalg.matrix_rank: an integer,
@@ -254,8 +254,6 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):  # noqa: N803 (NumP
         big = s > np.asarray(tol)[..., None]
     return sum_op(where(big, 1, 0), axis=-1)
 
-
-matrix_rank.nondiff = True   # an integer: the supported-functions table says so
 
 
 @composite(numpy=(np.linalg.cond,), export=False,

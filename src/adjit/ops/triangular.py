@@ -178,6 +178,9 @@ def lu_matrix(a):
 
 def _lu_primal(a):
     a = np.asarray(a)
+    if a.dtype.kind == "c":
+        raise TypeError("adjit.scipy.linalg.lu_factor: complex matrices are not supported (real "
+                        "floating-point values only)")
     if a.dtype.kind != "f":
         a = a.astype(np.float64)
     if a.dtype == np.float16:   # as NumPy's linalg (the rules solve with the factors)

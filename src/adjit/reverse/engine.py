@@ -159,11 +159,17 @@ def _root_grads(tensors, grad_tensors, create_graph):
     for i, t in enumerate(tensors):
         g = None if grad_tensors is None else grad_tensors[i]
         d = t._data
-        if g is None and type(d) is np.ndarray and d.size == 1:  # the common case, fast
+        if g is None and type(d) is np.ndarray and d.size == 1 \
+                and d.dtype.kind != "c":  # the common case, fast
             out.append(Tensor._make(np.ones(d.shape, d.dtype), t._level) if create_graph
                        else np.ones(d.shape, d.dtype))
             continue
         if g is None:
+            if t.dtype.kind == "c":
+                raise RuntimeError(
+                    "grad can be implicitly created only for real scalar outputs (this one is "
+                    f"{t.dtype}); pass gradient= (the cotangent, JAX's convention), or "
+                    "backward from a real quantity, e.g. ad.real(y) or abs(y) ** 2")
             if t.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs (this output has "
@@ -184,6 +190,10 @@ def _root_grads(tensors, grad_tensors, create_graph):
             if isinstance(g, Tensor) and g._level == t._level:
                 g = g if create_graph else g._data
             elif not isinstance(g, Traced):
+                if np.asarray(g).dtype.kind == "c" and t.dtype.kind != "c":
+                    raise TypeError(
+                        f"gradient (grad_output[{i}]) is complex but output[{i}] is real "
+                        f"({t.dtype}); a real output takes a real cotangent (JAX's convention)")
                 g = np.asarray(g, dtype=t.dtype)
         out.append(Tensor._make(g, t._level) if create_graph and not isinstance(g, Tensor)
                    else g)

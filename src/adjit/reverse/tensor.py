@@ -11,9 +11,11 @@ import numpy as np
 
 from .. import ops
 from ..core import grad_mode
+from ..core.complexrule import is_complex
 from ..core.registry import EAGER_LEVEL, Traced
 from ..core.registry import primal_of as _inner
 from ..ops.axes import cond_of as _value
+from ..ops.complex_rows import real_cotangents
 from ..ops.methods import attach, norm_index
 from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
@@ -114,6 +116,8 @@ class Node:
                         if type(cts) is not list:
                             cts = list(cts)
                         cts[i] = _unbroadcast(c, np.shape(_inner(r)))
+        if is_complex(self.out):
+            cts = real_cotangents(cts, self.raw)
         return cts
 
 

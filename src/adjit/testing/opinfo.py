@@ -146,3 +146,27 @@ def tolerances(dtype, order=1):
         return (1e-3, 1e-5) if order == 1 else (1e-3, 1e-4)
     scale = 2e3 if order == 1 else 2e4      # condition of the rows' samples times rounding
     return scale * eps, scale * eps
+
+
+def complex_rows():
+    """The swept rows whose rules hold at complex values (Op.complex not False)."""
+    return [op for op in rows() if getattr(op, "complex", False) is not False]
+
+
+def complex_cases(ops=None):
+    """complex128 samples of the rows with complex rules: the real parts drawn as the real
+    sweep's, imaginary parts in +-(0.1, 1) (off the real axis: clear of log's and angle's
+    branch cut, of abs's kink), small ones (+-0.3) for well-conditioned matrices."""
+    out = []
+    for op in complex_rows() if ops is None else ops:
+        for k, (s, ranges, kinds) in enumerate(samples(op)):
+            rng = np.random.default_rng(zlib.crc32(f"{op.name}/{k}/complex".encode()))
+            xs = []
+            for shp, r, kd in zip(s.shapes, ranges, kinds):
+                re = draw(rng, shp, r, kd)
+                scale = 0.3 if kd == "wellcond" else 1.0
+                im = rng.uniform(0.1, 1.0, size=tuple(shp)) * rng.choice([-1.0, 1.0],
+                                                                        size=tuple(shp))
+                xs.append(np.asarray(re + 1j * scale * im, dtype=np.complex128))
+            out.append(Case(op, k, s, xs, s.second, False))
+    return out

@@ -227,6 +227,21 @@ _RULES = {"prod": _reduction, "max": _reduction, "min": _reduction, "norm": _red
           "inv": _leading, "cholesky": _leading, "det_cofactor": _leading}
 
 
+def _last_rows(op, vals, flags, params, bparams, size):
+    """Rows over the rows of 2-D arrays (ops/sorting.py's argsort_last, gather_last ...): the
+    batch merges into the rows (an unbatched permutation is repeated for every element)."""
+    if any(_rank(v, f) != 2 for v, f in zip(vals, flags)):
+        return _loop(op, vals, flags, params, bparams, size)
+    vals = [v if f else _materialise(v, size) for v, f in zip(vals, flags)]
+    m = _shape(vals[0])[1]
+    out = op(*[_reshape(v, (size * m,) + tuple(_shape(v)[2:])) for v in vals], **params)
+    return _reshape(out, (size, m) + tuple(_shape(out)[1:]))
+
+
+_RULES.update(dict.fromkeys(("argsort_last", "argmax_last", "argmin_last", "gather_last",
+                             "scatter_last", "cumprod_last"), _last_rows))
+
+
 def _rule(op):
     if isinstance(op, MultiOp):   # slogdet, eigh, svd, qr: per matrix, outputs packed last
         return _leading

@@ -8,6 +8,7 @@ from ..forward.dual import Dual
 from ..reverse.engine import run_backward
 from .args import (as_arg_tuple, as_value, bind_kwargs, cast, dtype_of, full_tangent,
                    parse_argnums, shape_of, unwrap)
+from .complexargs import check_jac, check_tangent
 from .pytree import num_leaves, tree_flatten, tree_unflatten
 from .reverse_mode import check_out, record, size_of, tracked
 
@@ -68,9 +69,10 @@ def _seed(s, kk, lo, hi, shape, dtype):
     return seed.reshape((kk,) + tuple(shape))
 
 
-def jacfwd_impl(f, args, nums, single, chunk):
+def jacfwd_impl(f, args, nums, single, chunk, holomorphic=False):
     xs, specs = diff_leaves(args, nums)
     flat = [x for lv in xs for x in lv]
+    check_jac(flat, holomorphic, "jacfwd", "inputs")
     xshapes = [tuple(shape_of(x)) for x in flat]
     sizes = [size_of(s) for s in xshapes]
     offs = np.cumsum([0] + sizes)
@@ -135,9 +137,10 @@ def jacfwd_impl(f, args, nums, single, chunk):
     return _assemble(per_out, ospec, specs, single)
 
 
-def jacrev_impl(out, level, leaves, specs, single, chunk):
+def jacrev_impl(out, level, leaves, specs, single, chunk, holomorphic=False):
     """Jacobian from a recorded f: ceil(M / k) reverse passes through the kept graph."""
     outs, ospec = tree_flatten(out)
+    check_jac(outs, holomorphic, "jacrev", "outputs")
     check_out(outs, "jacrev")
     flat_in = [t for ts in leaves for t in ts]
     xshapes = [tuple(shape_of(t._data)) for t in flat_in]
@@ -203,7 +206,7 @@ def jacrev_impl(out, level, leaves, specs, single, chunk):
     return _assemble(per_out, ospec, specs, single)
 
 
-def jacrev(f, argnums=0, chunk=None):
+def jacrev(f, argnums=0, chunk=None, holomorphic=False):
     """Return a function computing the Jacobian of ``f`` by reverse mode, as ``jax.jacrev``.
 
     ``f`` is recorded once, then ``ceil(M / chunk)`` backward passes through the kept graph
@@ -219,6 +222,9 @@ def jacrev(f, argnums=0, chunk=None):
         Which positional arguments to differentiate with respect to (default 0).
     chunk : int, optional
         Cotangent rows pulled per backward pass.
+    holomorphic : bool, optional
+        Complex outputs need it (as in JAX): the Jacobian is then ``df/dz`` of a
+        holomorphic ``f``.
 
     Returns
     -------
@@ -240,7 +246,7 @@ def jacrev(f, argnums=0, chunk=None):
     def jac(*args, **kwargs):
         single, nums = parse_argnums(argnums, len(args))
         out, level, leaves, specs = record(bind_kwargs(f, kwargs), args, nums)
-        return jacrev_impl(out, level, leaves, specs, single, chunk)
+        return jacrev_impl(out, level, leaves, specs, single, chunk, holomorphic)
     jac.__name__ = f"jacrev({getattr(f, '__name__', 'f')})"
     return jac
 
@@ -296,6 +302,7 @@ def jvp(f, primals, tangents):
     duals, k = [], None
     for p, t in zip(pl, tl):
         p = as_value(p)
+        check_tangent(p, t, "jvp")
         ps, ts = tuple(shape_of(p)), tuple(shape_of(t))
         if ts == ps:
             tt = t if isinstance(t, Traced) else np.asarray(t, dtype=dtype_of(p))
@@ -332,7 +339,7 @@ def _split_dual(out, level, k):
     return unwrap(out, level), np.zeros(shp + ((k,) if k is not None else ()), dtype=dtype_of(out))
 
 
-def jacfwd(f, argnums=0, chunk=None):
+def jacfwd(f, argnums=0, chunk=None, holomorphic=False):
     """Return a function computing the Jacobian of ``f`` by forward mode, as ``jax.jacfwd``.
 
     ``ceil(N / chunk)`` forward passes push ``chunk`` tangent directions each (N = total
@@ -348,6 +355,9 @@ def jacfwd(f, argnums=0, chunk=None):
         Which positional arguments to differentiate with respect to (default 0).
     chunk : int, optional
         Tangent directions pushed per forward pass.
+    holomorphic : bool, optional
+        Complex inputs need it (as in JAX): the Jacobian is then ``df/dz`` of a
+        holomorphic ``f``.
 
     Returns
     -------
@@ -371,7 +381,7 @@ def jacfwd(f, argnums=0, chunk=None):
     """
     def jac(*args, **kwargs):
         single, nums = parse_argnums(argnums, len(args))
-        return jacfwd_impl(bind_kwargs(f, kwargs), args, nums, single, chunk)
+        return jacfwd_impl(bind_kwargs(f, kwargs), args, nums, single, chunk, holomorphic)
     jac.__name__ = f"jacfwd({getattr(f, '__name__', 'f')})"
     return jac
 

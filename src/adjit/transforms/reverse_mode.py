@@ -13,6 +13,7 @@ from ..reverse.engine import run_backward
 from ..reverse.tensor import Tensor
 from .args import (as_value, bind_kwargs, cast, dtype_of, parse_argnums, shape_of, unwrap,
                    zeros_of)
+from .complexargs import check_cotangent, check_grad
 from .pytree import tree_flatten, tree_unflatten
 
 # ---------------------------------------------------------------------------------------------
@@ -67,10 +68,6 @@ def _scalar_out(out, fname):
                         "or use ad.vjp / ad.jacobian for several outputs.")
     check_out([out], fname)
     kind = (out.dtype if isinstance(out, Traced) else np.asarray(out).dtype).kind
-    if kind == "c":
-        raise TypeError(f"adjit.{fname}: the function returned a complex value; {fname} needs a "
-                        "real scalar output (a complex one has no gradient without a "
-                        "convention). Return a real quantity, e.g. abs(z) ** 2.")
     if kind == "b":
         raise TypeError(f"adjit.{fname}: the function returned a bool (a comparison?), which "
                         "has no derivative; return the real-valued quantity instead.")
@@ -81,7 +78,7 @@ def _scalar_out(out, fname):
                         "ad.jacobian / ad.vjp for non-scalar outputs.")
 
 
-def value_and_grad(f, argnums=0):
+def value_and_grad(f, argnums=0, holomorphic=False):
     """Return a function computing both ``f(*args)`` and its gradient, in one reverse pass.
 
     Parameters
@@ -92,6 +89,10 @@ def value_and_grad(f, argnums=0):
         function are passed on to ``f`` and not differentiated.
     argnums : int or tuple of int, optional
         Which positional arguments to differentiate with respect to (default 0).
+    holomorphic : bool, optional
+        For a holomorphic ``f`` of complex inputs with a complex output: the gradient is
+        ``f'(z)``, as ``jax.grad(f, holomorphic=True)``. A real ``f`` of complex ``z`` needs
+        no flag: its gradient is JAX's ``df/dx - i df/dy`` (descend with ``z - lr * conj(g)``).
 
     Returns
     -------
@@ -104,7 +105,8 @@ def value_and_grad(f, argnums=0):
     Raises
     ------
     TypeError
-        If ``f`` returns a non-scalar, complex, bool or container output (use ``ad.vjp`` or
+        If ``f`` returns a non-scalar, bool or container output, or a complex one without
+        ``holomorphic=True`` (use ``ad.vjp`` or
         ``ad.jacobian`` for non-scalar outputs).
 
     See Also
@@ -124,6 +126,7 @@ def value_and_grad(f, argnums=0):
         single, nums = parse_argnums(argnums, len(args))
         out, level, leaves, specs = record(bind_kwargs(f, kwargs), args, nums)
         _scalar_out(out, "grad")
+        check_grad(out, [t._data for ts in leaves for t in ts], holomorphic, "grad")
         g = np.ones(shape_of(out), dtype=dtype_of(out))
         grads = _pull(out, level, leaves, specs, g, False)
         return unwrap(out, level), (grads[0] if single else tuple(grads))
@@ -132,7 +135,7 @@ def value_and_grad(f, argnums=0):
     return vg
 
 
-def grad(f, argnums=0):
+def grad(f, argnums=0, holomorphic=False):
     """Return a function computing the gradient of the scalar-valued ``f``, as ``jax.grad``.
 
     Parameters
@@ -143,6 +146,10 @@ def grad(f, argnums=0):
         function are passed on to ``f`` and not differentiated.
     argnums : int or tuple of int, optional
         Which positional arguments to differentiate with respect to (default 0).
+    holomorphic : bool, optional
+        For a holomorphic ``f`` of complex inputs with a complex output: the gradient is
+        ``f'(z)``, as ``jax.grad(f, holomorphic=True)``. A real ``f`` of complex ``z`` needs
+        no flag: its gradient is JAX's ``df/dx - i df/dy`` (descend with ``z - lr * conj(g)``).
 
     Returns
     -------
@@ -154,7 +161,8 @@ def grad(f, argnums=0):
     Raises
     ------
     TypeError
-        If ``f`` returns a non-scalar, complex, bool or container output (use ``ad.vjp`` or
+        If ``f`` returns a non-scalar, bool or container output, or a complex one without
+        ``holomorphic=True`` (use ``ad.vjp`` or
         ``ad.jacobian`` for non-scalar outputs).
 
     See Also
@@ -172,7 +180,7 @@ def grad(f, argnums=0):
     >>> ad.grad(lambda x, scale: scale * ad.sum(x ** 2))(np.array([1.0, 2.0]), scale=3.0)
     array([ 6., 12.])
     """
-    vg = value_and_grad(f, argnums)
+    vg = value_and_grad(f, argnums, holomorphic)
 
     def g(*args, **kwargs):
         return vg(*args, **kwargs)[1]
@@ -254,6 +262,7 @@ def vjp(f, *primals):
         roots, grads = [], []
         for o, gi in zip(outs, gl):
             if tracked(o, level):
+                check_cotangent(gi, o)
                 roots.append(o)
                 grads.append(cast(as_value(gi), dtype_of(o)))
         got = (run_backward(roots, grads, True, False, capture=flat_in) if roots

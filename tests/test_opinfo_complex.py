@@ -1,0 +1,72 @@
+"""The op-info sweep at complex128 (issue 13): every row whose rules hold at complex values
+(`Op.complex`, ops/complex_rows.py), on every sample of its domain with complex inputs
+(`opinfo.complex_cases`), checked for its value against NumPy (Tensor, dual, public
+function), reverse and forward Jacobians against central differences of real and imaginary
+parts (JAX's convention, `testing/complexcheck.py`) and second order (the gradient of
+Re(sum(w * op(x))) differentiated again in both modes)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import adjit as ad
+from adjit.testing import opinfo
+from adjit.testing.complexcheck import complex_gradcheck
+
+CASES = opinfo.complex_cases()
+SECOND = [c for c in CASES if c.second and sum(x.size for x in c.inputs)]
+
+
+def quiet(fn):
+    def run(*a):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return fn(*a)
+    return run
+
+
+def weights(shape, complex_out):
+    w = opinfo.weights(shape)
+    return w * (0.6 - 0.8j) + 0.3j if complex_out else w
+
+
+def gradient_fn(case):
+    """x -> JAX's gradient of Re(sum(w * op(x))) w.r.t. every input, flattened, concatenated."""
+    fn, xs = case.fn, case.inputs
+    y = np.asarray(fn(*xs))
+    w = weights(y.shape, y.dtype.kind == "c")
+    nums = tuple(range(len(xs)))
+
+    def g(*vs):
+        gs = ad.grad(lambda *a: ad.real(ad.sum(fn(*a) * w)), argnums=nums)(*vs)
+        return ad.concatenate([ad.reshape(v, (-1,)) for v in gs])
+    return g
+
+
+def test_the_complex_rows_are_swept():
+    names = {op.name for op in opinfo.complex_rows()}
+    assert {"add", "mul", "div", "exp", "log", "sqrt", "sin", "cos", "tanh", "abs", "real",
+            "imag", "conj", "angle", "sum", "reshape", "transpose", "getitem", "concatenate",
+            "stack", "where", "matmul", "solve", "inv", "det"} <= names
+    assert {c.op.name for c in CASES} == names
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_value(case):
+    xs = case.inputs
+    y = np.asarray(case.fn(*xs))
+    t = case.fn(*[ad.tensor(x) for x in xs])
+    np.testing.assert_allclose(t.numpy(), y, rtol=1e-12, atol=1e-13)
+    d = case.fn(*[ad.dual(x, np.ones_like(x)) for x in xs])
+    np.testing.assert_allclose(d.primal, y, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_first_order_reverse_and_forward(case):
+    assert complex_gradcheck(quiet(case.fn), case.inputs, eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("case", SECOND, ids=repr)
+def test_second_order(case):
+    assert complex_gradcheck(quiet(gradient_fn(case)), case.inputs, eps=1e-5, atol=1e-4,
+                             rtol=1e-3)
