@@ -164,6 +164,8 @@ def test_clear_errors():
         al.qr(ad.tensor(A43))     # mode='full' of a tall matrix
     with pytest.raises(NotImplementedError, match="generalized"):
         al.eigh(ad.tensor(SPD), ad.tensor(SPD))
+    with pytest.raises(NotImplementedError, match="pivoting"):
+        al.qr(SQ, pivoting=True)
     sing = np.array([[1.0, 2.0], [2.0, 4.0]])
     with pytest.raises(np.linalg.LinAlgError, match="singular matrix .* no derivative"):
         ad.grad(lambda x: ad.sum(al.lu_factor(x)[0]))(sing)

@@ -117,7 +117,7 @@ def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, overwr
     """(w, v) of a symmetric a, eigenvalues ascending, as scipy.linalg.eigh (w alone with
     eigvals_only=True); reads the lower triangle (the upper with lower=False).
     subset_by_index=(lo, hi) keeps eigenpairs lo..hi. The generalized problem (b) and
-    subset_by_value are not differentiable yet.
+    subset_by_value are not supported yet.
 
     Examples
     --------
@@ -128,14 +128,10 @@ def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, overwr
     """
     if b is not None or subset_by_value is not None:
         what = "the generalized problem (b=)" if b is not None else "subset_by_value"
-        if not _wrapped(a, b):
-            import scipy.linalg   # noqa: PLC0415 - plain arrays: SciPy's own answer
-            return scipy.linalg.eigh(a, b, lower=lower, eigvals_only=eigvals_only, type=type,
-                                     subset_by_index=subset_by_index,
-                                     subset_by_value=subset_by_value, driver=driver)
-        raise NotImplementedError(f"adjit.scipy.linalg.eigh: {what} is not differentiable "
-                                  "yet; for b, reduce to a standard problem with the Cholesky "
-                                  "factor of b (L^-1 a L^-T)")
+        raise NotImplementedError(f"adjit.scipy.linalg.eigh: {what} is not supported yet (for "
+                                  "plain arrays call scipy.linalg.eigh); for b, reduce to a "
+                                  "standard problem with the Cholesky factor of b "
+                                  "(L^-1 a L^-T)")
     w, v = ops.eigh(a, UPLO="L" if lower else "U")
     if subset_by_index is not None:
         lo, hi = (int(i) for i in subset_by_index)
@@ -162,7 +158,7 @@ def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
     """(q, r) as scipy.linalg.qr: mode 'full' (differentiable for m <= n, where it is the
     reduced one, and m == n), 'economic' (differentiable for m >= n) or 'r' ((r,)); pivoting
-    and mode 'raw' are not differentiable.
+    and mode 'raw' are not supported.
 
     Examples
     --------
@@ -177,16 +173,14 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
         raise ValueError(f"adjit.scipy.linalg.qr: mode must be 'full', 'r', 'economic' or "
                          f"'raw', got {mode!r}")
     m, n = ops.shape(a)[-2:]
-    if not _wrapped(a):
-        a = np.asarray(a)
-        if pivoting or mode == "raw":
-            import scipy.linalg   # noqa: PLC0415 - plain arrays: SciPy's own answer
-            return scipy.linalg.qr(a, mode=mode, pivoting=pivoting)
-        q, r = np.linalg.qr(a, mode="complete" if mode in ("full", "r") else "reduced")
-        return (r,) if mode == "r" else (q, r)
     if pivoting or mode == "raw":
         raise NotImplementedError("adjit.scipy.linalg.qr: pivoting=True and mode='raw' are not "
-                                  "differentiable; use mode='economic' without pivoting")
+                                  "supported (for plain arrays call scipy.linalg.qr); use "
+                                  "mode='economic' without pivoting")
+    if not _wrapped(a):
+        q, r = np.linalg.qr(np.asarray(a),
+                            mode="complete" if mode in ("full", "r") else "reduced")
+        return (r,) if mode == "r" else (q, r)
     if mode == "r":
         r = ops.qr(a)[1]
         if m > n:   # the full r: zero rows below the reduced one
