@@ -81,6 +81,8 @@ def test_value(case):
         call = case.sample.call or (lambda f, *a, **p: f(*a, **p))   # as the sample calls it
         for f in op.numpy:
             close(ad.tensor(call(f, *[ad.tensor(x) for x in xs], **case.sample.params)).numpy(), y)
+            d = call(f, *[ad.dual(x, np.ones_like(x)) for x in xs], **case.sample.params)
+            close(np.asarray(d.primal if isinstance(d, ad.Dual) else d), y)
     if isinstance(op, Elementwise) and len(xs) == 1:
         close(op.api(xs[0]), y)
         for m in op.methods:
