@@ -282,3 +282,13 @@ def test_comparisons_and_masks_per_element():
     f = lambda x, t: ad.where(x > t, x, 0.0) + (x <= t) * 1.0   # noqa: E731
     np.testing.assert_allclose(ad.vmap(f)(X, y), loop(f, (0, 0), X, y))
     np.testing.assert_array_equal(ad.vmap(lambda x: x > 0)(X), X > 0)
+
+
+def test_jit_of_vmap_defaults_to_one_thread(monkeypatch):
+    """Issue 14: a second thread measured slower (the kernels' BLAS calls use the cores), so
+    ad.jit(ad.vmap(f)) runs on one thread unless threads= or NUMBA_NUM_THREADS asks for more."""
+    from adjit.jit.parallel import default_threads
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    assert default_threads() == 1
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "3")
+    assert default_threads() == 3

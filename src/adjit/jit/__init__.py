@@ -462,7 +462,8 @@ def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS, threads=None):
         keep per signature before running eagerly.
     threads : int, optional
         For ``f = ad.vmap(g)``: how many threads run blocks of the batch (the kernels release
-        the GIL). Default: ``NUMBA_NUM_THREADS``, else the number of cores.
+        the GIL). Default: ``NUMBA_NUM_THREADS``, else 1 (a second thread measured slower:
+        the kernels' BLAS calls already use the cores).
 
     Returns
     -------

@@ -3,8 +3,11 @@ thread and each block runs the same compiled kernel (numba kernels release the G
 blocks' results are joined along the output's batch axis. Elements of a vmap are independent,
 so the result is the same as one call on the whole batch, bit for bit.
 
-Threads: `ad.jit(f, threads=n)`, else NUMBA_NUM_THREADS, else the number of cores. Batches
-smaller than MIN_BLOCK elements per thread run in one call (threads would cost more)."""
+Threads: `ad.jit(f, threads=n)`, else NUMBA_NUM_THREADS, else one. One by default because it
+measured faster: per-example MLP gradients (benchmarks/bench_vmap.py) ran 0.72-0.77x as fast on
+two threads as on one on this 2-core machine (the kernels' BLAS calls use both cores already;
+1.04x with OPENBLAS_NUM_THREADS=1). Batches smaller than MIN_BLOCK elements per thread run in one
+call (threads would cost more)."""
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,7 +23,7 @@ _pools = {}
 
 def default_threads():
     n = os.environ.get("NUMBA_NUM_THREADS")
-    return max(1, int(n)) if n else (os.cpu_count() or 1)
+    return max(1, int(n)) if n else 1
 
 
 def _pool(n):
