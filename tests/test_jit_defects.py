@@ -181,6 +181,33 @@ def test_item_02_no_rule_reads_a_concrete_traced_value(name, path, monkeypatch):
     np.testing.assert_allclose(_no_fallback(g)(V3), want, rtol=1e-10, atol=1e-12)
 
 
+def _audit_cases():
+    """The op-info table's compiled cases (every row and composite): all of them in the
+    thorough profile, every sixth in CI's (each is a trace plus a kernel load)."""
+    from adjit.testing import opinfo
+    cases = [c for c in opinfo.cases() if c.jit]
+    return cases if os.environ.get("ADJIT_HYPOTHESIS_PROFILE") == "thorough" else cases[::6]
+
+
+@pytest.mark.parametrize("case", _audit_cases(), ids=repr)
+def test_item_02_no_row_reads_a_concrete_traced_value(case, monkeypatch):
+    """The audit above over the op-info table: each row / composite and its gradient, traced by
+    ad.jit with traced inputs that have no concrete data, compile without reading it."""
+    from test_opinfo import gradient_fn
+    g = gradient_fn(case)
+
+    def both(*a):
+        return case.fn(*a), g(*a)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = both(*case.inputs)
+    trace = _jit_module("trace")
+    monkeypatch.setattr(trace.Tracer, "_raw", lambda self: _NoValue(self._val))
+    got = _no_fallback(both)(*case.inputs)
+    np.testing.assert_allclose(np.asarray(got[0], float), np.asarray(want[0], float),
+                               rtol=1e-9, atol=1e-11)
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. clip's bounds are differentiable inputs (PyTorch's clamp)
 
