@@ -3,13 +3,13 @@ a batch of 4,096 examples, four ways:
 
   * loop:       [ad.grad(loss)(params, x_i, y_i) for each i]   (the reference)
   * vmap:       ad.vmap(ad.grad(loss), in_axes=(None, 0, 0))   (eager, one pass of batched ops)
-  * jit(vmap):  ad.jit of the above (one compiled kernel), on one thread and on all threads
+  * jit(vmap):  ad.jit of the above (one compiled kernel), on one thread and on all cores
   * jax:        jax.jit(jax.vmap(jax.grad(loss))), where JAX is installed
 
-    python benchmarks/bench_vmap.py [--batch 4096] [--repeat 5]
+    python benchmarks/bench_vmap.py [--batch 4096] [--repeat 20] [--no-loop]
 
-Prints the median time of each and the speed-ups over the loop. On a shared machine, look at
-the load average printed at the start.
+Prints the median time of each (all but the loop timed interleaved, in rounds) and the ratios.
+On a shared machine, look at the load averages printed at the start and the end.
 """
 import argparse
 import importlib.util
@@ -28,40 +28,48 @@ def loss(params, x, y):
     return (ad.tanh(x @ W1 + b1) @ w2 - y) ** 2
 
 
-def median_time(f, repeat):
-    f()   # warm-up (compilation)
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+def interleaved(fs, rounds, per_round=5):
+    """Median time of each function, the functions run in turn (per_round calls each, `rounds`
+    times), so a change of the machine's load affects them alike."""
+    for f in fs.values():
+        f()   # warm-up (compilation)
+    ts = {k: [] for k in fs}
+    for _ in range(rounds):
+        for k, f in fs.items():
+            for _ in range(per_round):
+                t0 = time.perf_counter()
+                f()
+                ts[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in ts.items()}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, default=4096)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=20, help="rounds of interleaved timings")
+    ap.add_argument("--no-loop", action="store_true", help="skip the (slow) Python loop")
     a = ap.parse_args()
-    print(f"load average {os.getloadavg()}, batch {a.batch}")
+    cores = os.cpu_count() or 1
+    print(f"load average {os.getloadavg()}, batch {a.batch}, {cores} cores, "
+          f"default threads {default_threads()}")
     rng = np.random.default_rng(0)
     params = (rng.normal(size=(8, 32)) / 3, rng.normal(size=32) / 3, rng.normal(size=32) / 6)
     X, Y = rng.normal(size=(a.batch, 8)), rng.normal(size=a.batch)
     g = ad.grad(loss)
     pe = ad.vmap(g, in_axes=(None, 0, 0))
-    jpe = ad.jit(pe, threads=os.cpu_count() or 1)   # the default is 1 thread (it measured faster)
+    jpe = ad.jit(pe, threads=cores)
     jpe1 = ad.jit(pe, threads=1)
     ref = [np.stack(t) for t in zip(*[g(params, X[i], Y[i]) for i in range(a.batch)])]
     for got in (pe(params, X, Y), jpe(params, X, Y), jpe1(params, X, Y)):
         for r, v in zip(ref, got):
             np.testing.assert_allclose(v, r, rtol=1e-9, atol=1e-12)
-    times = {
-        "loop": median_time(lambda: [g(params, X[i], Y[i]) for i in range(a.batch)],
-                            max(1, a.repeat // 2)),
-        "vmap": median_time(lambda: pe(params, X, Y), a.repeat),
-        "jit(vmap) 1 thread": median_time(lambda: jpe1(params, X, Y), a.repeat),
-        f"jit(vmap) {os.cpu_count()} threads": median_time(lambda: jpe(params, X, Y), a.repeat),
-    }
+    times = {}
+    if not a.no_loop:
+        times.update(interleaved(
+            {"loop": lambda: [g(params, X[i], Y[i]) for i in range(a.batch)]}, 1, 2))
+    fs = {"vmap": lambda: pe(params, X, Y),
+          "jit(vmap) 1 thread": lambda: jpe1(params, X, Y),
+          f"jit(vmap) {cores} threads": lambda: jpe(params, X, Y)}
     if importlib.util.find_spec("jax"):
         import jax
         jax.config.update("jax_enable_x64", True)
@@ -70,13 +78,17 @@ def main():
         def jloss(p, x, y):
             return (jnp.tanh(x @ p[0] + p[1]) @ p[2] - y) ** 2
         jf = jax.jit(jax.vmap(jax.grad(jloss), in_axes=(None, 0, 0)))
-        times["jax.jit(jax.vmap)"] = median_time(
-            lambda: jax.block_until_ready(jf(params, X, Y)), a.repeat)
+        fs["jax.jit(jax.vmap)"] = lambda: jax.block_until_ready(jf(params, X, Y))
+    times.update(interleaved(fs, a.repeat))
+    base = times.get("loop")
     for k, t in times.items():
-        print(f"{k:22s} {t * 1e3:10.3f} ms   {times['loop'] / t:8.1f}x the loop")
-    many = times[f"jit(vmap) {os.cpu_count()} threads"]
-    print(f"default threads: {default_threads()}; {os.cpu_count()} threads' speed-up over one "
-          f"thread {times['jit(vmap) 1 thread'] / many:.2f}x")
+        print(f"{k:22s} {t * 1e3:10.3f} ms" +
+              (f"   {base / t:8.1f}x the loop" if base else ""))
+    many = times[f"jit(vmap) {cores} threads"]
+    print(f"{cores} threads' speed-up over one thread {times['jit(vmap) 1 thread'] / many:.2f}x"
+          + (f"; over jax.jit(jax.vmap) {times['jax.jit(jax.vmap)'] / many:.2f}x"
+             if "jax.jit(jax.vmap)" in times else ""))
+    print(f"load average {os.getloadavg()} (end)")
 
 
 if __name__ == "__main__":

@@ -249,33 +249,6 @@ def test_composites_that_read_values_see_each_element():
     np.testing.assert_allclose(g[1], (x < lo[:, None]).sum(1).astype(float))
 
 
-def test_jit_of_vmap_runs_blocks_on_threads_with_the_same_result():
-    from adjit.jit import parallel
-    from adjit.transforms.vmap import vmap_of
-    rng = np.random.default_rng(10)
-    params = (rng.normal(size=(4, 5)), rng.normal(size=5), rng.normal(size=(5, 2)))
-    n = 3 * parallel.MIN_BLOCK + 5    # three blocks of unequal sizes
-    X, Y = rng.normal(size=(4, n)), rng.normal(size=(n, 2))
-    pe = ad.vmap(ad.grad(mlp_loss), in_axes=(None, 1, 0), out_axes=(0, 1, 0))
-    want = pe(params, X, Y)
-    calls = []
-
-    def counted(*a):
-        calls.append(a[1].shape)
-        return ad.jit(pe, threads=1)(*a)
-    got = parallel.split_call(counted, pe, 3, (params, X, Y))
-    assert len(calls) == 3 and sum(s[1] for s in calls) == n
-    for g, w in zip(got, want):
-        np.testing.assert_allclose(g, w, rtol=1e-12)
-    for g, w in zip(ad.jit(pe, threads=3)(params, X, Y), want):
-        np.testing.assert_allclose(g, w, rtol=1e-12)
-    # only a vmap itself splits: a transform of one (a sum over the batch) must not
-    assert vmap_of(pe) is not None
-    assert vmap_of(ad.grad(lambda p: ad.sum(ad.vmap(ad.tanh)(p)))) is None
-    assert vmap_of(ad.grad(pe)) is None
-    assert parallel.split_call(counted, pe, 3, (params, X[:, :10], Y[:10])) is None  # small
-
-
 def test_comparisons_and_masks_per_element():
     rng = np.random.default_rng(12)
     X, y = rng.normal(size=(4, 3)), rng.normal(size=4)
@@ -283,12 +256,3 @@ def test_comparisons_and_masks_per_element():
     np.testing.assert_allclose(ad.vmap(f)(X, y), loop(f, (0, 0), X, y))
     np.testing.assert_array_equal(ad.vmap(lambda x: x > 0)(X), X > 0)
 
-
-def test_jit_of_vmap_defaults_to_one_thread(monkeypatch):
-    """Issue 14: a second thread measured slower (the kernels' BLAS calls use the cores), so
-    ad.jit(ad.vmap(f)) runs on one thread unless threads= or NUMBA_NUM_THREADS asks for more."""
-    from adjit.jit.parallel import default_threads
-    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
-    assert default_threads() == 1
-    monkeypatch.setenv("NUMBA_NUM_THREADS", "3")
-    assert default_threads() == 3

@@ -51,7 +51,7 @@ from ..core.registry import Traced, new_level
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from ..transforms.vmap import vmap_of
 from . import progress, rewrite
-from .parallel import default_threads, split_call
+from .parallel import on_threads, thread_count
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
@@ -109,6 +109,7 @@ class JitState:
         self.eager_keys = set()
         self.warned = set()
         self.lock = threading.RLock()
+        self.parallel = False   # kernels whose loops over the batch run on threads (parloops)
 
     # -- slow path: signature lookup, retrace, fallback ------------------------------------
     # self.cache[key] is a tuple, replaced (never changed in place) under self.lock: a thread
@@ -261,6 +262,7 @@ class JitState:
                 out_ids.append(None)
         try:
             gen = codegen.Gen(trace, kvars, out_ids)
+            gen.parallel = self.parallel
             prog = gen.generate(kparams)
         except codegen.Unsupported as e:
             raise _Unsupported(str(e)) from None
@@ -384,6 +386,7 @@ class Jitted:
         self._jit = JitState(f, max_specializations)
         self._threads = threads
         self._split = vmap_of(f) is not None
+        self._pjit = None   # the multi-threaded kernels of a vmap (a Jitted of their own)
         self.__wrapped__ = f
         self.__name__ = self.__qualname__ = f"jit({getattr(f, '__name__', 'f')})"
         self.__doc__ = getattr(f, "__doc__", None)
@@ -391,11 +394,14 @@ class Jitted:
         self.__module__ = getattr(f, "__module__", None)
 
     def __call__(self, *args, **kw):
-        if self._split and not kw:   # ad.jit(ad.vmap(f)): the batch in blocks, one per thread
-            n = default_threads() if self._threads is None else int(self._threads)
-            r = split_call(self._call, self._jit.f, n, args)
-            if r is not None:
-                return r
+        if self._split and not kw:   # ad.jit(ad.vmap(f)): loops over the batch on threads
+            n = thread_count(self._threads)
+            if n > 1:
+                if self._pjit is None:
+                    self._pjit = Jitted(self._jit.f, self._jit.max_spec, 1)
+                    self._pjit._jit.parallel = True
+                with on_threads(n):
+                    return self._pjit._call(*args)
         return self._call(*args, **kw)
 
     def _call(self, *args, **kw):

@@ -72,11 +72,18 @@ class BatchedProducts:
             n_out = so[-1] if len(sb) == 2 else None
             out = f"{nm}.reshape(({B * m}, {n_out}))" if n_out is not None else \
                 f"{nm}.reshape(({B * m},))"
+            if self.loop_product(i, out, f"{ea}.reshape(({B * m}, {k}))", B * m, k, eb, tb,
+                                 n_out, v.dtype):   # on threads (parloops.py)
+                return True
             self.emit(f"np.dot({ea}.reshape(({B * m}, {k})), {other}, {out})")
             return True
         if full_b and not tb and len(sa) <= 2 and sb[-1] == 1:
             # a matrix (or vector) times a stack of columns: (B, k) @ a.T, one gemm
             k = sb[-2]
+            if self.loop_product(i, f"{nm}.reshape(({B}, {sa[-2]}))" if len(sa) == 2 else
+                                 f"{nm}.reshape(({B},))", f"{eb}.reshape(({B}, {k}))", B, k, ea,
+                                 not ta, sa[-2] if len(sa) == 2 else None, v.dtype):
+                return True   # on threads (parloops.py)
             if len(sa) == 2:
                 at = ea if ta else f"{ea}.T"
                 self.emit(f"np.dot({eb}.reshape(({B}, {k})), {at}, "

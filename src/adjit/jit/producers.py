@@ -69,7 +69,11 @@ class Producers(BatchedProducts):
                     else:
                         oi = tuple(oidx)
                     self.emit(f"{nm}[{', '.join(oi)}] = {post(a)}")
+            # one accumulator per output element: a pure map (the pairwise sums' scratch is
+            # shared, so those stay serial)
+            par = not pairwise and self.par_map(xv.size)
             self.loop_nest(tuple(xs[d] for d in outer), obody)
+            self.end_par_map(par)
             return
         # general: accumulate into the output array in input order
         self.emit(f"{nm}[:] = {init}")
@@ -236,7 +240,9 @@ class Producers(BatchedProducts):
                 self.emit(f"{nm} = {acc}")
             else:
                 self.emit(f"{nm}[{', '.join(oidx)}] = {acc}")
+        par = v.shape != () and self.par_map(prod_of(so) * K)   # one entry per iteration
         self.loop_nest(so, body)
+        self.end_par_map(par)
 
     def p_cat(self, i, v, nm):
         stack = v.op.jit.get("new_axis", False)

@@ -8,7 +8,7 @@ import math  # noqa: F401
 from math import nan  # noqa: F401
 
 import numpy as np  # noqa: F401
-from numba import njit  # noqa: F401
+from numba import njit, prange  # noqa: F401
 
 from ..kernels import header
 from . import oplib  # noqa: F401  (the rows' own numba code: oplib.<op name>)
