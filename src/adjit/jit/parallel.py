@@ -7,8 +7,16 @@ the one-thread kernel).
 
 Threads: `ad.jit(f, threads=n)`, else numba's setting (`NUMBA_NUM_THREADS`, default the number
 of cores, or `numba.set_num_threads`), capped at numba's pool size. One thread runs the serial
-kernel every other `ad.jit` function gets."""
+kernel every other `ad.jit` function gets.
+
+Waiting threads sleep: when adjit starts numba's thread pool and neither OMP_WAIT_POLICY nor
+GOMP_SPINCOUNT is set, the pool's OpenMP runtime is loaded with OMP_WAIT_POLICY=PASSIVE (only
+while it reads its settings; the variable is removed again). OpenMP's default spins at every
+join; on a machine shared with other jobs a spinning thread takes the core from the one it
+waits for: the MLP benchmark ran 0.3x as fast on two threads as on one at load 9, and 2.1-2.3x
+as fast with passive waiting."""
 import contextlib
+import os
 import threading
 
 import numba
@@ -18,8 +26,30 @@ import numba
 _launch = threading.RLock()
 
 
+_started = []
+
+
+def _start_pool():
+    """Start numba's threads (once), with passive waiting unless the user chose a policy."""
+    if _started:
+        return
+    with _launch:
+        if _started:
+            return
+        mine = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+        if mine:
+            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        try:
+            numba.get_num_threads()   # loads the threading layer and starts its threads
+        finally:
+            if mine:
+                os.environ.pop("OMP_WAIT_POLICY", None)
+        _started.append(True)
+
+
 def default_threads():
     """numba's thread count for the calling thread (NUMBA_NUM_THREADS, else the cores)."""
+    _start_pool()
     return numba.get_num_threads()
 
 
@@ -36,6 +66,7 @@ def thread_count(threads):
 @contextlib.contextmanager
 def on_threads(n):
     """Run parallel kernels on n threads inside the block (numba's setting is per thread)."""
+    _start_pool()
     with _launch:
         prev = numba.get_num_threads()
         if prev != n:
