@@ -138,3 +138,42 @@ def test_per_example_reductions_on_threads():
     np.testing.assert_allclose(got, pe(X), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(got, ad.jit(pe, threads=1)(X), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(got[7], ad.grad(f)(X[7]), rtol=1e-12, atol=1e-14)
+
+
+def test_row_loops_fuse_only_when_they_meet_at_their_own_row():
+    from adjit.jit.rowfuse import fuse_row_loops
+    head = ["    v1 = np.empty((4096, 4), np.float64)",
+            "    for i0 in prange(4096):",
+            "        for i1 in range(4):",
+            "            v1[i0, i1] = a0[i0, i1] * 2.0",
+            "    v2 = np.empty((4096,), np.float64)",
+            "    _po3 = v1.reshape((4096, 4))"]
+    own_row = ["    for i2 in prange(4096):",
+               "        v2[i2] = _po3[i2, 0] + v1[i2, 3]"]
+    fused = fuse_row_loops(head + own_row)
+    assert sum(" in prange(" in ln for ln in fused) == 1 and "        for i2 in range(_lo0, _hi0):" \
+        in fused
+    # the allocation and the view move before the fused loop
+    assert fused.index("    v2 = np.empty((4096,), np.float64)") < fused.index(
+        "    for _k0 in prange(64):")
+    other_row = ["    for i2 in prange(4096):",
+                 "        v2[i2] = v1[4095 - i2, 0]"]
+    assert fuse_row_loops(head + other_row) == head + other_row
+    whole = ["    for i2 in prange(4096):",
+             "        v2[i2] = np.sum(v1)"]
+    assert fuse_row_loops(head + whole) == head + whole
+    other_view = ["    _pa4 = v1.reshape((2048, 8))",
+                  "    for i2 in prange(4096):",
+                  "        v2[i2] = _pa4[i2 // 2, 0]"]
+    assert fuse_row_loops(head + other_view) == head + other_view
+    # a small loop alone runs serially
+    small = ["    for i0 in prange(4096):  # small", "        v2[i0] = 1.0"]
+    assert fuse_row_loops(small) == ["    for i0 in range(4096):", "        v2[i0] = 1.0"]
+
+
+def test_benchmark_kernel_is_one_fork_join():
+    params, X, Y = data(np.random.default_rng(6))
+    par = ad.jit(ad.vmap(ad.grad(loss), in_axes=(None, 0, 0)), threads=2)
+    par(params, X, Y)
+    (src,) = kernel_sources(par)
+    assert src.count(" in prange(") == 1 and "for _k0 in prange(" in src

@@ -435,7 +435,7 @@ class Gen(Producers, LoopProducer, IndexMaps, DiagProducts, ParallelLoops):
         else:
             ret = "none"
         sig = f"{ret}({', '.join(sig_args)})"
-        body = "\n".join(self.lines) if self.lines else "    pass"
+        body = "\n".join(self.body_lines()) if self.lines else "    pass"
         consts_src = "".join(f"_c{k} = _CONSTS[{k}]\n" for k in range(len(self.consts)))
         src = (f"@njit({sig!r}, cache=True, error_model='numpy', nogil=True{self.njit_flags()})\n"
                f"def kernel({', '.join(params)}):\n{body}\n")

@@ -16,7 +16,10 @@ Reductions, scans and library calls stay serial (a reduction's pairwise-sum scra
 """
 import numpy as np
 
+from .rowfuse import fuse_row_loops
+
 PAR_MIN = 8192       # elements (multiplies for a product) worth a fork/join of the threads
+SMALL_MAP = 256      # elements of a smaller map that still joins a run of parallel loops
 LOOP_MM_MAX = 4096   # entries of a product's small matrix written as loops instead of BLAS
 # only the loops written as prange run in parallel: no array-expression rewriting, no loop
 # fusion (the generated loops are already fused where it pays)
@@ -35,20 +38,30 @@ class ParallelLoops:
         rng = f"range({hi})" if lo == 0 else f"range({lo}, {hi})"
         if self._par_map and self.ind == 1:
             self._par_used = True
-            rng = "p" + rng
+            # a small map runs on threads only where it joins a run of loops (rowfuse.py)
+            return f"for {n} in p{rng}:" + ("  # small" if self._par_map == "small" else "")
         return f"for {n} in {rng}:"
 
     def par_map(self, size):
         """Whether the map of a value of `size` elements, emitted now, runs on threads (then
         call end_par_map(True) after it)."""
-        if self.parallel and self.ind == 1 and size >= PAR_MIN:
-            self._par_map = True
+        if self.parallel and self.ind == 1 and size >= SMALL_MAP:
+            self._par_map = "big" if size >= PAR_MIN else "small"
             return True
         return False
 
     def end_par_map(self, was):
         if was:
             self._par_map = False
+
+    def body_lines(self):
+        """The kernel's lines; in a parallel kernel, runs of row-wise loops share one
+        fork/join (rowfuse.py)."""
+        if not self._par_used:
+            return self.lines
+        lines = fuse_row_loops(self.lines)
+        self._par_used = any(" in prange(" in ln for ln in lines)
+        return lines
 
     def njit_flags(self):
         """Extra njit options of the kernel."""
