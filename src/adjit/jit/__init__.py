@@ -467,9 +467,9 @@ def jit(f=None, *, max_specializations=MAX_SPECIALIZATIONS, threads=None):
         How many specializations (retraces after a failed guard on Python control flow) to
         keep per signature before running eagerly.
     threads : int, optional
-        For ``f = ad.vmap(g)``: how many threads run blocks of the batch (the kernels release
-        the GIL). Default: ``NUMBA_NUM_THREADS``, else 1 (a second thread measured slower:
-        the kernels' BLAS calls already use the cores).
+        For ``f = ad.vmap(g)``: how many threads run the kernel's loops over the batch
+        (numba ``prange``; 1: the serial kernel). Default: numba's setting
+        (``NUMBA_NUM_THREADS``, else all cores); capped at numba's pool size.
 
     Returns
     -------

@@ -66,7 +66,7 @@ def vmap(f, in_axes=0, out_axes=0):
     ``vmap(f)(xs)`` equals ``stack([f(x) for x in xs])``, with JAX's semantics. It composes with
     every transform in both orders: ``ad.vmap(ad.grad(loss), in_axes=(None, 0))`` gives
     per-example gradients; ``ad.jacfwd(ad.vmap(f))``, ``ad.vmap(ad.hessian(f))`` and
-    ``ad.jit(ad.vmap(f))`` (blocks of the batch on threads) work too.
+    ``ad.jit(ad.vmap(f))`` (its loops over the batch on threads) work too.
 
     Parameters
     ----------
@@ -157,7 +157,7 @@ def vmap(f, in_axes=0, out_axes=0):
                 v = ops.broadcast_to(v, (size,) + _shape(v))
             res.append(_move(v, 0, _check_axis(ax, len(_shape(v)), "out_axes")))
         return tree_unflatten(ospec, res)
-    # what ad.jit reads to run the batch in blocks on several threads (jit/parallel.py); not
+    # what ad.jit reads to run the batch's loops on several threads (jit/parallel.py); not
     # an attribute, which functools.wraps would copy onto e.g. ad.grad(vmapped)
     _MAPPED[mapped] = (f, tuple(in_axes) if isinstance(in_axes, list) else in_axes, out_axes)
     return mapped
