@@ -177,3 +177,17 @@ def test_benchmark_kernel_is_one_fork_join():
     par(params, X, Y)
     (src,) = kernel_sources(par)
     assert src.count(" in prange(") == 1 and "for _k0 in prange(" in src
+
+
+def test_a_parallel_kernel_numba_cannot_compile_falls_back_to_the_serial_kernel(monkeypatch):
+    import warnings
+    monkeypatch.setattr(parloops, "NJIT_PARALLEL", "parallel=no_such_name")
+    params, X, Y = data(np.random.default_rng(7))
+    pe = ad.vmap(ad.grad(loss), in_axes=(None, 0, 0))
+    par = ad.jit(pe, threads=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # no "running eagerly" warning
+        got = par(params, X, Y)
+    assert not any("prange" in s for s in kernel_sources(par))
+    for a, e in zip(got, ad.jit(pe, threads=1)(params, X, Y)):
+        np.testing.assert_array_equal(a, e)

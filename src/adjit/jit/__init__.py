@@ -236,6 +236,14 @@ class JitState:
 
     # -- tracing and compiling ---------------------------------------------------------------
     def specialise(self, args, kw, leaves, spec, parts, kparams):
+        if self.parallel:
+            try:
+                return self.specialise_as(args, kw, leaves, spec, parts, kparams, True)
+            except _CompileError:
+                pass   # numba could not compile the parallel loops: the serial kernel
+        return self.specialise_as(args, kw, leaves, spec, parts, kparams, False)
+
+    def specialise_as(self, args, kw, leaves, spec, parts, kparams, parallel):
         from . import codegen, template
         trace = Trace(new_level())
         targs, kvars = [], []
@@ -262,7 +270,7 @@ class JitState:
                 out_ids.append(None)
         try:
             gen = codegen.Gen(trace, kvars, out_ids)
-            gen.parallel = self.parallel
+            gen.parallel = parallel
             prog = gen.generate(kparams)
         except codegen.Unsupported as e:
             raise _Unsupported(str(e)) from None
