@@ -191,3 +191,22 @@ def test_a_parallel_kernel_numba_cannot_compile_falls_back_to_the_serial_kernel(
     assert not any("prange" in s for s in kernel_sources(par))
     for a, e in zip(got, ad.jit(pe, threads=1)(params, X, Y)):
         np.testing.assert_array_equal(a, e)
+
+
+def test_random_programs_on_threads_agree_with_the_eager_vmap():
+    import sys
+    import os
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_vmap import make_program, run
+    rng = np.random.default_rng(8)
+    for _ in range(3):
+        shapes, steps = make_program(rng)
+        xs = [rng.normal(size=(1500,) + s) for s in shapes]
+
+        def f(*a, steps=steps):
+            return run(steps, a)
+        for t in (f, ad.grad(f)):
+            with np.errstate(all="ignore"):
+                want = ad.vmap(t)(*xs)
+                got = ad.jit(ad.vmap(t), threads=2)(*xs)
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
