@@ -98,8 +98,7 @@ def test_thread_count():
     with pytest.raises(ValueError, match="threads=0"):
         parallel.thread_count(0)
     before = numba.get_num_threads()
-    with parallel.on_threads(1):
-        assert numba.get_num_threads() == 1
+    assert parallel.call_on_threads(1, numba.get_num_threads, ()) == 1
     assert numba.get_num_threads() == before
 
 

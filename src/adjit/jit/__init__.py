@@ -51,7 +51,7 @@ from ..core.registry import Traced, new_level
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from ..transforms.vmap import vmap_of
 from . import progress, rewrite
-from .parallel import on_threads, thread_count
+from .parallel import call_on_threads, thread_count
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
 __all__ = ["jit"]
@@ -408,8 +408,7 @@ class Jitted:
                 if self._pjit is None:
                     self._pjit = Jitted(self._jit.f, self._jit.max_spec, 1)
                     self._pjit._jit.parallel = True
-                with on_threads(n):
-                    return self._pjit._call(*args)
+                return call_on_threads(n, self._pjit._call, args)
         return self._call(*args, **kw)
 
     def _call(self, *args, **kw):

@@ -15,7 +15,6 @@ while it reads its settings; the variable is removed again). OpenMP's default sp
 join; on a machine shared with other jobs a spinning thread takes the core from the one it
 waits for: the MLP benchmark ran 0.3x as fast on two threads as on one at load 9, and 2.1-2.3x
 as fast with passive waiting."""
-import contextlib
 import os
 import threading
 
@@ -63,16 +62,16 @@ def thread_count(threads):
     return min(n, numba.config.NUMBA_NUM_THREADS)
 
 
-@contextlib.contextmanager
-def on_threads(n):
-    """Run parallel kernels on n threads inside the block (numba's setting is per thread)."""
+def call_on_threads(n, fn, args):
+    """fn(*args) with numba's parallel kernels on n threads (numba's setting is per thread;
+    it is restored after)."""
     _start_pool()
     with _launch:
         prev = numba.get_num_threads()
-        if prev != n:
-            numba.set_num_threads(n)
+        if prev == n:
+            return fn(*args)
+        numba.set_num_threads(n)
         try:
-            yield
+            return fn(*args)
         finally:
-            if prev != n:
-                numba.set_num_threads(prev)
+            numba.set_num_threads(prev)
