@@ -150,8 +150,8 @@ def test_row_loops_fuse_only_when_they_meet_at_their_own_row():
     own_row = ["    for i2 in prange(4096):",
                "        v2[i2] = _po3[i2, 0] + v1[i2, 3]"]
     fused = fuse_row_loops(head + own_row)
-    assert sum(" in prange(" in ln for ln in fused) == 1 and "        for i2 in range(_lo0, _hi0):" \
-        in fused
+    assert sum(" in prange(" in ln for ln in fused) == 1
+    assert "        for i2 in range(_lo0, _hi0):" in fused
     # the allocation and the view move before the fused loop
     assert fused.index("    v2 = np.empty((4096,), np.float64)") < fused.index(
         "    for _k0 in prange(64):")
