@@ -201,3 +201,50 @@ def test_products_with_constant_diagonal_matrices():
             tol = 1e-6 if dt == np.float32 else 1e-15
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
             assert "np.dot(" not in kernel_source(jf)
+
+
+# ---------------------------------------------------------------------------------------------
+# a product's operand computed on the fly (a gather building triangular factors): computed once
+# into an array, then BLAS (benchmarks/bench_gmm.py)
+
+def _tri_index(d):
+    idx = np.zeros((d, d), np.int64)
+    p = 1
+    for j in range(d):
+        for i in range(j + 1, d):
+            idx[i, j] = p
+            p += 1
+    return idx
+
+
+@pytest.mark.parametrize("d", [3, 12])
+def test_gathered_operands_go_to_blas(d):
+    k, n = 4, 50
+    idx = _tri_index(d)
+    x = rng.normal(size=(n, d))
+
+    def f(means, icf):
+        Ls = ad.concatenate([np.zeros((k, 1)), icf], axis=1)[:, idx]      # (k, d, d)
+        xc = x[None, :, :] - means[:, None, :]
+        Lx = xc + ad.matmul(xc, ad.transpose(Ls, (0, 2, 1)))
+        return ad.sum(ad.logsumexp(-0.5 * ad.sum(Lx * Lx, axis=2), axis=0))
+
+    means, icf = rng.normal(size=(k, d)), 0.3 * rng.normal(size=(k, d * (d - 1) // 2))
+    jf = ad.jit(f)
+    assert jf(means, icf) == pytest.approx(f(means, icf), rel=1e-12)
+    g = ad.grad(f, argnums=(0, 1))
+    jg = ad.jit(g)
+    for got, want in zip(jg(means, icf), g(means, icf)):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
+    assert jg._jit.n_eager == 0
+    if d == 12:   # large enough for BLAS: the product and both of its gradient's products
+        assert kernel_source(jf).count("np.dot(") == 1
+        assert kernel_source(jg).count("np.dot(") == 3
+
+
+def test_transpose_of_a_transposed_operand():
+    a, b = rng.normal(size=(3, 20, 30)), rng.normal(size=(3, 30, 30))
+    f = lambda a, b: ad.matmul(a, ad.transpose(ad.transpose(b * 2.0, (0, 2, 1)), (0, 2, 1)))
+    jf = ad.jit(f)
+    np.testing.assert_allclose(jf(a, b), a @ (b * 2.0), rtol=1e-12, atol=1e-12)
+    assert "np.dot(" in kernel_source(jf)

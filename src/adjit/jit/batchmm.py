@@ -34,9 +34,9 @@ class BatchedProducts:
             if tr_axes(nd, v.params.get("axes")) != tuple(range(nd - 2)) + (nd - 1, nd - 2):
                 return None
             r = self.nd_operand(x)
-            if r is None or r[2] or r[1] != xs:
+            if r is None or r[1] != xs:
                 return None
-            return r[0], v.shape, True
+            return r[0], v.shape, not r[2]   # a transpose of a transpose: the array itself
         if m == "broadcast" and len(xs) >= 1 and \
                 all(a in (1, b) for a, b in zip(xs[::-1], v.shape[::-1])) and \
                 xs[-2:] == v.shape[-2:]:
@@ -98,6 +98,44 @@ class BatchedProducts:
         self.split_ok = ok
         return True
 
+    # -- operands computed on the fly: computed once into an array, for BLAS -----------------
+    def blas_operands(self):
+        """A large product whose operand is computed elementwise (a gather such as
+        full[:, idx] building triangular matrices, a fused expression) would recompute it once
+        per multiply-add in p_mm's loops, and without BLAS: that operand is computed into an
+        array once (views of it, transposed, broadcast or reshaped, stay views)."""
+        vs = self.vars
+        for i in sorted(self.live):
+            v = vs[i]
+            if self.cls.get(i) != "mm" or self.state.get(i) not in ("array", "scalar"):
+                continue
+            a, b = v.inputs
+            if v.dtype not in (np.float64, np.float32) or \
+                    not (vs[a].dtype == vs[b].dtype == v.dtype) or 0 in v.shape:
+                continue
+            k = vs[a].shape[-1] if vs[a].shape else 1
+            if prod_of(v.shape) * k < MM_MIN_WORK:
+                continue
+            for j in (a, b):
+                src = self.view_source(j)
+                if src is not None:
+                    self.state[src], self.name[src] = "array", f"v{src}"
+
+    def view_source(self, j):
+        """The var computed on the fly (state "inline", not a view) that var j is a view
+        of, or j itself; None when j is held in an array or a view of one."""
+        while True:
+            st = self.state.get(j)
+            v = self.vars[j]
+            if st != "inline" or v.op is None:
+                return None
+            m = v.op.jit.get("map")
+            x = v.inputs[0] if v.inputs else None
+            if x is None or not (m in ("transpose", "broadcast") or
+                                 (m is not None and same_order(v, self.vars[x]))):
+                return j
+            j = x
+
     # -- sum over the batch of a stacked product: one gemm ----------------------------------
     def find_batch_sums(self):
         """sum(a_b.T @ g_b over the batch b), a weight's gradient when the weight is shared by
@@ -146,6 +184,10 @@ class BatchedProducts:
         self.alloc(i)
         self.emit(f"np.dot({ea}.reshape(({inner}, {rows})).T, {eb}.reshape(({inner}, {n})), "
                   f"{nm}.reshape(({rows}, {n})))")
+
+
+# a product doing at least this many multiply-adds reads its operands from arrays (BLAS)
+MM_MIN_WORK = 1 << 14
 
 
 def _axes(axis, nd):
