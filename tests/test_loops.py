@@ -381,3 +381,16 @@ def test_sum_carry_cotangent_is_not_an_array():
         src = fh.read()
     assert "np.empty((1,)" not in src
     assert re.search(r"L\d+_\d+r0_1 = 0\.0", src)
+
+
+def test_steady_call_path_falls_back_on_a_new_shape():
+    # the direct call of the last kernel (Jitted.__call__) hands a guard failure (a new
+    # shape) to the slow path, which specialises; results stay right either way
+    jg = ad.jit(ad.grad(spring_fori))
+    x5, x9 = XCHAIN[:5].copy(), XCHAIN.copy()
+    for x in (x9, x9, x5, x9, x5, x5):
+        np.testing.assert_allclose(jg(x), fd_grad(spring_ref, x), rtol=1e-6, atol=1e-7)
+    assert jg._jit.n_eager == 0
+    jf = ad.jit(lambda x, s: x * s)
+    np.testing.assert_allclose(jf(x5, np.float64(2.0)), x5 * 2.0)
+    np.testing.assert_allclose(jf(x5, 3), x5 * 3)
