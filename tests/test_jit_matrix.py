@@ -248,3 +248,27 @@ def test_transpose_of_a_transposed_operand():
     jf = ad.jit(f)
     np.testing.assert_allclose(jf(a, b), a @ (b * 2.0), rtol=1e-12, atol=1e-12)
     assert "np.dot(" in kernel_source(jf)
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_row_sums_of_products(case):
+    # sum over the rows of c * (a @ b + y) computed as c * (sum_rows(a) @ b + sum_rows(y))
+    a3, b3, y3 = rng.normal(size=(3, 40, 20)), rng.normal(size=(3, 20, 30)), \
+        rng.normal(size=(3, 40, 30))
+    a2, b2, y2 = a3[0], b3[0], y3[0]
+    fs = [lambda a, b, y: ad.sum(-1.0 * (a @ b + y), axis=1),
+          lambda a, b, y: ad.sum(2.0 * (y - a @ b), axis=-2, keepdims=True),
+          lambda a, b, y: ad.sum((a @ b) * 0.5 - y * y, axis=0),
+          lambda a, b, y: ad.sum(-(a @ b[0]) + y, axis=1),
+          lambda a, b, y: ad.sum(a @ ad.transpose(b, (0, 2, 1)) + y[:, :, :20], axis=1),
+          lambda a, b, y: ad.sum(a @ b + 1.0, axis=1)]
+    args = [(a3, b3, y3), (a3, b3, y3), (a2, b2, y2), (a3, b3, y3),
+            (a3, rng.normal(size=(3, 20, 20)), y3), (a3, b3, y3)][case]
+    f = fs[case]
+    jf = ad.jit(f)
+    np.testing.assert_allclose(jf(*args), f(*args), rtol=1e-11, atol=1e-11)
+    assert jf._jit.n_eager == 0
+    src = kernel_source(jf)
+    if case in (0, 1, 2, 3):   # the product is one row times b: never built
+        full = (40, 30) if case == 2 else (3, 40, 30)
+        assert "rs" in src and f"np.empty({full!r}" not in src

@@ -105,6 +105,7 @@ class BatchedProducts:
         per multiply-add in p_mm's loops, and without BLAS: that operand is computed into an
         array once (views of it, transposed, broadcast or reshaped, stay views)."""
         vs = self.vars
+        self.find_row_sums()
         for i in sorted(self.live):
             v = vs[i]
             if self.cls.get(i) != "mm" or self.state.get(i) not in ("array", "scalar"):
@@ -120,6 +121,135 @@ class BatchedProducts:
                 src = self.view_source(j)
                 if src is not None:
                     self.state[src], self.name[src] = "array", f"v{src}"
+
+    # -- the sum over rows of a product: the product of the rows' sum ------------------------
+    def find_row_sums(self):
+        """r = sum over the rows of c * (a @ b + y) (what the gradient of x - means broadcast
+        over rows makes of g @ L) is c * (sum_rows(a) @ b + sum_rows(y)): one row times b
+        instead of a whole product ("rsum"; the product is never built)."""
+        vs = self.vars
+        self.row_sums = getattr(self, "row_sums", {})
+        for r in sorted(self.live):
+            v = vs[r]
+            if v.kind != "op" or v.op.name != "sum" or self.cls.get(r) != "red" or \
+                    v.dtype != np.float64 or self.state.get(r) != "array":
+                continue
+            found = self.row_sum_path(v)
+            if found is not None:
+                self.cls[r] = "rsum"
+                self.row_sums[r] = found
+                self.state[found[0]] = "fused"
+
+    def row_sum_path(self, v):
+        """(product var, coefficient) when v sums the row axis of a product reached through
+        inline adds, subtractions and multiplications by nonzero constants, else None."""
+        vs = self.vars
+        x = v.inputs[0]
+        shape = vs[x].shape
+        nd = len(shape)
+        if nd < 2 or _axes(v.params.get("axis"), nd) != {nd - 2}:
+            return None
+        coef, j = 1.0, x
+        while True:
+            w = vs[j]
+            if w.kind != "op" or w.shape != shape or w.tparams or len(self.consumers[j]) != 1 \
+                    or j in self.out_ids or any(g[0] == j for g in self.guards):
+                return None
+            if self.cls.get(j) == "mm":
+                break
+            if self.state.get(j) != "inline" or self.cls.get(j) != "pw":
+                return None
+            name, ins = w.op.name, w.inputs
+            if name in ("add", "sub") and len(ins) == 2:
+                nxt = [k for k in ins if self.mm_below(k)]
+                if len(nxt) != 1 or vs[ins[0]].shape != vs[ins[1]].shape:
+                    return None
+                if name == "sub" and nxt[0] == ins[1]:
+                    coef = -coef
+                j = nxt[0]
+            elif name in ("mul", "strong_mul") and len(ins) == 2:
+                c = [k for k in ins if self.state.get(k) == "fill" and vs[k].shape == ()]
+                other = [k for k in ins if k not in c]
+                if not c or len(other) != 1:
+                    return None
+                f = float(np.asarray(vs[c[0]].value).flat[0])
+                if f == 0.0 or not np.isfinite(f):
+                    return None
+                coef, j = coef * f, other[0]
+            elif name == "neg" and len(ins) == 1:
+                coef, j = -coef, ins[0]
+            else:
+                return None
+        m = vs[j]
+        a, b = m.inputs
+        sa, sb = vs[a].shape, vs[b].shape
+        if self.state.get(j) != "array" or m.dtype != np.float64 or len(sa) != nd or \
+                sa[:-2] != shape[:-2] or not (len(sb) == 2 or sb[:-2] == shape[:-2]) or \
+                vs[a].dtype != np.float64 or vs[b].dtype != np.float64 or \
+                self.state.get(b) == "fill":
+            return None
+        return j, coef
+
+    def mm_below(self, k):
+        """True when var k is a product, or an inline elementwise expression with one."""
+        w = self.vars[k]
+        if w.kind != "op":
+            return False
+        if self.cls.get(k) == "mm":
+            return True
+        return self.state.get(k) == "inline" and self.cls.get(k) == "pw" and \
+            any(self.mm_below(u) for u in w.inputs)
+
+    def p_rsum(self, i, v, nm):
+        mv, coef = self.row_sums[i]
+        m = self.vars[mv]
+        a, b = m.inputs
+        sa = self.vars[a].shape
+        bshape, rows, k, n = m.shape[:-2], sa[-2], sa[-1], m.shape[-1]
+        # the sum of the other terms: the product reads as 0 there
+        self.state[mv], self.name[mv] = "fill", "0.0"
+        self.p_red(i, v, nm)
+        self.state[mv], self.name[mv] = "fused", f"v{mv}"
+        sa_nm, sp_nm = f"rs{i}a", f"rs{i}p"
+        self.emit(f"{sa_nm} = np.zeros({bshape + (k,)!r}, np.float64)")
+
+        def abody(idx):
+            bi, ri, ki = idx[:-2], idx[-2], idx[-1]
+            self.emit(f"{sa_nm}[{', '.join(bi + (ki,))}] += {self.val(a, idx)}")
+        self.loop_nest(sa, abody)
+        self.emit(f"{sp_nm} = np.empty({bshape + (n,)!r}, np.float64)")
+        rb = self.nd_operand(b)
+        if rb is not None and len(rb[1]) in (2, len(sa)):
+            eb, sb, tb = rb
+
+            def pbody(bidx):
+                e = eb if len(sb) == 2 else f"{eb}[{', '.join(bidx)}]"
+                e = f"{e}.T" if tb else e
+                rowv = f"{sa_nm}[{', '.join(bidx)}]" if bidx else sa_nm
+                out = f"{sp_nm}[{', '.join(bidx)}]" if bidx else sp_nm
+                self.emit(f"np.dot({rowv}, {e}, {out})")
+            self.loop_nest(bshape, pbody)
+        else:
+            sb = self.vars[b].shape
+
+            def lbody(idx):
+                bi, ni = idx[:-1], idx[-1]
+                acc = f"acc{i}r"
+                self.emit(f"{acc} = 0.0")
+
+                def kbody(kidx):
+                    bb = bi if len(sb) > 2 else ()
+                    self.emit(f"{acc} += {sa_nm}[{', '.join(bi + kidx)}] * "
+                              f"{self.val(b, bb + kidx + (ni,))}")
+                self.loop_nest((k,), kbody)
+                self.emit(f"{sp_nm}[{', '.join(idx)}] = {acc}")
+            self.loop_nest(bshape + (n,), lbody)
+        keep = v.params.get("keepdims", False)
+
+        def obody(idx):
+            pi = idx[:-2] + idx[-1:] if keep else idx
+            self.emit(f"{nm}[{', '.join(idx)}] += {coef!r} * {sp_nm}[{', '.join(pi)}]")
+        self.loop_nest(v.shape, obody)
 
     def view_source(self, j):
         """The var computed on the fly (state "inline", not a view) that var j is a view
