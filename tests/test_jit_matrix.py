@@ -272,3 +272,27 @@ def test_row_sums_of_products(case):
     if case in (0, 1, 2, 3):   # the product is one row times b: never built
         full = (40, 30) if case == 2 else (3, 40, 30)
         assert "rs" in src and f"np.empty({full!r}" not in src
+
+
+def test_row_sums_of_one_shape_share_a_pass():
+    g3, x3, q = rng.normal(size=(3, 40, 20)), rng.normal(size=(3, 40, 20)), rng.normal(size=(3, 20))
+    L = rng.normal(size=(3, 20, 20))
+
+    def f(g, x, q, L):
+        s1 = ad.sum(g * x, axis=1, keepdims=True)                  # (3, 1, 20)
+        s2 = ad.sum(-(g @ L + g * q[:, None, :]), axis=1)          # (3, 20): a row sum of g @ L
+        s3 = ad.sum(ad.sin(x) * s2[:, None, :], axis=1)            # reads s2: not in s2's pass
+        s4 = ad.sum(x * x, axis=-2)
+        return s1, s2, s3, s4
+
+    jf = ad.jit(f)
+    for got, want in zip(jf(g3, x3, q, L), f(g3, x3, q, L)):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+    src = kernel_source(jf)
+    assert "np.empty((3, 40, 20)" not in src   # g @ L never built
+    gr = ad.jit(ad.grad(lambda g, x, q, L: ad.sum(ad.tanh(f(g, x, q, L)[2])), argnums=(0, 1, 2, 3)))
+    want = ad.grad(lambda g, x, q, L: ad.sum(ad.tanh(f(g, x, q, L)[2])), argnums=(0, 1, 2, 3))(
+        g3, x3, q, L)
+    for got, w in zip(gr(g3, x3, q, L), want):
+        np.testing.assert_allclose(got, w, rtol=1e-10, atol=1e-11)
+    assert jf._jit.n_eager == 0 and gr._jit.n_eager == 0

@@ -139,6 +139,98 @@ class BatchedProducts:
                 self.cls[r] = "rsum"
                 self.row_sums[r] = found
                 self.state[found[0]] = "fused"
+        self.find_row_groups()
+
+    # -- sums over the rows of arrays of one shape: one pass -----------------------------------
+    def find_row_groups(self):
+        """Sums over the row axis (the second last) of expressions of one shape (a gradient's
+        sums of g * x, g * q, g @ L over the data rows) are computed in one loop nest: the
+        arrays they read are read once ("rgroup" computes its followers, "rdone")."""
+        vs = self.vars
+        self.row_groups = {}
+        groups = {}
+        for r in sorted(self.live):
+            v = vs[r]
+            c = self.cls.get(r)
+            if c not in ("red", "rsum") or v.kind != "op" or v.op.name != "sum" or \
+                    v.dtype != np.float64 or self.state.get(r) != "array":
+                continue
+            x = v.inputs[0]
+            shape = vs[x].shape
+            if len(shape) < 2 or _axes(v.params.get("axis"), len(shape)) != {len(shape) - 2} \
+                    or vs[x].dtype != np.float64:
+                continue
+            lead = groups.get(shape)
+            if lead is None:
+                groups[shape] = r
+                self.row_groups[r] = [r]
+            elif all(j < lead or vs[j].kind != "op" for j in self.row_leaves(r)):
+                self.row_groups[lead].append(r)
+        for lead, members in list(self.row_groups.items()):
+            if len(members) < 2:
+                del self.row_groups[lead]
+                continue
+            self.cls[lead] = "rgroup"
+            for r in members[1:]:
+                self.cls[r] = "rdone"
+
+    def row_leaves(self, r):
+        """The materialized values a row sum reads (the product of a "rsum" excluded, its
+        operands included)."""
+        v = self.vars[r]
+        stop, roots = set(), [v.inputs[0]]
+        if r in self.row_sums:
+            m = self.row_sums[r][0]
+            stop.add(m)
+            roots.extend(self.vars[m].inputs)
+        out, seen, stack = set(), set(), list(roots)
+        while stack:
+            j = stack.pop()
+            if j in seen or j in stop:
+                continue
+            seen.add(j)
+            w = self.vars[j]
+            if self.state.get(j) == "inline" and w.kind == "op":
+                stack.extend(w.inputs)
+                stack.extend(w.tparams.values())
+            else:
+                out.add(j)
+        return out
+
+    def p_rdone(self, i, v, nm):
+        pass   # computed with its group (p_rgroup)
+
+    def p_rgroup(self, i, v, nm):
+        members = self.row_groups[i]
+        shape = self.vars[v.inputs[0]].shape
+        nd = len(shape)
+        fused = [r for r in members if r in self.row_sums]
+        for r in members:
+            self.alloc(r)
+            self.emit(f"{self.name[r]}[:] = 0.0")
+        along = [r for r in fused if self.vars[self.vars[self.row_sums[r][0]].inputs[0]].shape
+                 == shape]
+        for r in fused:
+            m = self.vars[self.row_sums[r][0]]
+            if r in along:
+                self.emit(f"rs{r}a = np.zeros({m.shape[:-2] + (m.shape[-1],)!r}, "
+                          "np.float64)")
+            self.state[m.id], self.name[m.id] = "fill", "0.0"   # the other terms' sum first
+
+        def body(idx):
+            for r in members:
+                keep = self.vars[r].params.get("keepdims", False)
+                oi = idx[:-2] + (("0",) if keep else ()) + idx[-1:]
+                ref = f"{self.name[r]}[{', '.join(oi)}]"
+                self.emit(f"{ref} = {ref} + {self.val(self.vars[r].inputs[0], idx)}")
+            for r in along:   # the rows' sum of the product's left operand, same pass
+                a = self.vars[self.row_sums[r][0]].inputs[0]
+                self.emit(f"rs{r}a[{', '.join(idx[:-2] + idx[-1:])}] += {self.val(a, idx)}")
+        self.loop_nest(shape, body)
+        for r in fused:
+            mv = self.row_sums[r][0]
+            self.state[mv], self.name[mv] = "fused", f"v{mv}"
+            self.row_sum_product(r, self.vars[r], self.name[r], r not in along)
 
     def row_sum_path(self, v):
         """(product var, coefficient) when v sums the row axis of a product reached through
@@ -201,22 +293,27 @@ class BatchedProducts:
             any(self.mm_below(u) for u in w.inputs)
 
     def p_rsum(self, i, v, nm):
-        mv, coef = self.row_sums[i]
-        m = self.vars[mv]
-        a, b = m.inputs
-        sa = self.vars[a].shape
-        bshape, rows, k, n = m.shape[:-2], sa[-2], sa[-1], m.shape[-1]
+        mv = self.row_sums[i][0]
         # the sum of the other terms: the product reads as 0 there
         self.state[mv], self.name[mv] = "fill", "0.0"
         self.p_red(i, v, nm)
         self.state[mv], self.name[mv] = "fused", f"v{mv}"
-        sa_nm, sp_nm = f"rs{i}a", f"rs{i}p"
-        self.emit(f"{sa_nm} = np.zeros({bshape + (k,)!r}, np.float64)")
+        self.row_sum_product(i, v, nm, True)
 
-        def abody(idx):
-            bi, ri, ki = idx[:-2], idx[-2], idx[-1]
-            self.emit(f"{sa_nm}[{', '.join(bi + (ki,))}] += {self.val(a, idx)}")
-        self.loop_nest(sa, abody)
+    def row_sum_product(self, i, v, nm, rows_too):
+        """nm += coef * sum_rows(a) @ b (sum_rows(a) in rs{i}a, summed here if rows_too)."""
+        mv, coef = self.row_sums[i]
+        m = self.vars[mv]
+        a, b = m.inputs
+        sa = self.vars[a].shape
+        bshape, k, n = m.shape[:-2], sa[-1], m.shape[-1]
+        sa_nm, sp_nm = f"rs{i}a", f"rs{i}p"
+        if rows_too:
+            self.emit(f"{sa_nm} = np.zeros({bshape + (k,)!r}, np.float64)")
+
+            def abody(idx):
+                self.emit(f"{sa_nm}[{', '.join(idx[:-2] + idx[-1:])}] += {self.val(a, idx)}")
+            self.loop_nest(sa, abody)
         self.emit(f"{sp_nm} = np.empty({bshape + (n,)!r}, np.float64)")
         rb = self.nd_operand(b)
         if rb is not None and len(rb[1]) in (2, len(sa)):
