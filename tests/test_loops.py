@@ -394,3 +394,26 @@ def test_steady_call_path_falls_back_on_a_new_shape():
     jf = ad.jit(lambda x, s: x * s)
     np.testing.assert_allclose(jf(x5, np.float64(2.0)), x5 * 2.0)
     np.testing.assert_allclose(jf(x5, 3), x5 * 3)
+
+
+def test_rows_in_registers_with_a_negative_step_and_nested():
+    def down(x):
+        E = 0.0
+        for i in range(x.shape[0] - 1, 1, -1):
+            E = E + (x[i] - x[i - 1] + 0.3 * x[i - 2]) ** 2 * 1.5
+        return E
+
+    def nested(x):
+        E = 0.0
+        for j in range(3):
+            for i in range(x.shape[0] - 1):
+                E = E + (x[i + 1] - x[i] * (j + 1)) ** 2
+        return E
+
+    x = np.linspace(0.2, 2.0, 9) ** 1.5
+    for f in (down, nested):
+        g = ad.grad(f)(x)
+        np.testing.assert_allclose(g, fd_grad(f, x), rtol=1e-6, atol=1e-6)
+        jg = ad.jit(ad.grad(f))
+        np.testing.assert_allclose(jg(x), g, rtol=1e-12, atol=1e-12)
+        assert jg._jit.n_eager == 0
