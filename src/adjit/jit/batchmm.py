@@ -2,7 +2,11 @@
 one gemm when the batch sits on the left operand only (its rows regrouped), one gemm for a
 matrix times a stack of column vectors (what ad.vmap makes of W @ x), else one np.dot per
 batch element on 2-D views. Elementwise chains around the product stay fused: only the
-product's operands must be arrays (or transposed / broadcast / reshaped views of them).
+product's operands must be arrays (or transposed / broadcast / reshaped views of them); a
+large product's operand computed on the fly is computed into an array first.
+Around products in gradients: the sum over a batch of products is one gemm ("bsum"), the sum
+over rows of a product is the rows' sum times the right operand ("rsum"), and the sums over
+the rows of expressions of one shape share one pass ("rgroup").
 A mixin of `codegen.Gen`."""
 import numpy as np
 
