@@ -18,8 +18,6 @@ as fast with passive waiting."""
 import os
 import threading
 
-import numba
-
 # numba's "workqueue" threading layer (where neither OpenMP nor TBB is installed) aborts the
 # process when two Python threads launch parallel kernels at once: launches are serialised
 _launch = threading.RLock()
@@ -32,6 +30,7 @@ def _start_pool():
     """Start numba's threads (once), with passive waiting unless the user chose a policy."""
     if _started:
         return
+    import numba   # not at import time: `import adjit` loads no numba (test_startup)
     with _launch:
         if _started:
             return
@@ -48,12 +47,14 @@ def _start_pool():
 
 def default_threads():
     """numba's thread count for the calling thread (NUMBA_NUM_THREADS, else the cores)."""
+    import numba
     _start_pool()
     return numba.get_num_threads()
 
 
 def thread_count(threads):
     """How many threads ad.jit(ad.vmap(f), threads=threads) runs its batch loops on."""
+    import numba
     if threads is None:
         return default_threads()
     n = int(threads)
@@ -65,6 +66,7 @@ def thread_count(threads):
 def call_on_threads(n, fn, args):
     """fn(*args) with numba's parallel kernels on n threads (numba's setting is per thread;
     it is restored after)."""
+    import numba
     _start_pool()
     with _launch:
         prev = numba.get_num_threads()
