@@ -66,8 +66,8 @@ def _classify(leaf):
     """(kind, key part) of one argument leaf."""
     t = type(leaf)
     if t is np.ndarray:
-        if leaf.dtype.kind not in "biuf":
-            return _STATIC, None        # complex, strings, objects: _unsupported_leaf
+        if leaf.dtype.kind not in "biufc":
+            return _STATIC, None        # strings, objects: _unsupported_leaf
         return _DYN, (leaf.shape, leaf.dtype.str)
     if t is float or isinstance(leaf, np.floating):
         return _DYN, t
@@ -310,12 +310,13 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams, extra=()):
     rets = [o for o in prog.outputs if o[0] == "ret"]
     # numba returns a float32 scalar as a Python float: NumPy's float32 is restored here
     narrow = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.float32}
+    narrow_c = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.complex64}
     if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
-            and not prog.out_arrays and not narrow and not extra:
+            and not prog.out_arrays and not narrow and not narrow_c and not extra:
         if (len(rets) == 1 and ospec is None) or \
                 (len(rets) > 1 and ospec == (tuple, None, (None,) * len(rets))):
             return kernel
-    ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32}
+    ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32, "_c64": np.complex64}
     params = [f"a{k}" for k in range(nparams)]
     lines = [f"def entry({', '.join(params)}):"]
     outs = []
@@ -333,7 +334,7 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams, extra=()):
     for k, (kind, n) in enumerate(prog.outputs):
         if kind == "ret":
             e = "r" if nret == 1 else f"r[{n}]"
-            exprs.append(f"_f32({e})" if n in narrow else e)
+            exprs.append(f"_f32({e})" if n in narrow else f"_c64({e})" if n in narrow_c else e)
         elif kind == "out":
             exprs.append(f"o{n}")
         elif kind == "arg":

@@ -26,6 +26,7 @@ import hashlib
 import numpy as np
 
 from ..ops.elementwise import Elementwise
+from . import complexlower
 from .diagmm import DiagProducts, diag_read
 from .exprs import bmap, cast, eq_guard, num, peephole, subst
 from .indexmaps import IndexMaps
@@ -148,7 +149,7 @@ class Gen(Producers, LoopProducer, IndexMaps, DiagProducts):
 
     def _classify_const(self, v):
         a = np.asarray(v.value)
-        if a.dtype.kind not in "biuf":
+        if a.dtype.kind not in "biufc":
             raise Unsupported(f"a constant of dtype {a.dtype} is not supported by the compiler "
                               f"(supported: {SUPPORTED_DTYPES})")
         if a.size == 0:
@@ -183,6 +184,7 @@ class Gen(Producers, LoopProducer, IndexMaps, DiagProducts):
             if v.kind == "op":
                 self.cls[i] = op_class(v)
                 nb_type(v.dtype)
+                complexlower.check(v, vs)   # complex operands: the rows that compile them
         self.find_diag_products()   # seed @ B: "dmm", inline like an index map
         # static array params become constants the kernel reads
         for i in sorted(live):
@@ -277,6 +279,8 @@ class Gen(Producers, LoopProducer, IndexMaps, DiagProducts):
         if self.cls[i] == "dmm":
             return self.compute_dmm(i, idx)
         args = [self.val(j, bmap(idx, vs[j].shape, v.shape)) for j in v.inputs]
+        if complexlower.involves(v, vs):
+            return self.temp(complexlower.element(self, v, args, idx))
         if v.dtype == np.float32:
             # a float64 input of a float32 result is a Python float (NumPy's weak scalar):
             # NumPy rounds it to float32 first
