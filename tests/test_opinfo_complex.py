@@ -70,3 +70,28 @@ def test_first_order_reverse_and_forward(case):
 def test_second_order(case):
     assert complex_gradcheck(quiet(gradient_fn(case)), case.inputs, eps=1e-5, atol=1e-4,
                              rtol=1e-3)
+
+
+JIT = [c for c in CASES if c.jit]
+
+
+def close(got, want, rtol, atol):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype == want.dtype, (got.dtype, want.dtype)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("case", JIT, ids=repr)
+def test_jit_function_and_gradient(case):
+    """ad.jit of the row and of its gradient at complex values: compiled (a fallback to eager
+    fails the test) and equal to eager."""
+    g = gradient_fn(case)
+
+    def both(*a):
+        return case.fn(*a), g(*a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        got = ad.jit(both)(*case.inputs)
+    want = both(*case.inputs)
+    close(got[0], want[0], rtol=1e-12, atol=1e-14)
+    close(got[1], want[1], rtol=1e-11, atol=1e-13)
