@@ -36,7 +36,9 @@ ELEMENTWISE = {
 # rows whose own lowering is right for complex operands (copies, sums, products, LAPACK)
 OWN = {"reshape", "broadcast_to", "transpose", "getitem", "scatter_add", "index_update",
        "concatenate", "stack", "where", "tril", "sum", "mean", "prod", "cumsum", "matmul",
-       "solve", "inv", "det"}
+       "solve", "inv", "det",
+       # ad.fft's rows: NumPy's own FFT in an object-mode block (fftlower.py)
+       "fft_resize", "fftn", "rfftn", "irfftn", "fftshift"}
 # rows whose element source at complex operands is given here, by their `jit["pw"]` inputs
 PW = {
     "real": lambda a: f"({a[0]}).real",

@@ -8,10 +8,11 @@ import math  # noqa: F401
 from math import nan  # noqa: F401
 
 import numpy as np  # noqa: F401
-from numba import njit  # noqa: F401
+from numba import njit, objmode  # noqa: F401
 
 from ..kernels import header
 from . import oplib  # noqa: F401  (the rows' own numba code: oplib.<op name>)
+from . import fftlower  # noqa: F401  (ad.fft in kernels: NumPy's FFT in object mode)
 from .trace import GuardFailure  # noqa: F401
 from .cxscalar import (cx_div, cx_exp, cx_exp2, cx_expm1, cx_pow, cx_recip,  # noqa: F401
                        cx_tanh)

@@ -104,3 +104,4 @@ shift = Op("fftshift", _shift_np,
 
 for _op in (resize, c2c, rfft, irfft, shift):
     _op.complex = True
+    _op.lower = "fft"   # ad.jit: NumPy's FFT called from the kernel (jit/fftlower.py)
