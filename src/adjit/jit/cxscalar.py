@@ -3,7 +3,8 @@ from NumPy's beyond rounding (or raise) (names `cx_*`, imported into the kernels
 
 Measured against NumPy 2 on random points, branch cuts (signed zeros) and overflow: numba's
 np.exp gives inf + nan j at exp(1e300 + 0j) (NumPy: inf + 0j); its np.tanh gives NaN for a
-large real part and +0j where NumPy keeps the sign of a zero imaginary part; its np.expm1
+large real part and +0j where NumPy keeps the sign of a zero imaginary part (np.sinh and
+np.cosh give inf + nan j where NumPy gives inf + 0j); its np.expm1
 loses all precision at small |z| (it is exp(z) - 1); its `**` skips NumPy's exact integer
 powers. These follow NumPy's own algorithms (npy_math_complex.c.src: nc_expm1, npy_cpow;
 ctanh as FreeBSD's msun, which glibc's agrees with to rounding). The other complex functions
@@ -30,6 +31,20 @@ def cx_exp(z):
 @_jit
 def cx_exp2(z):
     return cx_exp(complex(z.real * _LN2, z.imag * _LN2))   # NumPy's nc_exp2
+
+
+@_jit
+def cx_sinh(z):
+    if z.imag == 0.0:   # as exp: never inf * 0 where the real part overflows
+        return complex(math.sinh(z.real), z.imag)
+    return np.sinh(z)
+
+
+@_jit
+def cx_cosh(z):
+    if z.imag == 0.0:   # sinh(x) sin(+-0): a zero of sign sign(x) sign(y)
+        return complex(math.cosh(z.real), z.imag * math.copysign(1.0, z.real))
+    return np.cosh(z)
 
 
 @_jit
@@ -64,6 +79,7 @@ def cx_tanh(z):
 def cx_div(a, b):
     # NumPy's complex division (Smith's, as its loops write it); numba's raises
     # ZeroDivisionError at b == 0 where NumPy gives inf / nan, and differs by an ulp elsewhere
+    a, b = complex(a), complex(b)   # (numba's .imag of an int literal is the int itself)
     ar, ai, br, bi = a.real, a.imag, b.real, b.imag
     abr, abi = abs(br), abs(bi)
     if abr >= abi:
@@ -92,6 +108,8 @@ def cx_recip(z):
 
 @_jit
 def cx_pow(a, b):
+    # NumPy's npy_cpow: exact products for integer exponents below 100, else glibc's cpow
+    a, b = complex(a), complex(b)   # (numba's .imag of an int literal is the int itself)
     ar, ai, br, bi = a.real, a.imag, b.real, b.imag
     if br == 0.0 and bi == 0.0:
         return complex(1.0, 0.0)
@@ -99,9 +117,9 @@ def cx_pow(a, b):
         if br > 0.0:
             return complex(0.0, 0.0)
         return complex(math.nan, math.nan)
+    p = complex(ar, ai)
     if bi == 0.0 and abs(br) < 100.0 and math.floor(br) == br:
         n = int(br)
-        p = complex(ar, ai)
         if n == 1:
             return p
         if n == 2:
@@ -110,7 +128,7 @@ def cx_pow(a, b):
             return p * (p * p)
         m = abs(n)
         acc = complex(1.0, 0.0)
-        while True:
+        for _ in range(8):   # m < 128: at most 7 bits
             if m & 1:
                 acc = acc * p
             m >>= 1
@@ -119,4 +137,4 @@ def cx_pow(a, b):
             p = p * p
         return cx_div(1.0, acc) if n < 0 else acc
     # glibc's cpow: cexp(b * clog(a))
-    return cx_exp(complex(br, bi) * np.log(complex(ar, ai)))
+    return cx_exp(complex(br, bi) * np.log(p))
