@@ -208,6 +208,33 @@ def test_item_02_no_row_reads_a_concrete_traced_value(case, monkeypatch):
                                rtol=1e-9, atol=1e-11)
 
 
+def _complex_audit_cases():
+    """The complex128 samples of the op-info table's complex rows (ad.jit compiles them at
+    complex values: jit/complexlower.py), sampled as _audit_cases."""
+    from adjit.testing import opinfo
+    cases = [c for c in opinfo.complex_cases() if c.jit]
+    return cases if os.environ.get("ADJIT_HYPOTHESIS_PROFILE") == "thorough" else cases[::6]
+
+
+@pytest.mark.parametrize("case", _complex_audit_cases(), ids=repr)
+def test_item_02_no_complex_row_reads_a_concrete_traced_value(case, monkeypatch):
+    """The audit above at complex values: each complex row and its gradient (JAX's convention)
+    compile with traced inputs that have no concrete data, equal to eager."""
+    from test_opinfo_complex import gradient_fn
+    g = gradient_fn(case)
+
+    def both(*a):
+        return case.fn(*a), g(*a)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = both(*case.inputs)
+    trace = _jit_module("trace")
+    monkeypatch.setattr(trace.Tracer, "_raw", lambda self: _NoValue(self._val))
+    got = _no_fallback(both)(*case.inputs)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. clip's bounds are differentiable inputs (PyTorch's clamp)
 
