@@ -147,3 +147,15 @@ def test_row_without_complex_lowering_falls_back_naming_it():
     g = ad.jit(lambda z: ad.max(z))
     with pytest.warns(RuntimeWarning, match="op max at complex values is not compiled"):
         assert g(Z) == np.max(Z)
+
+
+def test_kernels_calling_the_helpers_carry_their_digest():
+    # numba caches a kernel with the cx_* helpers it inlined, keyed on the kernel's source: the
+    # digest of cxscalar.py in that source makes a changed helper a new kernel (a stale cached
+    # pow gave wrong numbers)
+    from adjit.jit import complexlower
+    f = ad.jit(lambda z: (0.6 * z) ** 2)
+    np.testing.assert_allclose(f(Z), (0.6 * Z) ** 2, rtol=1e-15)
+    (spec,) = [s for specs in f._jit.cache.values() for s in specs]
+    with open(spec.path) as fh:
+        assert complexlower.HELPERS_DIGEST in fh.read()

@@ -25,7 +25,10 @@ results come back as float16 (numba has no CPU float16).
 Runs eagerly (with a one-time RuntimeWarning naming the reason): custom ops (`ad.custom_op`),
 NumPy functions without an adjit row applied to traced values (`np.sort(x)`, `np.asarray(x)`;
 `np.sin(x)` and the other NumPy functions with rows are traced like `ad.sin`), integer-array
-indices that are themselves traced (arguments: the warning says to close over them), complex dtypes. Called on Tensors or dual numbers (e.g.
+indices that are themselves traced (arguments: the warning says to close over them), rows
+without a compiled form at complex values (complexlower.py lists the rows that have one: the
+warning names the row). complex64 / complex128 arrays and scalars get kernels of their own
+dtype; `ad.fft` runs NumPy's FFT from inside the kernel (fftlower.py). Called on Tensors or dual numbers (e.g.
 `ad.grad(ad.jit(f))`) the function simply runs inline. Values read into Python with `float()`,
 `int()`, `.item()` are guarded for equality, so they are correct but retrace for each new
 value (a float read may differ from its traced value by a few ulps: libm and NumPy's

@@ -10,10 +10,19 @@ of their real formula: NumPy's own functions as numba implements them, which agr
 to an ulp or two at finite values, branch cuts and signed zeros included, except where
 cxscalar.py has NumPy's algorithm (division, exp, expm1, tanh, pow).
 """
+import hashlib
+
 import numpy as np
 
+from . import cxscalar
 from .exprs import bmap, subst
 from .lowering import Unsupported
+
+# numba's cache of a kernel keeps the cx_* helpers it inlined and is keyed on the kernel's own
+# source only: a kernel that calls them carries this digest of cxscalar.py in a comment, so a
+# changed helper means a new kernel, never a stale one
+with open(cxscalar.__file__, "rb") as _f:
+    HELPERS_DIGEST = hashlib.sha1(_f.read()).hexdigest()[:12]
 
 # element source of elementwise rows at complex operands, in the row's argument names
 ELEMENTWISE = {
@@ -79,6 +88,14 @@ def cast(expr, dtype):
     return expr
 
 
+def _mark(gen):
+    # once per kernel (a loop's dry run deletes what it emitted: the mark is re-checked)
+    k = getattr(gen, "cx_mark_at", None)
+    if k is None or k >= len(gen.lines) or not gen.lines[k].endswith(HELPERS_DIGEST):
+        gen.cx_mark_at = len(gen.lines)
+        gen.emit(f"# adjit.jit.cxscalar {HELPERS_DIGEST}")
+
+
 def element(gen, v, args, idx):
     """Source of element idx of pointwise var v at complex operands (args: its inputs'
     element sources)."""
@@ -91,6 +108,8 @@ def element(gen, v, args, idx):
                 f"np.float32({a})" if vs[j].dtype == np.float64 else a
                 for a, j in zip(args, v.inputs)]
     if name in ELEMENTWISE:
+        if "cx_" in ELEMENTWISE[name]:
+            _mark(gen)
         return cast(subst(ELEMENTWISE[name], op.args if hasattr(op, "args") and
                           len(op.args) == len(args) else ("a", "b")[:len(args)], args), v.dtype)
     if name in PW:
