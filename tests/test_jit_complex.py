@@ -159,3 +159,17 @@ def test_kernels_calling_the_helpers_carry_their_digest():
     (spec,) = [s for specs in f._jit.cache.values() for s in specs]
     with open(spec.path) as fh:
         assert complexlower.HELPERS_DIGEST in fh.read()
+
+
+def test_complex_scalars_are_kernel_inputs():
+    # as floats: a new value runs the same kernel (no retrace), a complex64 its own kernel
+    def f(z):
+        return ad.exp(z) * ad.sin(z)
+    g = compiled(ad.grad(f, holomorphic=True))
+    for z in (1 + 2j, 0.5 - 1j, 2 + 0j):
+        np.testing.assert_allclose(g(z), ad.grad(f, holomorphic=True)(z), rtol=1e-15)
+    r = g(np.complex64(0.3 + 0.1j))
+    assert type(r) is np.complex64
+    h = ad.jit(lambda x, c: ad.sum(x * c))
+    assert h(np.ones(3), 1 + 2j) == 3 + 6j and h(np.ones(3), 3 - 1j) == 9 - 3j
+    assert h._jit.n_traces == 1

@@ -72,7 +72,8 @@ def _classify(leaf):
         if leaf.dtype.kind not in "biufc":
             return _STATIC, None        # strings, objects: _unsupported_leaf
         return _DYN, (leaf.shape, leaf.dtype.str)
-    if t is float or isinstance(leaf, np.floating):
+    if t is float or isinstance(leaf, np.floating) or t is complex or \
+            isinstance(leaf, np.complexfloating):
         return _DYN, t
     if t is bool or t is int or isinstance(leaf, (np.integer, np.bool_)):
         return _INT, (t, leaf)
