@@ -139,12 +139,12 @@ def test_program_matches_jax(seed):
 
 
 def _jit_seeds():
-    """The programs run through ad.jit too: every twentieth in CI (each traces and compiles
+    """The programs run through ad.jit too: every fortieth in CI (each traces and compiles
     four kernels), all 200 in the thorough profile."""
     import os
     if os.environ.get("ADJIT_HYPOTHESIS_PROFILE") == "thorough":
         return list(range(N_PROGRAMS))
-    return list(range(0, N_PROGRAMS, 20))
+    return list(range(7, N_PROGRAMS, 40))   # seed 7: (0.6 z) ** 2, numba's int-literal bug
 
 
 @pytest.mark.parametrize("seed", _jit_seeds())
