@@ -21,6 +21,8 @@ class Unsupported(Exception):
 #   "lib":  `jit["call"]` (numba's np.linalg), `jit["core"]` (matrix dims of the output),
 #           `jit["vector_arg"]` (an input that may be a vector: then core dims 1);
 #   "mm", "scan", "update": no data.
+#   "fft":  ad.fft's rows: their NumPy function called from the kernel (fftlower.py).
+# At complex values only the rows complexlower.py lists compile (the others fall back).
 
 _NB_TYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32",
              "bool": "boolean", "int8": "int8", "int16": "int16", "uint8": "uint8",
