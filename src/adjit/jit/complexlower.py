@@ -11,17 +11,18 @@ to an ulp or two at finite values, branch cuts and signed zeros included, except
 cxscalar.py has NumPy's algorithm (division, exp, expm1, tanh, pow).
 """
 import hashlib
+import os
 
 import numpy as np
 
-from . import cxscalar
 from .exprs import bmap, subst
 from .lowering import Unsupported
 
 # numba's cache of a kernel keeps the cx_* helpers it inlined and is keyed on the kernel's own
 # source only: a kernel that calls them carries this digest of cxscalar.py in a comment, so a
-# changed helper means a new kernel, never a stale one
-with open(cxscalar.__file__, "rb") as _f:
+# changed helper means a new kernel, never a stale one (the file is read, not imported:
+# `import adjit` imports no numba)
+with open(os.path.join(os.path.dirname(__file__), "cxscalar.py"), "rb") as _f:
     HELPERS_DIGEST = hashlib.sha1(_f.read()).hexdigest()[:12]
 
 # element source of elementwise rows at complex operands, in the row's argument names
