@@ -5,8 +5,11 @@ The FFT rows (ops/fft_rows.py: fftn/ifftn, rfftn, irfftn, the n= resize, fftshif
 `lower="fft"`. Their input is copied into a C array when it is not one already (an inline
 value is computed element by element into it), the row's own NumPy function runs on it with
 the row's params (the very call eager mode makes, so the values are NumPy's to the bit) and
-its result, made C-contiguous and of the traced dtype, is the value's array. One call costs the
-GIL round trip of objmode (~1-2 us) on top of NumPy's FFT."""
+its result, made C-contiguous and of the traced dtype, is the value's array. One call costs
+~50-70 us on top of NumPy's FFT (objmode's boxing and GIL round trip; measured at n = 8: a
+compiled ad.fft.fft 92 us, np.fft.fft 23 us), which the compiled rest of the function repays:
+the gradient of sum(|fft(sin(z) * 2 + z)| ** 2) at n = 8 took 0.25 ms compiled, 1.3 ms eager
+(the eager fallback this replaces); at n = 10,000 see benchmarks/bench_complex.py."""
 import numpy as np
 
 from ..ops import fft_rows
