@@ -31,6 +31,7 @@ from . import complex_rows  # noqa: F401 - registers real, imag, conj, angle
 from .solvers import *  # noqa: F401,F403
 from .matfuncs import *  # noqa: F401,F403
 from .triangular import *  # noqa: F401,F403
+from . import linalg_complex  # noqa: F401 - complex rules of eigh, svd, qr, cholesky ...
 from ..core.registry import public_names as _public_names
 from .docstrings import document_rows as _document_rows
 

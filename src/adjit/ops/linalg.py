@@ -327,8 +327,10 @@ def _chol_jvp(ts, L, A):
 
 
 def _sym_call(op, a, **params):
-    # cholesky reads one triangle; the sweep perturbs every entry, so it feeds sym(a)
-    return op(0.5 * (a + mT(a)), **params)
+    # cholesky reads one triangle; the sweep perturbs every entry, so it feeds sym(a) (the
+    # Hermitian part at complex values; .conj() of arrays and wrappers: no import cycle)
+    at = mT(a)
+    return op(0.5 * (a + (at.conj() if np.dtype(dtype_name(a)).kind == "c" else at)), **params)
 
 
 cholesky = defop("cholesky", np.linalg.cholesky, _chol_vjp, _chol_jvp, saves_in=False,

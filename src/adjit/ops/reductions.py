@@ -45,7 +45,8 @@ _mean = defop(
 
 def prod_others(x, axis):
     """prod of all other elements along axis, exact also where x has zeros."""
-    x = np.asarray(primal_of(x), dtype=float)
+    x = np.asarray(primal_of(x))
+    x = x.astype(np.result_type(x, float), copy=False)   # complex stays complex
     if axis is None:
         return prod_others(x.reshape(-1), 0).reshape(x.shape)
     ax = neg_axes(axis, x.ndim)
