@@ -29,6 +29,7 @@ from .complex_rows import conj, imag, real
 from .decompositions import (all_regular, as_col, as_row, diag_embed, diag_part, div_by_s,
                              gap_product, regularized, used_vectors)
 from .elementwise import dtype_name
+from . import solvers  # noqa: F401 - its composites are marked below
 from .linalg import inv, matmul, solve
 from .shape import getitem, mT, sum_op, tril, where
 
@@ -62,6 +63,12 @@ def _check_phase(name, *Ks):
             "derivative. Differentiate a function that does not depend on them (eigenvalues, "
             "|V|, V diag(f(w)) V^H, U @ Vh ...), as PyTorch requires; JAX would return a "
             "number that depends on LAPACK's choice of phases.")
+
+
+def _diag_nan_safe(v):
+    """diag_embed whose NaN entries (a phase at a zero singular value) stay on the diagonal
+    (a product with the identity would spread them over the row)."""
+    return where(np.eye(shape(v)[-1], dtype=bool), as_col(v), 0.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,7 +108,7 @@ def _svd_vjp(gs, outs, x):
     inner = (gap_product(S, skU * as_row(S) + as_col(S) * skV, used, square=True)
              + diag_embed(gS)
              # the phase U's vectors take from the cotangent (PyTorch's complex term)
-             + diag_embed(getitem(div_by_s(as_row(0.5 * diag_part(skU)), S, used),
+             + _diag_nan_safe(getitem(div_by_s(as_row(0.5 * diag_part(skU)), S, used),
                                   idx=(Ellipsis, 0, slice(None)))))
     if m > k:
         gUs = div_by_s(gU, S, used)
@@ -125,7 +132,7 @@ def _svd_jvp(ts, outs, x):
     SdS = as_col(S) * dS
     # the imaginary part of diag(dS) is a relative phase of u_j and v_j: JAX gives it to u_j
     phase = getitem(div_by_s(as_row(1j * imag(diag_part(dS))), S), idx=(Ellipsis, 0, slice(None)))
-    dU = matmul(U, gap_product(S, dSS + mH(dSS), square=True) + diag_embed(phase))
+    dU = matmul(U, gap_product(S, dSS + mH(dSS), square=True) + _diag_nan_safe(phase))
     dV = matmul(V, gap_product(S, SdS + mH(SdS), square=True))
     if m > n:
         tV = matmul(t, V)
@@ -249,6 +256,7 @@ for _n in COMPLEX_LINALG_ROWS:
 # Composites made of complex rows, checked by the complex op-info sweep as the rows are
 COMPLEX_COMPOSITES = ("dot", "outer", "trace", "einsum", "tensordot", "inner", "vdot", "kron",
                       "vecdot", "matvec", "vecmat", "cross", "matrix_power", "multi_dot",
-                      "cumprod")
+                      "cumprod", "pinv", "lstsq", "cond", "tensorsolve", "tensorinv",
+                      "vector_norm", "matrix_norm")
 for _n in COMPLEX_COMPOSITES:
     CHECKED_COMPOSITES[_n].complex = True
