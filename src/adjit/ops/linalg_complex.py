@@ -29,7 +29,7 @@ from .complex_rows import conj, imag, real
 from .decompositions import (all_regular, as_col, as_row, diag_embed, diag_part, div_by_s,
                              gap_product, regularized, used_vectors)
 from .elementwise import dtype_name
-from . import solvers  # noqa: F401 - its composites are marked below
+from . import matfuncs, solvers, triangular  # noqa: F401 - their rows are marked below
 from .linalg import inv, matmul, solve
 from .shape import getitem, mT, sum_op, tril, where
 
@@ -249,7 +249,8 @@ OPS["cholesky"].complex = ComplexRule(_chol_vjp, _chol_jvp)
 OPS["logabsdet"].complex = ComplexRule(_logabsdet_vjp, _logabsdet_jvp)
 
 # Rows whose own rules hold at complex values (holomorphic: no conjugate anywhere in them)
-COMPLEX_LINALG_ROWS = ("prod", "cumprod_last", "triu")
+COMPLEX_LINALG_ROWS = ("prod", "cumprod_last", "triu", "expm", "lu_factor", "lu_swap",
+                       "lu_unswap")
 for _n in COMPLEX_LINALG_ROWS:
     OPS[_n].complex = True
 
@@ -257,6 +258,7 @@ for _n in COMPLEX_LINALG_ROWS:
 COMPLEX_COMPOSITES = ("dot", "outer", "trace", "einsum", "tensordot", "inner", "vdot", "kron",
                       "vecdot", "matvec", "vecmat", "cross", "matrix_power", "multi_dot",
                       "cumprod", "pinv", "lstsq", "cond", "tensorsolve", "tensorinv",
-                      "vector_norm", "matrix_norm")
+                      "vector_norm", "matrix_norm", "solve_triangular", "cho_factor",
+                      "cho_solve", "lu_solve")
 for _n in COMPLEX_COMPOSITES:
     CHECKED_COMPOSITES[_n].complex = True
