@@ -1,0 +1,16 @@
+"""The public composites that differentiate complex values because every row they are built
+from does (rearranging, joining, selecting, differencing, averaging): marked for the complex
+op-info sweep (tests/test_opinfo_complex.py), which checks them as it checks the rows."""
+from ..core.registry import CHECKED_COMPOSITES
+from . import (diagonals, joins, linalg_complex, rearrange, reductions, scans,  # noqa: F401
+               selection, statistics, tiling)
+
+COMPLEX_COMPOSITES = (
+    "split", "array_split", "hsplit", "vsplit", "dsplit", "hstack", "vstack", "dstack",
+    "column_stack", "append", "take", "take_along_axis", "put_along_axis", "select", "choose",
+    "compress", "swapaxes", "moveaxis", "rollaxis", "flip", "fliplr", "flipud", "rot90", "roll",
+    "ravel", "repeat", "tile", "atleast_1d", "atleast_2d", "atleast_3d", "diag", "diagflat",
+    "diagonal", "pad", "diff", "ediff1d", "gradient", "average", "nansum", "nanmean", "var",
+    "std")
+for _n in COMPLEX_COMPOSITES:
+    CHECKED_COMPOSITES[_n].complex = True
