@@ -5,12 +5,13 @@ import builtins
 
 import numpy as np
 
+from ..core.complexrule import is_complex
 from ..core.domain import Sample
 from ..core.registry import Op, Traced, composite, defop, implements
 from .axes import batch, cond_of, ndim, shape, shape_of_raw
 from .elementwise import dtype_name
 from .formulas import abs as abs_op
-from .formulas import mul
+from .formulas import log, mul
 from .reductions import max as max_red
 from .reductions import min as min_red
 from .reductions import prod_others
@@ -397,7 +398,10 @@ def _np_matrix_transpose(x):
 
 @composite(methods=("logdet",))
 def logdet(x):
-    """log det x; NaN where det < 0 and -inf where det == 0, as PyTorch."""
+    """log det x; NaN where det < 0 and -inf where det == 0, as PyTorch. Of complex x the
+    principal complex logarithm of det x (PyTorch's), differentiable: d = tr(x^-1 dx)."""
+    if is_complex(x):
+        return log(det(x))
     xc = cond_of(x)
     if isinstance(xc, Traced):
         # ad.jit: the sign is part of the traced computation (a constant of the derivative)

@@ -24,14 +24,14 @@ import numpy as np
 
 from ..core.complexrule import ComplexRule
 from ..core.registry import CHECKED_COMPOSITES, OPS, Traced
-from .axes import cond_of, shape
+from .axes import cond_of, ndim, neg_axes, shape, shape_of_raw
 from .complex_rows import conj, imag, real
 from .decompositions import (all_regular, as_col, as_row, diag_embed, diag_part, div_by_s,
                              gap_product, regularized, used_vectors)
 from .elementwise import dtype_name
 from . import matfuncs, solvers, triangular  # noqa: F401 - their rows are marked below
 from .linalg import inv, matmul, solve
-from .shape import getitem, mT, sum_op, tril, where
+from .shape import expand, getitem, mT, sum_op, tril, where
 
 PHASE_RTOL = 1e-6
 
@@ -241,6 +241,22 @@ def _logabsdet_jvp(ts, y, x):
     return real(sum_op(diag_part(solve(x, ts[0])), axis=-1))
 
 
+# the 2-norm row (the public norm takes |x| first; the row's own value is NumPy's): the
+# derivative of |x| is Re(conj(x) t) / |x|
+def _recip(y):
+    return 1.0 / where(cond_of(y) == 0, np.inf, y)   # 0 at the zero vector, as the real row
+
+
+def _norm_vjp(g, y, x, axis=None, keepdims=False):
+    return (conj(x) * expand(g * _recip(y), shape_of_raw(x), axis, keepdims),)
+
+
+def _norm_jvp(ts, y, x, axis=None, keepdims=False):
+    t = real(ts[0] * conj(x))
+    return sum_op(t, axis=neg_axes(axis, ndim(x)), keepdims=keepdims) * _recip(y)
+
+
+OPS["norm"].complex = ComplexRule(_norm_vjp, _norm_jvp)
 OPS["eigh"].complex = ComplexRule(_eigh_vjp, _eigh_jvp)
 OPS["svd"].complex = ComplexRule(_svd_vjp, _svd_jvp)
 OPS["qr"].complex = ComplexRule(_qr_vjp, _qr_jvp)
