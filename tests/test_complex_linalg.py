@@ -267,3 +267,30 @@ def test_scipy_solves_of_complex_values_are_scipys():
         np.testing.assert_allclose(adsl.lu_solve((lu, piv), ad.tensor(V3), trans=trans).numpy(),
                                    sl.lu_solve((lus, pivs), V3, trans=trans), rtol=1e-12)
     np.testing.assert_allclose(adsl.expm(ad.tensor(B3)).numpy(), sl.expm(B3), rtol=1e-12)
+
+
+# -- elementwise rows whose real partials do not hold at complex values ------------------------
+
+ELEMENTWISE = [("arccosh", lambda m, z: m.arccosh(z * z + 1.5)), ("sinc", lambda m, z: m.sinc(z)),
+               ("float_power", lambda m, z: m.float_power(z + 2.0, 0.5 + z))]
+
+
+@pytest.mark.parametrize("name, f", ELEMENTWISE, ids=[e[0] for e in ELEMENTWISE])
+def test_elementwise_against_finite_differences_and_jax(name, f):
+    z = np.array([0.3 + 0.4j, -1.2 + 0.7j, 0.8 - 1.1j])
+    assert complex_gradcheck(lambda v: f(ad, v), (z,))
+    assert complex_gradcheck(lambda v: ad.grad(lambda u: ad.real(ad.sum(f(ad, u) * W3[0])))(v),
+                             (z,), eps=1e-5, atol=1e-4)
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    np.testing.assert_allclose(f(ad, ad.tensor(z)).numpy(), np.asarray(f(jnp, z)), rtol=1e-12)
+    ga = ad.grad(lambda u: ad.real(ad.sum(f(ad, u) * W3[0])))(z)
+    gj = jax.grad(lambda u: jnp.sum(f(jnp, u) * W3[0]).real)(z)
+    np.testing.assert_allclose(ga, np.asarray(gj), rtol=1e-10)
+
+
+def test_sinc_derivatives_at_zero():
+    d = ad.grad(ad.sinc, holomorphic=True)
+    assert d(0j) == 0
+    assert ad.grad(d, holomorphic=True)(0j) == pytest.approx(-np.pi ** 2 / 3, rel=1e-12)
