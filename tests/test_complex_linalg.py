@@ -294,3 +294,14 @@ def test_sinc_derivatives_at_zero():
     d = ad.grad(ad.sinc, holomorphic=True)
     assert d(0j) == 0
     assert ad.grad(d, holomorphic=True)(0j) == pytest.approx(-np.pi ** 2 / 3, rel=1e-12)
+
+
+def test_logsumexp_softmax_of_complex_values_are_scipys_and_differentiate():
+    sc = pytest.importorskip("scipy.special")
+    from adjit.scipy import special as adss
+    x = np.array([[0.3 + 5.0j, 1.1 - 4.9j, -0.2 + 0.1j], [0.3 + 5.0j, 0.1 + 4.9j, -0.2 + 5.1j]])
+    for name in ("logsumexp", "softmax", "log_softmax"):
+        want = getattr(sc, name)(x, axis=-1)
+        got = getattr(adss, name)(ad.tensor(x), axis=-1).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, err_msg=name)
+        assert complex_gradcheck(lambda v: getattr(adss, name)(v, axis=-1), (x,))

@@ -4,7 +4,7 @@ NumPy's lexicographic order of complex values, real parts first): marked for the
 op-info sweep (tests/test_opinfo_complex.py), which checks them as it checks the rows."""
 from ..core.registry import CHECKED_COMPOSITES, OPS
 from . import (diagonals, joins, linalg_complex, rearrange, reductions, scans,  # noqa: F401
-               selection, sorting, statistics, tiling)
+               selection, sorting, special, statistics, tiling)
 
 COMPLEX_COMPOSITES = (
     "split", "array_split", "hsplit", "vsplit", "dsplit", "hstack", "vstack", "dstack",
@@ -20,3 +20,8 @@ for _n in COMPLEX_COMPOSITES:
 # values, the real parts first), so their own rules hold at complex values
 for _n in ("gather_last", "scatter_last", "max", "min"):
     OPS[_n].complex = True
+# holomorphic (their rules have no conjugate): logsumexp's principal value as SciPy's
+for _n in ("logsumexp", "softmax", "log_softmax"):
+    OPS[_n].complex = True
+for _n in ("scipy_logsumexp", "scipy_softmax", "scipy_log_softmax"):
+    CHECKED_COMPOSITES[_n].complex = True
