@@ -305,3 +305,27 @@ def test_logsumexp_softmax_of_complex_values_are_scipys_and_differentiate():
         got = getattr(adss, name)(ad.tensor(x), axis=-1).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, err_msg=name)
         assert complex_gradcheck(lambda v: getattr(adss, name)(v, axis=-1), (x,))
+
+
+def test_jacobians_and_vmap_against_jax(jax):
+    jnp = jax.numpy
+    a = B3
+    np.testing.assert_allclose(ad.jacrev(lambda v: ad.linalg.eigvalsh(herm(AD, v)))(a),
+                               np.asarray(jax.jacrev(lambda v: jnp.linalg.eigvalsh(
+                                   herm(jnp, v)))(a)), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ad.jacrev(ad.linalg.svdvals)(a),
+                               np.asarray(jax.jacrev(jnp.linalg.svdvals)(a)), rtol=1e-10,
+                               atol=1e-12)
+    for adj, jj in ((ad.jacfwd, jax.jacfwd), (ad.jacrev, jax.jacrev)):
+        np.testing.assert_allclose(adj(adsl.expm, holomorphic=True)(a),
+                                   np.asarray(jj(jax.scipy.linalg.expm, holomorphic=True)(a)),
+                                   rtol=1e-10, atol=1e-12)
+    stack = np.stack([cplx(3, 3) for _ in range(4)])
+    w = np.arange(9.0).reshape(3, 3)
+
+    def loss(m, v):
+        u, s, vh = m.svd(v)
+        return m.sum(m.abs(m.matmul(u, vh)) ** 2 * w) + m.sum(m.eigvalsh(herm(m, v)) ** 3)
+    np.testing.assert_allclose(ad.vmap(ad.grad(lambda v: loss(AD, v)))(stack),
+                               np.asarray(jax.vmap(jax.grad(lambda v: loss(_jax_ns(jax), v)))(
+                                   stack)), rtol=1e-9, atol=1e-11)
