@@ -272,7 +272,11 @@ def test_scipy_solves_of_complex_values_are_scipys():
 # -- elementwise rows whose real partials do not hold at complex values ------------------------
 
 ELEMENTWISE = [("arccosh", lambda m, z: m.arccosh(z * z + 1.5)), ("sinc", lambda m, z: m.sinc(z)),
-               ("float_power", lambda m, z: m.float_power(z + 2.0, 0.5 + z))]
+               ("float_power", lambda m, z: m.float_power(z + 2.0, 0.5 + z)),
+               # lexicographic: the real parts decide (a tie in them is a kink)
+               ("maximum", lambda m, z: m.maximum(z, np.array([0.1 + 2j, -1.0 + 0.2j, 1.0]))),
+               ("minimum", lambda m, z: m.minimum(z * z, np.array([0.5j, -1.2 + 9j, 0.0]))),
+               ("fmax", lambda m, z: m.fmax(z, np.array([0.2 - 1j, -2.0, np.nan])))]
 
 
 @pytest.mark.parametrize("name, f", ELEMENTWISE, ids=[e[0] for e in ELEMENTWISE])
@@ -329,3 +333,10 @@ def test_jacobians_and_vmap_against_jax(jax):
     np.testing.assert_allclose(ad.vmap(ad.grad(lambda v: loss(AD, v)))(stack),
                                np.asarray(jax.vmap(jax.grad(lambda v: loss(_jax_ns(jax), v)))(
                                    stack)), rtol=1e-9, atol=1e-11)
+
+
+def test_maximum_of_complex_orders_lexicographically_as_numpy_and_jax():
+    z, w = np.array([1 + 2j, 1 + 1j]), np.array([1 + 1j, 1 + 3j])
+    np.testing.assert_array_equal(ad.maximum(ad.tensor(z), w).numpy(), np.maximum(z, w))
+    g = ad.grad(lambda v: ad.real(ad.sum(ad.maximum(v, w) * np.array([2.0, 3.0]))))(z)
+    np.testing.assert_array_equal(g, [2.0, 0.0])   # the first entry chosen, the second not

@@ -35,3 +35,7 @@ OPS["sinc"].complex = _holomorphic(_sinc_d)
 OPS["float_power"].complex = OPS["pow"].complex
 for _n in ("rint", "round"):
     OPS[_n].complex = True
+# their partials compare a and b, which NumPy (and JAX) order lexicographically at complex
+# values (real parts first), as the values are chosen: the rules select (ties split)
+for _n in ("maximum", "minimum", "fmax", "fmin"):
+    OPS[_n].complex = True
