@@ -16,7 +16,8 @@ degeneracy, their second derivatives there are NaN (they go through the vectors)
 returns a finite wrong number. The same holds for singular values at most DEGENERATE_RTOL times
 the largest, which the singular-vector rules of a non-square matrix divide by.
 Like cholesky, eigh reads the lower triangle but its derivative is the symmetric one (PyTorch's,
-JAX's): perturbations are symmetrized.
+JAX's): perturbations are symmetrized. At complex values the rows use the rules of
+`linalg_complex` (Hermitian matrices, the phases of the vectors).
 """
 import numpy as np
 

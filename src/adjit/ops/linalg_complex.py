@@ -17,8 +17,8 @@ tangent of the gauge with V^H dV zero on the diagonal (any gauge-invariant funct
 right; a gauge-dependent one gets a number that depends on that choice, as in JAX), and reverse
 mode checks the cotangent: a function that depends on the phases (the imaginary part of
 diag(V^T gV), of diag(U^T gU) + diag(V^T gV) for the SVD, is not zero) raises, as PyTorch does,
-instead of returning JAX's arbitrary number (under ad.jit the check has no values to read and
-the phase-dependent part is dropped, as JAX does).
+instead of returning JAX's arbitrary number (under ad.jit and ad.vmap the check has no values
+to read and the phase-dependent part is dropped, as JAX does).
 """
 import numpy as np
 
