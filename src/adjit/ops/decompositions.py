@@ -149,9 +149,12 @@ _slogdet = defop_multi("slogdet", np.linalg.slogdet, _slogdet_vjp, _slogdet_jvp,
 @_slogdet.public
 @implements(np.linalg.slogdet)
 def slogdet(x):
-    """(sign, log|det|) of x (..., n, n), as np.linalg.slogdet; the sign has no derivative."""
-    sign, logabs = call_multi(_slogdet, x)
-    return (sign, real(logabs)) if isinstance(x, Traced) and is_complex(x) else (sign, logabs)
+    """(sign, log|det|) of x (..., n, n), as np.linalg.slogdet; the sign has no derivative
+    (of real x; of complex x it is det / |det|, differentiable)."""
+    out = call_multi(_slogdet, x)
+    if isinstance(x, Traced) and is_complex(x):
+        return out[0], real(out[1])   # packed with the complex sign
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
