@@ -128,6 +128,8 @@ class Elementwise(Op):
                 kernels.declare(f"{name}__d{i}", ("g",) + names,
                                 f"0.0 if g == 0.0 else g * ({p})")  # strong zero
         self._np_primal = np_primal
+        # a constant partial (1, -1, 0) as a number, else None: no formula to evaluate
+        self._const = tuple({"1": 1, "-1": -1, "0": 0}.get(p) for p in partials)
         self._np_d = [_fn(p, names, NP_NS) for p in partials]
         self._ad_d = None
         self.primal = np_primal if np_primal is not None else self._compiled_primal
@@ -194,6 +196,32 @@ class Elementwise(Op):
         return res
 
     def backward(self, g, out, inputs, params, needs):
+        # the common eager case first: float64 arrays and scalars only (so neither complex
+        # nor narrower dtypes, nor wrappers) and below the fusing size: g * partial, with
+        # the strong zero, and nothing else to decide
+        t, to = type(g), type(out)
+        if (t is np.float64 or t is np.ndarray and g.dtype is _F64
+                and g.size < kernels.FUSE_MIN) and \
+                (to is np.float64 or to is np.ndarray and out.dtype is _F64):
+            for v in inputs:
+                t = type(v)
+                if not (t is np.ndarray and v.dtype is _F64 or t is np.float64 or t is float
+                        or t is int):   # x ** 2's 2 is plain too
+                    break
+            else:
+                res = [None] * len(inputs)
+                for i, want in enumerate(needs):
+                    if want:
+                        k = self._const[i]
+                        if k is None:
+                            try:
+                                d = self._np_d[i](*inputs, out)
+                            except ZeroDivisionError:   # a Python 0 in a denominator
+                                d = self._np_d[i](*_np_scalars(inputs), out)
+                            res[i] = strong_mul_np(g, d)
+                        else:
+                            res[i] = g if k == 1 else -g if k == -1 else g * 0.0
+                return res
         if self.complex is not True and any_complex(out, inputs):
             return complex_backward(self, g, out, inputs, params, needs)
         return self._terms(g, out, inputs, needs)
@@ -222,6 +250,9 @@ def narrow(d, g, out):
     if dt.kind == "f" and d.dtype.kind == "f" and d.dtype.itemsize > dt.itemsize:
         return astype(d, dtype=dt.name) if isinstance(d, Traced) else d.astype(dt)
     return d
+
+
+_F64 = np.dtype(np.float64)
 
 
 def _np_scalars(vals):

@@ -12,7 +12,7 @@ import numpy as np
 from .. import ops
 from ..core import grad_mode
 from ..core.complexrule import is_complex
-from ..core.registry import EAGER_LEVEL, Traced
+from ..core.registry import EAGER_LEVEL, OPS, Traced
 from ..core.registry import primal_of as _inner
 from ..ops.axes import cond_of as _value
 from ..ops.complex_rows import real_cotangents
@@ -32,12 +32,13 @@ _created = itertools.count()
 
 class Node:
     __slots__ = ("seq", "op", "next", "needs", "raw", "out", "params", "saved", "pre_hooks",
-                 "retain", "level", "freed", "__weakref__")
+                 "retain", "level", "freed", "reads", "__weakref__")
 
-    def __init__(self, op, nxt, needs, raw, out, params, saved, level):
+    def __init__(self, op, nxt, needs, raw, out, params, saved, level, reads):
         self.seq = next(_created)  # after the nodes of its inputs: the engine's order
         self.op, self.next, self.needs, self.raw, self.out = op, nxt, needs, raw, out
         self.params, self.saved, self.level = params, saved, level
+        self.reads = reads   # op.reads(needs): (inputs the VJP reads, whether it reads out)
         self.pre_hooks = self.retain = None
         self.freed = False
 
@@ -76,8 +77,7 @@ class Node:
         if self.level != EAGER_LEVEL:   # a transform's private graph never runs again, and
             self.raw, self.out, self.freed = None, None, True   # placeholders cost ~20% of
             return                                               # an eager ad.hessian
-        op = self.op
-        rin, rout = op.reads(self.needs) if op.saves_in or op.saves_out else ((), False)
+        rin, rout = self.reads
         lost = rout
         raw = []
         for j, r in enumerate(self.raw):
@@ -182,7 +182,10 @@ class Tensor(Traced):
     # -- the reverse-mode layer --------------------------------------------------------------
     @staticmethod
     def _apply(op, args, params, level):
-        raw, nxt, needs = [], [], []
+        # the hot path of every eager op: one pass over the inputs, the primal called here
+        # (no dispatch layer in between when no wrapper is left), the node built only when
+        # something is recorded
+        raw, nxt = [], []
         rec = False
         plain = True  # no wrapper left among the raw values: call the primal directly
         for a in args:
@@ -191,23 +194,25 @@ class Tensor(Traced):
                     if a._rg:
                         rec = True
                         nxt.append(a._grad_fn or a)
-                        needs.append(True)
                     else:
                         nxt.append(None)
-                        needs.append(False)
                     a = a._data
                 else:
                     nxt.append(None)
-                    needs.append(False)
                     if not a._rg:
                         a = a._data
             else:
                 nxt.append(None)
-                needs.append(False)
             if plain and isinstance(a, Traced):
                 plain = False
             raw.append(a)
-        out = op.call_primal(raw, params) if plain else op(*raw, **params)
+        if plain:
+            try:
+                out = op.primal(*raw, **params)
+            except (ValueError, TypeError):
+                out = op.call_primal(raw, params)   # raises adjit's clear error
+        else:
+            out = op(*raw, **params)
         res = Tensor.__new__(Tensor)
         res._data, res._level, res._grad, res._box, res._hooks, res._base = \
             out, level, None, [0], None, None
@@ -215,19 +220,22 @@ class Tensor(Traced):
             res._grad_fn = None
             res._rg = False
             return res
-        needs = tuple(needs)
+        needs = tuple([n is not None for n in nxt])
+        reads = op.reads_cache.get(needs)
+        if reads is None:
+            reads = op.reads_cache[needs] = \
+                op.reads(needs) if op.saves_in or op.saves_out else ((), False)
+        rin, rout = reads
         saved = []
-        if op.saves_in or op.saves_out:
-            # only the values the VJP reads for these cotangents are version-checked: in
-            # b = a * 3 the cotangent of a needs 3, so a += 1 afterwards is harmless
-            rin, rout = op.reads(needs)
-            for j in rin:
-                a = args[j]
-                if isinstance(a, Tensor) and a._level == level:
-                    saved.append((a._box, a._box[0]))
-            if rout:
-                saved.append((res._box, 0))
-        res._grad_fn = Node(op, nxt, needs, raw, out, params, saved, level)
+        # only the values the VJP reads for these cotangents are version-checked: in
+        # b = a * 3 the cotangent of a needs 3, so a += 1 afterwards is harmless
+        for j in rin:
+            a = args[j]
+            if isinstance(a, Tensor) and a._level == level:
+                saved.append((a._box, a._box[0]))
+        if rout:
+            saved.append((res._box, 0))
+        res._grad_fn = Node(op, nxt, needs, raw, out, params, saved, level, reads)
         res._rg = True
         return res
 
@@ -417,6 +425,31 @@ class Tensor(Traced):
 
 
 attach(Tensor)
+
+
+def _operator(op, reflected):
+    # Tensor's own operators skip the registry's dispatch when this tensor is the top wrapper
+    # (the other operand is plain or a tensor of the same level): one layer less per op
+    if reflected:
+        def method(self, other):
+            if not isinstance(other, Traced) or \
+                    type(other) is Tensor and other._level == self._level:
+                return Tensor._apply(op, (other, self), {}, self._level)
+            return op(other, self)
+    else:
+        def method(self, other):
+            if not isinstance(other, Traced) or \
+                    type(other) is Tensor and other._level == self._level:
+                return Tensor._apply(op, (self, other), {}, self._level)
+            return op(self, other)
+    return method
+
+
+for _op in OPS.values():
+    if _op.operator is not None:
+        setattr(Tensor, f"__{_op.operator}__", _operator(_op, False))
+        if not _op.nondiff:
+            setattr(Tensor, f"__r{_op.operator}__", _operator(_op, True))
 
 
 def _make_inplace(op):
