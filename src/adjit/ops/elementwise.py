@@ -57,7 +57,12 @@ def strong_mul_np(g, d):
         if math.isfinite(np.add.reduce(d, axis=None)):
             return r
     else:
-        s = np.add.reduce(r, axis=None)
+        # a NaN in r makes its sum NaN; for small arrays Python's sum of the values is ~3x
+        # cheaper than NumPy's reduction (~1 us of call overhead)
+        if r.size <= 32:
+            s = sum((r if r.ndim == 1 else r.ravel()).tolist())
+        else:
+            s = np.add.reduce(r, axis=None)
         if s == s:
             return r
     # a NaN somewhere (or inf - inf): zero the entries whose g is zero

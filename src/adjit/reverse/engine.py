@@ -6,7 +6,6 @@ import operator
 import numpy as np
 
 from ..core import grad_mode
-from ..core.grad_mode import is_grad_enabled
 from ..core.registry import EAGER_LEVEL, Traced
 from ..core.registry import primal_of as _inner
 from .tensor import Node, Tensor
@@ -88,9 +87,12 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             if t._grad_fn is not None:
                 cap_nodes.setdefault(id(t._grad_fn), []).append(i)
         captured = [None] * len(capture)
+    else:
+        captured = None
     order = _topo(root_nodes)
-    prev_mode = is_grad_enabled()
-    grad_mode._set(create_graph if eager else prev_mode)
+    mode = grad_mode.state
+    prev_mode = mode.enabled
+    mode.enabled = bool(create_graph) if eager else prev_mode
     # inf partials at domain edges (sqrt'(0), log'(0)) are expected values of a backward
     # pass, as in PyTorch; NumPy's warnings about them would only be noise
     errs = np.errstate(divide="ignore", invalid="ignore")
@@ -100,15 +102,8 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             g = node_g.pop(node, None)
             if g is None:
                 continue
-            if node.pre_hooks:
-                g = _run_hooks(node.pre_hooks, g, level, create_graph)
-            if node.retain is not None and capture is None:
-                t = node.retain()
-                if t is not None:
-                    _accumulate(t, g, create_graph, level)
-            if cap_nodes and id(node) in cap_nodes:
-                for i in cap_nodes[id(node)]:
-                    captured[i] = g
+            if node.pre_hooks or node.retain is not None or cap_nodes:
+                g = _visit(node, g, level, create_graph, capture, cap_nodes, captured)
             cts = node.apply(g, create_graph)
             if not retain_graph:
                 node.free()
@@ -135,9 +130,23 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     if t is leaf:
                         captured[i] = g
     finally:
-        grad_mode._set(prev_mode)
+        mode.enabled = prev_mode
         errs.__exit__(None, None, None)
     return captured if capture is not None else None
+
+
+def _visit(node, g, level, create_graph, capture, cap_nodes, captured):
+    """A node's hooks, retain_grad and capture (autograd.grad's inputs) before its VJP runs."""
+    if node.pre_hooks:
+        g = _run_hooks(node.pre_hooks, g, level, create_graph)
+    if node.retain is not None and capture is None:
+        t = node.retain()
+        if t is not None:
+            _accumulate(t, g, create_graph, level)
+    if cap_nodes and id(node) in cap_nodes:
+        for i in cap_nodes[id(node)]:
+            captured[i] = g
+    return g
 
 
 def _accumulate(t, g, create_graph, level):
@@ -159,11 +168,11 @@ def _root_grads(tensors, grad_tensors, create_graph):
     for i, t in enumerate(tensors):
         g = None if grad_tensors is None else grad_tensors[i]
         d = t._data
-        if g is None and type(d) is np.ndarray and d.size == 1 \
-                and d.dtype.kind != "c":  # the common case, fast
-            out.append(Tensor._make(np.ones(d.shape, d.dtype), t._level) if create_graph
-                       else np.ones(d.shape, d.dtype))
-            continue
+        if g is None:
+            seed = _seed(d)
+            if seed is not None:  # the common case, fast
+                out.append(Tensor._make(seed, t._level) if create_graph else seed)
+                continue
         if g is None:
             if t.dtype.kind == "c":
                 raise RuntimeError(
@@ -317,8 +326,42 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    if gradient is None and inputs is None and not create_graph and self._rg:
+        # the common case (loss.backward()), without backward()'s argument handling
+        seed = _seed(self._data)
+        if seed is not None:
+            run_backward([self], [seed], bool(retain_graph), False)
+            return
     backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
              inputs=inputs)
+
+
+def _seed(d):
+    """The cotangent 1 of a real one-element value d (None for any other: the checked path).
+    A NumPy scalar for a NumPy scalar (immutable, nothing to copy), else a fresh array."""
+    t = type(d)
+    if t is np.float64:
+        return _ONE
+    if t is np.ndarray and d.size == 1 and d.dtype.kind == "f":
+        return _ones(d.shape, d.dtype)
+    return None
+
+
+_ONE = np.float64(1.0)
+
+
+def _ones(shape, dtype):
+    # a copy of a cached template: np.ones costs ~1 us through its Python wrapper
+    key = (shape, dtype)
+    one = _ONES.get(key)
+    if one is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        one = _ONES[key] = np.ones(shape, dtype)
+    return one.copy()
+
+
+_ONES = {}
 
 
 Tensor.backward = _tensor_backward

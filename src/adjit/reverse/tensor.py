@@ -74,24 +74,22 @@ class Node:
         all it reads can run again, as in PyTorch ((x + 1).sum() twice works, x.sin() raises)."""
         if self.freed:
             return
-        if self.level != EAGER_LEVEL:   # a transform's private graph never runs again, and
-            self.raw, self.out, self.freed = None, None, True   # placeholders cost ~20% of
-            return                                               # an eager ad.hessian
         rin, rout = self.reads
-        lost = rout
-        raw = []
-        for j, r in enumerate(self.raw):
-            if j not in rin:
-                r = placeholder(r)
-            elif self.next[j] is not None or not _scalar(r):
-                lost = True   # kept: only constant scalars (the 2.0 of x * 2.0), as PyTorch
-            raw.append(r)
+        # a transform's private graph never runs again (placeholders cost ~20% of an eager
+        # ad.hessian); a node that read the output or a non-constant input cannot run again
+        lost = rout or self.level != EAGER_LEVEL
+        if not lost:
+            raw, nxt = self.raw, self.next
+            for j in rin:
+                if nxt[j] is not None or not _scalar(raw[j]):
+                    lost = True   # kept: only constant scalars (the 2.0 of x * 2.0), as PyTorch
+                    break
         if lost:
             self.raw = self.out = None
             self.freed = True
-        else:
-            self.raw = tuple(raw)
-            self.out = self.out if rout else placeholder(self.out)
+            return
+        self.raw = tuple(r if j in rin else placeholder(r) for j, r in enumerate(self.raw))
+        self.out = placeholder(self.out)
 
     def apply(self, g, create_graph):
         if self.freed:
@@ -99,24 +97,33 @@ class Node:
         for box, version in self.saved:
             if box[0] != version:
                 self._check()
+        op = self.op
         if create_graph and self.level == EAGER_LEVEL:
             inputs = tuple(_rebuild(r, n) for r, n in zip(self.raw, self.next))
             out = Tensor._make(self.out, self.level, self)
         else:
             inputs, out = self.raw, self.out
-        cts = self.op.backward(g, out, inputs, self.params, self.needs)
-        if self.op.broadcast:
+        cts = op.backward(g, out, inputs, self.params, self.needs)
+        if op.broadcast:
             raw = self.raw
             for i, c in enumerate(cts):
                 if c is not None:
                     r = raw[i]
-                    if type(c) is np.ndarray and type(r) is np.ndarray and c.shape == r.shape:
-                        continue
+                    try:   # arrays and NumPy scalars have .shape (np.shape costs ~0.3 us)
+                        if c.shape == r.shape:
+                            continue
+                    except AttributeError:
+                        pass
                     if _shape(c) != _shape(r):
                         if type(cts) is not list:
                             cts = list(cts)
                         cts[i] = _unbroadcast(c, np.shape(_inner(r)))
-        if is_complex(self.out):
+        o = self.out
+        t = type(o)
+        if t is np.ndarray:
+            if o.dtype.kind == "c":
+                cts = real_cotangents(cts, self.raw)
+        elif t is not np.float64 and t is not float and is_complex(o):
             cts = real_cotangents(cts, self.raw)
         return cts
 
