@@ -337,17 +337,14 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
 
 
 def _seed(d):
-    """The cotangent 1 of a real one-element value d (None for any other: the checked path).
-    A NumPy scalar for a NumPy scalar (immutable, nothing to copy), else a fresh array."""
+    """The cotangent 1 of a real one-element value d, a fresh array (None for any other
+    value: the checked path). A NumPy scalar (the sum of an array) gets a 0-d array."""
     t = type(d)
     if t is np.float64:
-        return _ONE
+        return _ones((), d.dtype)
     if t is np.ndarray and d.size == 1 and d.dtype.kind == "f":
         return _ones(d.shape, d.dtype)
     return None
-
-
-_ONE = np.float64(1.0)
 
 
 def _ones(shape, dtype):

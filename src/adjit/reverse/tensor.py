@@ -70,7 +70,8 @@ class Node:
 
     def free(self):
         """After a backward without retain_graph: drop the values the VJP reads (unless constant
-        scalars), the others become shape-only placeholders (rules read shapes). A node that kept
+        scalars), the others become shape-only placeholders (rules read shapes; arrays of up to
+        64 elements stay). A node that kept
         all it reads can run again, as in PyTorch ((x + 1).sum() twice works, x.sin() raises)."""
         if self.freed:
             return
@@ -88,8 +89,13 @@ class Node:
             self.raw = self.out = None
             self.freed = True
             return
-        self.raw = tuple(r if j in rin else placeholder(r) for j, r in enumerate(self.raw))
-        self.out = placeholder(self.out)
+        raw = self.raw
+        for j, r in enumerate(raw):
+            if j not in rin and not _small(r):
+                self.raw = tuple(r if j in rin else placeholder(r) for j, r in enumerate(raw))
+                break
+        if not _small(self.out):
+            self.out = placeholder(self.out)
 
     def apply(self, g, create_graph):
         if self.freed:
@@ -117,7 +123,8 @@ class Node:
                     if _shape(c) != _shape(r):
                         if type(cts) is not list:
                             cts = list(cts)
-                        cts[i] = _unbroadcast(c, np.shape(_inner(r)))
+                        cts[i] = _sum_to(c, r) if type(c) is np.ndarray and \
+                            type(r) is np.ndarray else _unbroadcast(c, np.shape(_inner(r)))
         o = self.out
         t = type(o)
         if t is np.ndarray:
@@ -128,10 +135,31 @@ class Node:
         return cts
 
 
+def _sum_to(c, r):
+    """A plain cotangent summed back to the shape of the plain input r it was broadcast from
+    (ops.unbroadcast without the op layer)."""
+    shp = r.shape
+    lead = c.ndim - len(shp)
+    cs = c.shape
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shp)
+                                      if s == 1 and cs[i + lead] != 1)
+    if axes:
+        c = np.add.reduce(c, axis=axes, keepdims=True)
+    return c.reshape(shp)
+
+
 def _shape(v):
     # np.shape costs ~0.3 us through its dispatcher; arrays and NumPy scalars have .shape
     s = getattr(v, "shape", None)
     return s if type(s) is tuple else np.shape(v)
+
+
+def _small(v):
+    # an unread array this small stays as it is: a placeholder would save less memory than
+    # it costs time (most nodes of a small eager graph read nothing: add, getitem, sum)
+    if type(v) is np.ndarray:
+        return v.size <= 64 and v.dtype.kind != "O"
+    return not isinstance(v, Traced)   # numbers, NumPy scalars (a wrapper: a placeholder)
 
 
 def _scalar(v):
@@ -192,7 +220,7 @@ class Tensor(Traced):
         # the hot path of every eager op: one pass over the inputs, the primal called here
         # (no dispatch layer in between when no wrapper is left), the node built only when
         # something is recorded
-        raw, nxt = [], []
+        raw, nxt, needs = [], [], []
         rec = False
         plain = True  # no wrapper left among the raw values: call the primal directly
         for a in args:
@@ -201,15 +229,19 @@ class Tensor(Traced):
                     if a._rg:
                         rec = True
                         nxt.append(a._grad_fn or a)
+                        needs.append(True)
                     else:
                         nxt.append(None)
+                        needs.append(False)
                     a = a._data
                 else:
                     nxt.append(None)
+                    needs.append(False)
                     if not a._rg:
                         a = a._data
             else:
                 nxt.append(None)
+                needs.append(False)
             if plain and isinstance(a, Traced):
                 plain = False
             raw.append(a)
@@ -221,13 +253,15 @@ class Tensor(Traced):
         else:
             out = op(*raw, **params)
         res = Tensor.__new__(Tensor)
-        res._data, res._level, res._grad, res._box, res._hooks, res._base = \
-            out, level, None, [0], None, None
+        res._data = out
+        res._level = level
+        res._grad = res._hooks = res._base = None
+        res._box = box = [0]
         if not rec or op.nondiff or (level == EAGER_LEVEL and not grad_mode.state.enabled):
             res._grad_fn = None
             res._rg = False
             return res
-        needs = tuple([n is not None for n in nxt])
+        needs = tuple(needs)
         reads = op.reads_cache.get(needs)
         if reads is None:
             reads = op.reads_cache[needs] = \
@@ -241,7 +275,7 @@ class Tensor(Traced):
             if isinstance(a, Tensor) and a._level == level:
                 saved.append((a._box, a._box[0]))
         if rout:
-            saved.append((res._box, 0))
+            saved.append((box, 0))
         res._grad_fn = Node(op, nxt, needs, raw, out, params, saved, level, reads)
         res._rg = True
         return res
