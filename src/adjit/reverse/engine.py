@@ -75,7 +75,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         n = t._grad_fn
         if n is None:
             prev = leaf_g.get(id(t))
-            leaf_g[id(t)] = [t, g if prev is None else prev[1] + g]
+            leaf_g[id(t)] = [t, g, False] if prev is None else [t, prev[1] + g, False]
         else:
             prev = node_g.get(n)
             node_g[n] = g if prev is None else prev + g
@@ -117,14 +117,17 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     k = id(nx)
                     prev = leaf_g.get(k)
                     if prev is None:
-                        leaf_g[k] = [nx, c]
+                        leaf_g[k] = [nx, c, False]
                     else:
+                        # a sum made here: no one else holds it, .grad may take it uncopied
                         prev[1] = prev[1] + c
-        for leaf, g in leaf_g.values():
+                        prev[2] = True
+        for leaf, g, own in leaf_g.values():
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g, level, create_graph)
+                own = False
             if capture is None:
-                _accumulate(leaf, g, create_graph, level)
+                _accumulate(leaf, g, create_graph, level, own)
             else:
                 for i, t in enumerate(capture):
                     if t is leaf:
@@ -149,12 +152,17 @@ def _visit(node, g, level, create_graph, capture, cap_nodes, captured):
     return g
 
 
-def _accumulate(t, g, create_graph, level):
+def _accumulate(t, g, create_graph, level, own=False):
+    """Add g into t.grad; own: g is an array this backward made and no one else holds."""
     if create_graph:
         g = _wrap(g, level)
         t._grad = g if t._grad is None else t._grad + g
         return
     d = t._data
+    if own and t._grad is None and type(g) is np.ndarray and type(d) is np.ndarray \
+            and g.dtype == d.dtype and g.flags.writeable:
+        t._grad = Tensor._make(g, level)   # a large gradient is not copied once more
+        return
     g = np.array(_inner(g) if isinstance(g, Tensor) else g,
                  dtype=d.dtype if type(d) is np.ndarray else t.dtype, copy=True)
     if t._grad is None:
