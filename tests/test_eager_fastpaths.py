@@ -169,3 +169,11 @@ def test_elementwise_fast_path_edge_values():
     z = ad.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
     (z * 3.0).sum().backward()
     assert z.grad.dtype == np.float32
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 * inf
+def test_strong_zero_with_a_scalar_first_factor():
+    r = strong_mul_np(2, np.array([np.nan, 1.0]))          # nonzero: nothing to mask
+    assert np.isnan(r[0]) and r[1] == 2.0
+    np.testing.assert_array_equal(strong_mul_np(0.0, np.array([np.inf, 1.0])), [0.0, 0.0])
+    np.testing.assert_array_equal(strong_mul_np(np.float64(0.0), np.array([np.nan])), [0.0])

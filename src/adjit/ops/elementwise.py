@@ -47,6 +47,9 @@ def strong_mul_np(g, d):
     r = g * d
     if type(r) is not np.ndarray:  # scalars (the small eager case) need no reduction
         return type(r)(0.0) if r != r and g == 0 else r
+    tg = type(g)
+    if (tg is float or tg is int or tg is np.float64) and g != 0:
+        return r   # a nonzero scalar g has no zero entry to mask (pow's smul(b, a ** (b - 1)))
     td = type(d)
     if td is float or td is np.float64:
         if math.isfinite(d):  # a finite partial: a zero g gives a zero product already

@@ -390,10 +390,12 @@ REDUCTION_DOMAIN = [Sample((2, 3, 4)), Sample((2, 3, 4), axis=0),
                     Sample((2, 3, 4), axis=(-1, 0), keepdims=True), Sample((3,), axis=-1),
                     Sample(()), Sample((0, 3), axis=1)]
 
+
 def _sum_vjp(g, y, x, axis=None, keepdims=False):
     xs = shape_of_raw(x)
     if axis is None and (type(g) is np.ndarray or type(g) is np.float64) \
-            and g.ndim == (len(xs) if keepdims else 0) and math.prod(xs) <= SMALL_COPY:
+            and g.ndim == (len(xs) if keepdims else 0) and math.prod(xs) <= SMALL_COPY \
+            and g.dtype.kind in "biufc":
         out = np.empty(xs, g.dtype)   # the whole sum of a small plain array: g everywhere
         out[...] = g
         return (out,)

@@ -71,8 +71,8 @@ class Node:
     def free(self):
         """After a backward without retain_graph: drop the values the VJP reads (unless constant
         scalars), the others become shape-only placeholders (rules read shapes; arrays of up to
-        64 elements stay). A node that kept
-        all it reads can run again, as in PyTorch ((x + 1).sum() twice works, x.sin() raises)."""
+        64 elements stay). A node that kept all it reads can run again, as in PyTorch
+        ((x + 1).sum() twice works, x.sin() raises)."""
         if self.freed:
             return
         rin, rout = self.reads
@@ -264,6 +264,8 @@ class Tensor(Traced):
         needs = tuple(needs)
         reads = op.reads_cache.get(needs)
         if reads is None:
+            if len(op.reads_cache) > 256:   # n-ary ops (stack of many tensors): stay bounded
+                op.reads_cache.clear()
             reads = op.reads_cache[needs] = \
                 op.reads(needs) if op.saves_in or op.saves_out else ((), False)
         rin, rout = reads
