@@ -19,7 +19,7 @@ from ..ops.complex_rows import real_cotangents
 from ..ops.methods import attach, norm_index
 from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
-from .convert import numeric_array, placeholder
+from .convert import is_scalar, kept_unread, numeric_array, placeholder, shape_of, sum_to
 from .hooks import RemovableHandle
 from .inplace import apply_inplace
 from .printing import tensor_repr
@@ -82,7 +82,7 @@ class Node:
         if not lost:
             raw, nxt = self.raw, self.next
             for j in rin:
-                if nxt[j] is not None or not _scalar(raw[j]):
+                if nxt[j] is not None or not is_scalar(raw[j]):
                     lost = True   # kept: only constant scalars (the 2.0 of x * 2.0), as PyTorch
                     break
         if lost:
@@ -91,10 +91,10 @@ class Node:
             return
         raw = self.raw
         for j, r in enumerate(raw):
-            if j not in rin and not _small(r):
+            if j not in rin and not kept_unread(r):
                 self.raw = tuple(r if j in rin else placeholder(r) for j, r in enumerate(raw))
                 break
-        if not _small(self.out):
+        if not kept_unread(self.out):
             self.out = placeholder(self.out)
 
     def apply(self, g, create_graph):
@@ -120,10 +120,10 @@ class Node:
                             continue
                     except AttributeError:
                         pass
-                    if _shape(c) != _shape(r):
+                    if shape_of(c) != shape_of(r):
                         if type(cts) is not list:
                             cts = list(cts)
-                        cts[i] = _sum_to(c, r) if type(c) is np.ndarray and \
+                        cts[i] = sum_to(c, r) if type(c) is np.ndarray and \
                             type(r) is np.ndarray else _unbroadcast(c, np.shape(_inner(r)))
         o = self.out
         t = type(o)
@@ -133,39 +133,6 @@ class Node:
         elif t is not np.float64 and t is not float and is_complex(o):
             cts = real_cotangents(cts, self.raw)
         return cts
-
-
-def _sum_to(c, r):
-    """A plain cotangent summed back to the shape of the plain input r it was broadcast from
-    (ops.unbroadcast without the op layer)."""
-    shp = r.shape
-    lead = c.ndim - len(shp)
-    cs = c.shape
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shp)
-                                      if s == 1 and cs[i + lead] != 1)
-    if axes:
-        c = np.add.reduce(c, axis=axes, keepdims=True)
-    return c.reshape(shp)
-
-
-def _shape(v):
-    # np.shape costs ~0.3 us through its dispatcher; arrays and NumPy scalars have .shape
-    s = getattr(v, "shape", None)
-    return s if type(s) is tuple else np.shape(v)
-
-
-def _small(v):
-    # an unread array this small stays as it is: a placeholder would save less memory than
-    # it costs time (most nodes of a small eager graph read nothing: add, getitem, sum)
-    if type(v) is np.ndarray:
-        return v.size <= 64 and v.dtype.kind != "O"
-    return not isinstance(v, Traced)   # numbers, NumPy scalars (a wrapper: a placeholder)
-
-
-def _scalar(v):
-    t = type(v)
-    return (not v.ndim) if t is np.ndarray else t is float or t is int or \
-        not isinstance(v, Traced) and np.ndim(v) == 0
 
 
 def _rebuild(raw, nxt):
