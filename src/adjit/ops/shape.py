@@ -71,7 +71,8 @@ def reshape(x, *shape, **kw):
         shape = shape[0]
     if kw:
         raise TypeError(f"adjit.reshape: unexpected keyword arguments {sorted(kw)}")
-    shape = (shape,) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+    if type(shape) is not tuple or any(type(s) is not int for s in shape):
+        shape = (shape,) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
     return _reshape(x, shape=shape)
 
 
