@@ -396,6 +396,15 @@ class Jitted:
         self.__module__ = getattr(f, "__module__", None)
 
     def __call__(self, *args, **kw):
+        # the steady call of a small kernel: its entry, directly (each Python call level costs
+        # a sizeable part of a microsecond-scale kernel)
+        fast = self._jit.fast
+        if fast is not None and not fast[2] and not kw and not self._split and \
+                len(args) == fast[1]:
+            try:
+                return fast[0](*args)
+            except Exception:
+                return self._jit.call(args, kw)
         if self._split and not kw:   # ad.jit(ad.vmap(f)): the batch in blocks, one per thread
             n = default_threads() if self._threads is None else int(self._threads)
             r = split_call(self._call, self._jit.f, n, args)

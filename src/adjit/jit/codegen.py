@@ -246,6 +246,7 @@ class Gen(Producers, LoopProducer, IndexMaps, DiagProducts, FftProducts):
             else:
                 self.state[i] = "inline"
         self.find_batch_sums()   # sum over a batch of products: one gemm (batchmm.py)
+        self.blas_operands()   # a large product's computed operands: arrays, BLAS (batchmm.py)
 
     # -- values inside loop bodies -----------------------------------------------------------
     def val(self, i, idx):
