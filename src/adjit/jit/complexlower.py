@@ -45,7 +45,7 @@ ELEMENTWISE = {
 
 # rows whose own lowering is right for complex operands (copies, sums, products, LAPACK)
 OWN = {"reshape", "broadcast_to", "transpose", "getitem", "scatter_add", "index_update",
-       "concatenate", "stack", "where", "tril", "sum", "mean", "prod", "cumsum", "matmul",
+       "concatenate", "stack", "where", "tril", "triu", "sum", "mean", "prod", "cumsum", "matmul",
        "solve", "inv", "det",
        # ad.fft's rows: NumPy's own FFT in an object-mode block (fftlower.py)
        "fft_resize", "fftn", "rfftn", "irfftn", "fftshift"}
