@@ -25,7 +25,10 @@ results come back as float16 (numba has no CPU float16).
 Runs eagerly (with a one-time RuntimeWarning naming the reason): custom ops (`ad.custom_op`),
 NumPy functions without an adjit row applied to traced values (`np.sort(x)`, `np.asarray(x)`;
 `np.sin(x)` and the other NumPy functions with rows are traced like `ad.sin`), integer-array
-indices that are themselves traced (arguments: the warning says to close over them), complex dtypes. Called on Tensors or dual numbers (e.g.
+indices that are themselves traced (arguments: the warning says to close over them), rows
+without a compiled form at complex values (complexlower.py lists the rows that have one: the
+warning names the row). complex64 / complex128 arrays and scalars get kernels of their own
+dtype; `ad.fft` runs NumPy's FFT from inside the kernel (fftlower.py). Called on Tensors or dual numbers (e.g.
 `ad.grad(ad.jit(f))`) the function simply runs inline. Values read into Python with `float()`,
 `int()`, `.item()` are guarded for equality, so they are correct but retrace for each new
 value (a float read may differ from its traced value by a few ulps: libm and NumPy's
@@ -66,10 +69,11 @@ def _classify(leaf):
     """(kind, key part) of one argument leaf."""
     t = type(leaf)
     if t is np.ndarray:
-        if leaf.dtype.kind not in "biuf":
-            return _STATIC, None        # complex, strings, objects: _unsupported_leaf
+        if leaf.dtype.kind not in "biufc":
+            return _STATIC, None        # strings, objects: _unsupported_leaf
         return _DYN, (leaf.shape, leaf.dtype.str)
-    if t is float or isinstance(leaf, np.floating):
+    if t is float or isinstance(leaf, np.floating) or t is complex or \
+            isinstance(leaf, np.complexfloating):
         return _DYN, t
     if t is bool or t is int or isinstance(leaf, (np.integer, np.bool_)):
         return _INT, (t, leaf)
@@ -320,12 +324,13 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams, extra=()):
     rets = [o for o in prog.outputs if o[0] == "ret"]
     # numba returns a float32 scalar as a Python float: NumPy's float32 is restored here
     narrow = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.float32}
+    narrow_c = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.complex64}
     if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
-            and not prog.out_arrays and not narrow and not extra:
+            and not prog.out_arrays and not narrow and not narrow_c and not extra:
         if (len(rets) == 1 and ospec is None) or \
                 (len(rets) > 1 and ospec == (tuple, None, (None,) * len(rets))):
             return kernel
-    ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32}
+    ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32, "_c64": np.complex64}
     params = [f"a{k}" for k in range(nparams)]
     lines = [f"def entry({', '.join(params)}):"]
     outs = []
@@ -343,7 +348,7 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams, extra=()):
     for k, (kind, n) in enumerate(prog.outputs):
         if kind == "ret":
             e = "r" if nret == 1 else f"r[{n}]"
-            exprs.append(f"_f32({e})" if n in narrow else e)
+            exprs.append(f"_f32({e})" if n in narrow else f"_c64({e})" if n in narrow_c else e)
         elif kind == "out":
             exprs.append(f"o{n}")
         elif kind == "arg":
