@@ -12,6 +12,7 @@ from numba import njit  # noqa: F401
 
 from ..kernels import header
 from . import oplib  # noqa: F401  (the rows' own numba code: oplib.<op name>)
+from .blas import dot, vdot  # noqa: F401  (np.dot(a, b[, out]) that compiles nothing)
 from .trace import GuardFailure  # noqa: F401
 
 exec(header())  # noqa: S102 - adjit's own import lines: sin, cos, ..., sign, step, smul ...
