@@ -14,7 +14,9 @@ compiled with `numba.njit(cache=True)`, so a new process loads it instead of com
 Signature of a specialisation: the structure of the arguments (tuples, lists, dicts), the shape
 and dtype of every array, the type of every float (a float is an input of the kernel: a new
 value never retraces, and a float64 after a float32 gets its own kernel instead of being
-narrowed), and the value of every int / bool / other static argument. Python control flow on
+narrowed), and the value of every int / bool / other static argument. Shapes whose code
+differs only in numbers share one kernel (template.py: the first call compiles it, tracing f a
+second time at other sizes to find those numbers). Python control flow on
 traced values (`if`, `while`, `float(x)`) is recorded as
 guards that the kernel checks; when one fails, the function is traced again for that input and
 the new specialisation kept too (up to `max_specializations` per signature; past that, and for
@@ -235,7 +237,29 @@ class JitState:
 
     # -- tracing and compiling ---------------------------------------------------------------
     def specialise(self, args, kw, leaves, spec, parts, kparams):
-        from . import codegen, template
+        from . import template
+        self.n_traces += 1
+        prog, ospec, oleaves, nvars = self.generate(leaves, spec, parts, kparams)
+        # a kernel shared with other shapes: an earlier one, or one made from this call traced
+        # again at other sizes, so that a new batch size compiles nothing (template.py)
+        t, extra = template.choose(self, prog, lambda: self.phantom(leaves, spec, parts))
+        with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({nvars} traced values)"):
+            try:
+                kernel, path = _load(prog if t is None else template.template_program(t, prog))
+            except _CompileError:
+                if t is None:
+                    raise
+                t.bad, extra = True, ()
+                kernel, path = _load(prog)
+        s = _Spec()
+        s.path = path
+        s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams), extra)
+        return s
+
+    def generate(self, leaves, spec, parts, kparams):
+        """Trace f on the argument leaves and generate its kernel: (codegen.Program, output
+        structure, output leaves, number of traced values)."""
+        from . import codegen
         trace = Trace(new_level())
         targs, kvars = [], []
         for lf, (kind, _) in zip(leaves, parts):
@@ -248,7 +272,6 @@ class JitState:
                     kvars.append(None)
                 targs.append(lf)
         a, k = tree_unflatten(spec, targs)
-        self.n_traces += 1
         out = rewrite.call(self.f, a, k)   # plain `for i in range` loops as loop ops
         oleaves, ospec = tree_flatten(out)
         out_ids = []
@@ -267,20 +290,22 @@ class JitState:
         except Exception as e:  # a bug of the code generator: never the user's error
             raise _CompileError(f"{getattr(self.f, '__name__', 'f')} ({type(e).__name__}: "
                                 f"{e})") from None
-        t, extra = template.choose(self, prog)   # a kernel shared with other shapes
-        with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({len(trace.vars)} traced "
-                             "values)"):
-            try:
-                kernel, path = _load(prog if t is None else template.template_program(t, prog))
-            except _CompileError:
-                if t is None:
-                    raise
-                t.bad, extra = True, ()
-                kernel, path = _load(prog)
-        s = _Spec()
-        s.path = path
-        s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams), extra)
-        return s
+        return prog, ospec, oleaves, len(trace.vars)
+
+    def phantom(self, leaves, spec, parts):
+        """The program of this call with its arrays at other sizes (template.resized), or
+        None: only compared with the real one, never run, so anything failing is ignored."""
+        from . import template
+        big = template.resized(leaves, [kind == _DYN for kind, _ in parts])
+        if big is None:
+            return None
+        kparams = [lf for lf, (kind, _) in zip(big, parts) if kind != _STATIC]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return self.generate(big, spec, parts, kparams)[0]
+        except Exception:   # noqa: BLE001 - f may not run at other sizes: no shared kernel
+            return None
 
 
 class _Unsupported(Exception):
