@@ -2,7 +2,8 @@
 $ADJIT_CACHE_DIR).
 
 Every `ad.jit` specialisation leaves a generated module `adjit_jit_<digest>.py` there, its
-constants (`.npz`) and numba's machine code (`__pycache__/adjit_jit_<digest>.*`): one set per
+constants (`.npz`), the parameters template.py found for it (`.tpl`) and numba's machine code
+(`__pycache__/adjit_jit_<digest>.*`): one set per
 distinct kernel, so a program that jits a new closure per step would fill the disk. When a new
 kernel is written and the files of all kernels together exceed the cap ($ADJIT_CACHE_MAX_MB,
 default 256 MB), the least recently used kernels are deleted until they take 80 % of it. Use is
