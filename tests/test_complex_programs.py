@@ -3,7 +3,7 @@ differentiated by adjit and by JAX (jax.grad of a real loss, jax.jvp and jax.vjp
 result). Each step is written once against a namespace `m` (adjit or jax.numpy), so both run
 the same program; values are compared at the same points, so JAX's convention is what is
 checked (finite differences of every complex row are in test_opinfo_complex.py). Skipped only
-when JAX is absent (the `compare` extra installs it)."""
+when JAX is absent (the `test` extra installs it)."""
 import numpy as np
 import pytest
 

@@ -386,11 +386,11 @@ def _cache_bytes(d):
 
 def test_item_29_kernel_cache_is_pruned_least_recently_used_first(tmp_path, monkeypatch):
     monkeypatch.setenv("ADJIT_CACHE_DIR", str(tmp_path))
-    cap_mb = 0.25
+    cap_mb = 0.1
     monkeypatch.setenv("ADJIT_CACHE_MAX_MB", str(cap_mb))
     x = np.linspace(0.0, 1.0, 40)
     sizes = []
-    for k in range(12):
+    for k in range(6):
         c = np.arange(40.0) + k            # a new closure constant: a new kernel every time
         j = ad.jit(lambda x, c=c: ad.sum(ad.sin(x * c)))
         assert j(x) == pytest.approx(np.sum(np.sin(x * c)), rel=1e-13)
