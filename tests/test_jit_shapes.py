@@ -120,3 +120,17 @@ def test_value_and_grad_and_float32_across_sizes():
             assert np.asarray(v).dtype == np.asarray(ev).dtype and gw.dtype == egw.dtype
             np.testing.assert_allclose(v, ev, rtol=tol)
             np.testing.assert_allclose(gw, egw, rtol=tol, atol=tol)
+
+
+def test_loops_are_not_traced_at_other_sizes():
+    # tracing a loop at other sizes could compile the loop's own kernel: its first kernel keeps
+    # its literals (a later size makes the shared one, as before)
+    calls = []
+
+    def f(x):
+        calls.append(x.shape)
+        return ad.fori_loop(0, 5, lambda i, c: c * ad.cos(c), x)
+    jf = ad.jit(ad.grad(lambda x: ad.sum(f(x))))
+    x = rng.normal(size=6)
+    np.testing.assert_allclose(jf(x), ad.grad(lambda x: ad.sum(f(x)))(x), rtol=1e-12)
+    assert calls.count((6,)) == 2 and (12,) not in calls   # jitted, then eager

@@ -239,11 +239,15 @@ class JitState:
     def specialise(self, args, kw, leaves, spec, parts, kparams):
         from . import template
         self.n_traces += 1
-        prog, ospec, oleaves, nvars = self.generate(leaves, spec, parts, kparams)
+        prog, ospec, oleaves, trace = self.generate(leaves, spec, parts, kparams)
         # a kernel shared with other shapes: an earlier one, or one made from this call traced
-        # again at other sizes, so that a new batch size compiles nothing (template.py)
-        t, extra = template.choose(self, prog, lambda: self.phantom(leaves, spec, parts))
-        with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({nvars} traced values)"):
+        # again at other sizes, so that a new batch size compiles nothing (template.py). Not
+        # for loops: tracing one at other sizes may compile the loop's own kernel (seconds).
+        loops = any(v.kind == "op" and v.op.lower == "loop" for v in trace.vars)
+        t, extra = template.choose(self, prog, None if loops else
+                                   lambda: self.phantom(leaves, spec, parts))
+        with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({len(trace.vars)} traced "
+                             "values)"):
             try:
                 kernel, path = _load(prog if t is None else template.template_program(t, prog))
             except _CompileError:
@@ -258,7 +262,7 @@ class JitState:
 
     def generate(self, leaves, spec, parts, kparams):
         """Trace f on the argument leaves and generate its kernel: (codegen.Program, output
-        structure, output leaves, number of traced values)."""
+        structure, output leaves, the Trace)."""
         from . import codegen
         trace = Trace(new_level())
         targs, kvars = [], []
@@ -290,7 +294,7 @@ class JitState:
         except Exception as e:  # a bug of the code generator: never the user's error
             raise _CompileError(f"{getattr(self.f, '__name__', 'f')} ({type(e).__name__}: "
                                 f"{e})") from None
-        return prog, ospec, oleaves, len(trace.vars)
+        return prog, ospec, oleaves, trace
 
     def phantom(self, leaves, spec, parts):
         """The program of this call with its arrays at other sizes (template.resized), or

@@ -29,7 +29,7 @@ from .codegen import Program
 MAX_RECENT = 4   # earlier programs of a function kept to find a template with
 # the resized second trace runs the function eagerly at up to 2**ndim times the input's size:
 # not for inputs past this many elements (their first kernel keeps its literals)
-MAX_RESIZED = 1 << 22
+MAX_RESIZED = 1 << 20
 
 
 class Template:
