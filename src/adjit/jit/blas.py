@@ -9,6 +9,7 @@ into the kernel, so they cost no compilation of their own. They call the same BL
 the same way as numba's `np.dot` (gemm, gemv for a vector operand or a unit dimension, dot for
 two vectors), so results are bit for bit those of `np.dot`.
 """
+import numpy as np
 from numba.core import cgutils, types
 from numba.core.errors import TypingError
 from numba.core.extending import intrinsic
@@ -172,3 +173,11 @@ def _mv(context, builder, sig, args):
             call_xxgemv(context, builder, do_trans, mty, ms, m_data, v_data, out.data)
 
 
+
+
+def _py_dot(a, b, out):
+    np.dot(a, b, out)
+
+
+# the same names for generated source run as plain Python (loopkernel's interpreted loops)
+PYTHON = {"dot": _py_dot, "vdot": np.dot}
