@@ -136,3 +136,37 @@ def test_program_matches_jax(seed):
     g = rng.normal(size=np.shape(y)) + 1j * rng.normal(size=np.shape(y))
     np.testing.assert_allclose(pull(g)[0], np.asarray(jpull(jnp.asarray(g))[0]), rtol=1e-8,
                                atol=1e-10, err_msg=str(steps))
+
+
+def _jit_seeds():
+    """The programs run through ad.jit too: every fortieth in CI (each traces and compiles
+    four kernels), all 200 in the thorough profile."""
+    import os
+    if os.environ.get("ADJIT_HYPOTHESIS_PROFILE") == "thorough":
+        return list(range(N_PROGRAMS))
+    return list(range(7, N_PROGRAMS, 40))   # seed 7: (0.6 z) ** 2, numba's int-literal bug
+
+
+@pytest.mark.parametrize("seed", _jit_seeds())
+def test_program_under_jit_matches_eager(seed):
+    """ad.jit of the program, of jax.grad's gradient of its real loss, of its jvp and its vjp:
+    compiled (a fallback to eager fails the test) and equal to eager, which the test above
+    checks against JAX."""
+    import warnings
+    steps, z, run, loss, rng, wl = _program(seed)
+    t = rng.normal(size=z.shape) + (1j * rng.normal(size=z.shape) if np.iscomplexobj(z) else 0)
+    y = run(ad, z)
+    g = rng.normal(size=np.shape(y)) + 1j * rng.normal(size=np.shape(y))
+    fns = {
+        "value": lambda v: run(ad, v),
+        "grad": ad.grad(lambda v: loss(ad, v)),
+        "jvp": lambda v: ad.jvp(lambda u: run(ad, u), (v,), (t,))[1],
+        "vjp": lambda v: ad.vjp(lambda u: run(ad, u), v)[1](g)[0],
+    }
+    for name, f in fns.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            got = ad.jit(f)(z)
+        want = f(z)
+        assert np.asarray(got).dtype == np.asarray(want).dtype, (name, steps)
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=f"{name} {steps}")

@@ -2,6 +2,7 @@
 sweep checks a row: value against NumPy (plain arrays, Tensors, duals, np.fft.* on them),
 reverse and forward derivatives against central differences of real and imaginary parts,
 second order, and jax.vjp / jax.jvp where JAX is installed."""
+import os
 import warnings
 
 import numpy as np
@@ -106,12 +107,31 @@ def test_errors():
         ad.fft.fft(_real(4), n=0)
 
 
-def test_under_jit_runs_eagerly_with_the_fallback_warning():
-    f = ad.jit(ad.grad(lambda x: ad.sum(ad.abs(ad.fft.rfft(x)) ** 2)))
-    x = _real(6)
-    with pytest.warns(RuntimeWarning, match="running eagerly"):
-        got = f(x)
-    np.testing.assert_allclose(got, ad.grad(lambda x: ad.sum(ad.abs(ad.fft.rfft(x)) ** 2))(x))
+def _jit_cases():
+    """Each transform under ad.jit: every fifth case in CI (each compiles a kernel), all of
+    them in the thorough profile."""
+    thorough = os.environ.get("ADJIT_HYPOTHESIS_PROFILE") == "thorough"
+    return CASES if thorough else CASES[::5]
+
+
+@pytest.mark.parametrize("case", _jit_cases(), ids=[_id(c) for c in _jit_cases()])
+def test_under_jit_compiles_and_matches_eager(case):
+    """ad.jit compiles the FFT (NumPy's, called from the kernel: jit/fftlower.py) with the
+    function and its gradient: no fallback, values equal to eager."""
+    name, x, kw = case
+    f = getattr(ad.fft, name)
+    w = _weights(np.asarray(f(x, **kw)))
+
+    def both(v):
+        y = f(ad.sin(v) if np.iscomplexobj(x) else v * 0.5, **kw)
+        return y, ad.grad(lambda u: ad.sum(ad.real(f(u, **kw) * w) ** 2))(v)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)   # a fallback to eager fails the test
+        got = ad.jit(both)(x)
+    want = both(x)
+    for g, e in zip(got, want):
+        assert np.asarray(g).dtype == np.asarray(e).dtype
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
 
 
 # -- against JAX -------------------------------------------------------------------------------

@@ -208,6 +208,35 @@ def test_item_02_no_row_reads_a_concrete_traced_value(case, monkeypatch):
                                rtol=1e-9, atol=1e-11)
 
 
+def _complex_audit_cases():
+    """The complex128 samples of the op-info table's complex rows (ad.jit compiles them at
+    complex values: jit/complexlower.py), sampled as _audit_cases."""
+    from adjit.testing import opinfo
+    cases = [c for c in opinfo.complex_cases() if c.jit]
+    return cases if os.environ.get("ADJIT_HYPOTHESIS_PROFILE") == "thorough" else cases[::6]
+
+
+@pytest.mark.parametrize("case", _complex_audit_cases(), ids=repr)
+def test_item_02_no_complex_row_reads_a_concrete_traced_value(case, monkeypatch):
+    """The audit above at complex values: each complex row and its gradient (JAX's convention)
+    compile with traced inputs that have no concrete data, equal to eager (a row ad.jit does
+    not compile at complex values falls back naming it: test_opinfo_complex checks which)."""
+    from test_opinfo_complex import gradient_fn
+    g = gradient_fn(case)
+
+    def both(*a):
+        return case.fn(*a), g(*a)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = both(*case.inputs)
+    from test_opinfo_complex import jit_or_named_fallback
+    trace = _jit_module("trace")
+    monkeypatch.setattr(trace.Tracer, "_raw", lambda self: _NoValue(self._val))
+    got, msgs = jit_or_named_fallback(both, case.inputs)   # a named fallback runs eagerly
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. clip's bounds are differentiable inputs (PyTorch's clamp)
 
@@ -279,8 +308,12 @@ def test_item_23_unsupported_dtype_warning_names_it():
     msg = str(rec[0].message)
     assert "uint64" in msg and "supported" in msg and "float64" in msg, msg
     assert msg.rstrip().endswith(("eagerly", "eagerly.")), msg
-    with pytest.warns(RuntimeWarning, match="complex128"):
-        ad.jit(lambda v: v * 2)(np.array([1 + 2j]))
+    # complex64 / complex128 compile (issue 13); numba has no complex256
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        np.testing.assert_array_equal(ad.jit(lambda v: v * 2)(np.array([1 + 2j])), [2 + 4j])
+    with pytest.warns(RuntimeWarning, match="clongdouble|complex256"):
+        ad.jit(lambda v: v * 2)(np.array([1 + 2j], dtype=np.clongdouble))
 
 
 # ---------------------------------------------------------------------------------------------

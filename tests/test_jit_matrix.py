@@ -208,3 +208,98 @@ def test_products_with_constant_diagonal_matrices():
             tol = 1e-6 if dt == np.float32 else 1e-15
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
             assert not blas_calls(kernel_source(jf))
+
+
+# ---------------------------------------------------------------------------------------------
+# a product's operand computed on the fly (a gather building triangular factors): computed once
+# into an array, then BLAS (benchmarks/bench_gmm.py)
+
+def _tri_index(d):
+    idx = np.zeros((d, d), np.int64)
+    p = 1
+    for j in range(d):
+        for i in range(j + 1, d):
+            idx[i, j] = p
+            p += 1
+    return idx
+
+
+@pytest.mark.parametrize("d", [3, 12])
+def test_gathered_operands_go_to_blas(d):
+    k, n = 4, 50
+    idx = _tri_index(d)
+    x = rng.normal(size=(n, d))
+
+    def f(means, icf):
+        Ls = ad.concatenate([np.zeros((k, 1)), icf], axis=1)[:, idx]      # (k, d, d)
+        xc = x[None, :, :] - means[:, None, :]
+        Lx = xc + ad.matmul(xc, ad.transpose(Ls, (0, 2, 1)))
+        return ad.sum(ad.logsumexp(-0.5 * ad.sum(Lx * Lx, axis=2), axis=0))
+
+    means, icf = rng.normal(size=(k, d)), 0.3 * rng.normal(size=(k, d * (d - 1) // 2))
+    jf = ad.jit(f)
+    assert jf(means, icf) == pytest.approx(f(means, icf), rel=1e-12)
+    g = ad.grad(f, argnums=(0, 1))
+    jg = ad.jit(g)
+    for got, want in zip(jg(means, icf), g(means, icf)):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
+    assert jg._jit.n_eager == 0
+    if d == 12:   # large enough for BLAS: the product and both of its gradient's products
+        assert blas_calls(kernel_source(jf)) == 1
+        assert blas_calls(kernel_source(jg)) == 3
+
+
+def test_transpose_of_a_transposed_operand():
+    a, b = rng.normal(size=(3, 20, 30)), rng.normal(size=(3, 30, 30))
+    f = lambda a, b: ad.matmul(a, ad.transpose(ad.transpose(b * 2.0, (0, 2, 1)), (0, 2, 1)))
+    jf = ad.jit(f)
+    np.testing.assert_allclose(jf(a, b), a @ (b * 2.0), rtol=1e-12, atol=1e-12)
+    assert blas_calls(kernel_source(jf))
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_row_sums_of_products(case):
+    # sum over the rows of c * (a @ b + y) computed as c * (sum_rows(a) @ b + sum_rows(y))
+    a3, b3, y3 = rng.normal(size=(3, 40, 20)), rng.normal(size=(3, 20, 30)), \
+        rng.normal(size=(3, 40, 30))
+    a2, b2, y2 = a3[0], b3[0], y3[0]
+    fs = [lambda a, b, y: ad.sum(-1.0 * (a @ b + y), axis=1),
+          lambda a, b, y: ad.sum(2.0 * (y - a @ b), axis=-2, keepdims=True),
+          lambda a, b, y: ad.sum((a @ b) * 0.5 - y * y, axis=0),
+          lambda a, b, y: ad.sum(-(a @ b[0]) + y, axis=1),
+          lambda a, b, y: ad.sum(a @ ad.transpose(b, (0, 2, 1)) + y[:, :, :20], axis=1),
+          lambda a, b, y: ad.sum(a @ b + 1.0, axis=1)]
+    args = [(a3, b3, y3), (a3, b3, y3), (a2, b2, y2), (a3, b3, y3),
+            (a3, rng.normal(size=(3, 20, 20)), y3), (a3, b3, y3)][case]
+    f = fs[case]
+    jf = ad.jit(f)
+    np.testing.assert_allclose(jf(*args), f(*args), rtol=1e-11, atol=1e-11)
+    assert jf._jit.n_eager == 0
+    src = kernel_source(jf)
+    if case in (0, 1, 2, 3):   # the product is one row times b: never built
+        full = (40, 30) if case == 2 else (3, 40, 30)
+        assert "rs" in src and f"np.empty({full!r}" not in src
+
+
+def test_row_sums_of_one_shape_share_a_pass():
+    g3, x3, q = rng.normal(size=(3, 40, 20)), rng.normal(size=(3, 40, 20)), rng.normal(size=(3, 20))
+    L = rng.normal(size=(3, 20, 20))
+
+    def f(g, x, q, L):
+        s1 = ad.sum(g * x, axis=1, keepdims=True)                  # (3, 1, 20)
+        s2 = ad.sum(-(g @ L + g * q[:, None, :]), axis=1)          # (3, 20): a row sum of g @ L
+        s3 = ad.sum(ad.sin(x) * s2[:, None, :], axis=1)            # reads s2: not in s2's pass
+        s4 = ad.sum(x * x, axis=-2)
+        return s1, s2, s3, s4
+
+    jf = ad.jit(f)
+    for got, want in zip(jf(g3, x3, q, L), f(g3, x3, q, L)):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+    src = kernel_source(jf)
+    assert "np.empty((3, 40, 20)" not in src   # g @ L never built
+    gr = ad.jit(ad.grad(lambda g, x, q, L: ad.sum(ad.tanh(f(g, x, q, L)[2])), argnums=(0, 1, 2, 3)))
+    want = ad.grad(lambda g, x, q, L: ad.sum(ad.tanh(f(g, x, q, L)[2])), argnums=(0, 1, 2, 3))(
+        g3, x3, q, L)
+    for got, w in zip(gr(g3, x3, q, L), want):
+        np.testing.assert_allclose(got, w, rtol=1e-10, atol=1e-11)
+    assert jf._jit.n_eager == 0 and gr._jit.n_eager == 0

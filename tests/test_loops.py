@@ -326,3 +326,94 @@ def test_slow_compile_prints_a_progress_line(monkeypatch, capsys):
     with progress.notice("g"):
         time.sleep(0.2)
     assert capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# rows of a closed-over array written by several steps: summed in registers (loopgen)
+
+def _stencil(offsets, weights, lo, hi, step=1):
+    def f(x):
+        def body(i, E):
+            s = 0.0
+            for o, w in zip(offsets, weights):
+                s = s + w * ad.sin(x[i + o])
+            return E + s * s + x[i + offsets[0]] * E * 0.01
+        return ad.fori_loop(lo, hi, body, 0.5)
+    return f
+
+
+@pytest.mark.parametrize("offsets, lo, hi", [
+    ((0, 1), 0, 8), ((1, 0), 0, 8), ((0, 2, 3), 0, 6), ((3, 0), 0, 2), ((0, 1, 2, 5), 0, 4),
+    ((2, 0), 0, 1), ((0, 4), 0, 3), ((1, 3), 1, 5)])
+def test_rows_written_by_several_steps(offsets, lo, hi):
+    x = np.linspace(0.3, 2.0, 9)
+    f = _stencil(offsets, [1.0, -0.7, 0.4, 0.2][:len(offsets)], lo, hi)
+    g_eager = ad.grad(f)(x)
+    np.testing.assert_allclose(g_eager, fd_grad(f, x), rtol=1e-6, atol=1e-7)
+    jg = ad.jit(ad.grad(f))
+    np.testing.assert_allclose(jg(x), g_eager, rtol=1e-12, atol=1e-13)
+    assert jg._jit.n_eager == 0
+    # forward mode: the tangents' rows too
+    t = np.cos(np.arange(9.0))
+    jj = ad.jit(lambda x, t: ad.jvp(f, (x,), (t,))[1])
+    assert jj(x, t) == pytest.approx(float(g_eager @ t), rel=1e-10, abs=1e-12)
+
+
+def test_rows_of_a_plain_loop_with_a_step():
+    def f(x):
+        E = 0.0
+        for i in range(0, x.shape[0] - 2, 2):
+            E = E + (x[i + 2] - x[i]) ** 2 * x[i + 1]
+        return E
+    x = np.linspace(0.0, 1.5, 9) ** 2
+    g = ad.grad(f)(x)
+    np.testing.assert_allclose(g, fd_grad(f, x), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ad.jit(ad.grad(f))(x), g, rtol=1e-12, atol=1e-13)
+
+
+def test_sum_carry_cotangent_is_not_an_array():
+    # the cotangent carry of E = E + ... stays a scalar variable (no one-element array stored
+    # and reloaded per step); the rows x[i], x[i + 1] add in registers
+    jg = ad.jit(ad.grad(spring_fori))
+    np.testing.assert_allclose(jg(XCHAIN), fd_grad(spring_ref, XCHAIN), rtol=1e-6, atol=1e-7)
+    [specs] = jg._jit.cache.values()
+    with open(specs[0].path) as fh:
+        src = fh.read()
+    assert "np.empty((1,)" not in src
+    assert re.search(r"L\d+_\d+r0_1 = 0\.0", src)
+
+
+def test_steady_call_path_falls_back_on_a_new_shape():
+    # the direct call of the last kernel (Jitted.__call__) hands a guard failure (a new
+    # shape) to the slow path, which specialises; results stay right either way
+    jg = ad.jit(ad.grad(spring_fori))
+    x5, x9 = XCHAIN[:5].copy(), XCHAIN.copy()
+    for x in (x9, x9, x5, x9, x5, x5):
+        np.testing.assert_allclose(jg(x), fd_grad(spring_ref, x), rtol=1e-6, atol=1e-7)
+    assert jg._jit.n_eager == 0
+    jf = ad.jit(lambda x, s: x * s)
+    np.testing.assert_allclose(jf(x5, np.float64(2.0)), x5 * 2.0)
+    np.testing.assert_allclose(jf(x5, 3), x5 * 3)
+
+
+def test_rows_in_registers_with_a_negative_step_and_nested():
+    def down(x):
+        E = 0.0
+        for i in range(x.shape[0] - 1, 1, -1):
+            E = E + (x[i] - x[i - 1] + 0.3 * x[i - 2]) ** 2 * 1.5
+        return E
+
+    def nested(x):
+        E = 0.0
+        for j in range(3):
+            for i in range(x.shape[0] - 1):
+                E = E + (x[i + 1] - x[i] * (j + 1)) ** 2
+        return E
+
+    x = np.linspace(0.2, 2.0, 9) ** 1.5
+    for f in (down, nested):
+        g = ad.grad(f)(x)
+        np.testing.assert_allclose(g, fd_grad(f, x), rtol=1e-6, atol=1e-6)
+        jg = ad.jit(ad.grad(f))
+        np.testing.assert_allclose(jg(x), g, rtol=1e-12, atol=1e-12)
+        assert jg._jit.n_eager == 0

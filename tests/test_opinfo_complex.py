@@ -70,3 +70,45 @@ def test_first_order_reverse_and_forward(case):
 def test_second_order(case):
     assert complex_gradcheck(quiet(gradient_fn(case)), case.inputs, eps=1e-5, atol=1e-4,
                              rtol=1e-3)
+
+
+JIT = [c for c in CASES if c.jit]
+
+
+def close(got, want, rtol, atol):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype == want.dtype, (got.dtype, want.dtype)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+def jit_or_named_fallback(fn, inputs):
+    """ad.jit(fn)(*inputs) with its fallback warnings. A row that ad.jit compiles at complex
+    values (jit/complexlower.py) must compile; another one may only fall back with the
+    warning naming a row the compiler does not list."""
+    from adjit.jit import complexlower
+    with warnings.catch_warnings(record=True) as rec, np.errstate(all="ignore"):
+        warnings.simplefilter("always", RuntimeWarning)
+        got = ad.jit(fn)(*inputs)
+    msgs = [str(w.message) for w in rec if "adjit.jit" in str(w.message)]
+    for m in msgs:
+        named = m.split("op ", 1)[-1].split(" at complex values is not compiled")
+        assert len(named) == 2 and named[0] not in complexlower.COMPILES, m
+    return got, msgs
+
+
+@pytest.mark.parametrize("case", JIT, ids=repr)
+def test_jit_function_and_gradient(case):
+    """ad.jit of the row and of its gradient at complex values: compiled when the compiler
+    lists the row (else a fallback naming the row it does not), equal to eager."""
+    from adjit.jit import complexlower
+    g = gradient_fn(case)
+
+    def both(*a):
+        return case.fn(*a), g(*a)
+    got, msgs = jit_or_named_fallback(both, case.inputs)
+    if case.op.name in complexlower.COMPILES:
+        assert not msgs, msgs
+    with np.errstate(all="ignore"):
+        want = both(*case.inputs)
+    close(got[0], want[0], rtol=1e-12, atol=1e-14)
+    close(got[1], want[1], rtol=1e-11, atol=1e-13)

@@ -2,8 +2,8 @@
 (rows in ops/fft_rows.py), with NumPy's signatures: `n` / `s` (zero-pad or truncate),
 `axis` / `axes`, `norm` ("backward", "ortho", "forward"). `np.fft.fft(t)` on a Tensor or a
 dual number calls these too. Derivatives follow JAX's complex convention (see the README's
-"Complex numbers"); under `ad.jit` a function using them runs eagerly (numba has no FFT), with
-the jit's fallback warning.
+"Complex numbers"); under `ad.jit` the kernel calls NumPy's FFT itself (numba has none) in an
+object-mode block, the rest of the function compiled (jit/fftlower.py).
 """
 import numpy as np
 

@@ -158,6 +158,8 @@ class Op:
         # vjp_needs: the VJP takes `_needs` (which inputs want a cotangent) and skips the rest
         self.vjp_needs = vjp_needs
         self.read_rule = reads
+        # needs -> reads(needs), filled by the reverse layer (rules are pure in `needs`)
+        self.reads_cache = {}
         # NumPy calls these with the op's inputs positionally (no params): core/numpy_protocol
         self.numpy = tuple(numpy)
 
@@ -234,6 +236,7 @@ class Op:
             self.api = f
             for k, v in flags.items():
                 setattr(self, k, tuple(v) if k in ("aliases", "methods", "numpy") else v)
+            self.reads_cache = {}
             _table[0] = None   # the NumPy dispatch table maps to the api
             return f
         return set_api if fn is None else set_api(fn)

@@ -27,7 +27,10 @@ results come back as float16 (numba has no CPU float16).
 Runs eagerly (with a one-time RuntimeWarning naming the reason): custom ops (`ad.custom_op`),
 NumPy functions without an adjit row applied to traced values (`np.sort(x)`, `np.asarray(x)`;
 `np.sin(x)` and the other NumPy functions with rows are traced like `ad.sin`), integer-array
-indices that are themselves traced (arguments: the warning says to close over them), complex dtypes. Called on Tensors or dual numbers (e.g.
+indices that are themselves traced (arguments: the warning says to close over them), rows
+without a compiled form at complex values (complexlower.py lists the rows that have one: the
+warning names the row). complex64 / complex128 arrays and scalars get kernels of their own
+dtype; `ad.fft` runs NumPy's FFT from inside the kernel (fftlower.py). Called on Tensors or dual numbers (e.g.
 `ad.grad(ad.jit(f))`) the function simply runs inline. Values read into Python with `float()`,
 `int()`, `.item()` are guarded for equality, so they are correct but retrace for each new
 value (a float read may differ from its traced value by a few ulps: libm and NumPy's
@@ -68,10 +71,11 @@ def _classify(leaf):
     """(kind, key part) of one argument leaf."""
     t = type(leaf)
     if t is np.ndarray:
-        if leaf.dtype.kind not in "biuf":
-            return _STATIC, None        # complex, strings, objects: _unsupported_leaf
+        if leaf.dtype.kind not in "biufc":
+            return _STATIC, None        # strings, objects: _unsupported_leaf
         return _DYN, (leaf.shape, leaf.dtype.str)
-    if t is float or isinstance(leaf, np.floating):
+    if t is float or isinstance(leaf, np.floating) or t is complex or \
+            isinstance(leaf, np.complexfloating):
         return _DYN, t
     if t is bool or t is int or isinstance(leaf, (np.integer, np.bool_)):
         return _INT, (t, leaf)
@@ -339,12 +343,13 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams, extra=()):
     rets = [o for o in prog.outputs if o[0] == "ret"]
     # numba returns a float32 scalar as a Python float: NumPy's float32 is restored here
     narrow = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.float32}
+    narrow_c = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.complex64}
     if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
-            and not prog.out_arrays and not narrow and not extra:
+            and not prog.out_arrays and not narrow and not narrow_c and not extra:
         if (len(rets) == 1 and ospec is None) or \
                 (len(rets) > 1 and ospec == (tuple, None, (None,) * len(rets))):
             return kernel
-    ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32}
+    ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32, "_c64": np.complex64}
     params = [f"a{k}" for k in range(nparams)]
     lines = [f"def entry({', '.join(params)}):"]
     outs = []
@@ -362,7 +367,7 @@ def _make_entry(prog, kernel, ospec, oleaves, nparams, extra=()):
     for k, (kind, n) in enumerate(prog.outputs):
         if kind == "ret":
             e = "r" if nret == 1 else f"r[{n}]"
-            exprs.append(f"_f32({e})" if n in narrow else e)
+            exprs.append(f"_f32({e})" if n in narrow else f"_c64({e})" if n in narrow_c else e)
         elif kind == "out":
             exprs.append(f"o{n}")
         elif kind == "arg":
@@ -420,6 +425,15 @@ class Jitted:
         self.__module__ = getattr(f, "__module__", None)
 
     def __call__(self, *args, **kw):
+        # the steady call of a small kernel: its entry, directly (each Python call level costs
+        # a sizeable part of a microsecond-scale kernel)
+        fast = self._jit.fast
+        if fast is not None and not fast[2] and not kw and not self._split and \
+                len(args) == fast[1]:
+            try:
+                return fast[0](*args)
+            except Exception:
+                return self._jit.call(args, kw)
         if self._split and not kw:   # ad.jit(ad.vmap(f)): the batch in blocks, one per thread
             n = default_threads() if self._threads is None else int(self._threads)
             r = split_call(self._call, self._jit.f, n, args)

@@ -34,6 +34,17 @@ class LoopProducer:
         # memory: no store-to-load dependency from one step to the next
         scalar = nc == 1 and all(sub.cls.get(u) in ("pw", "ix", "red")
                                  for u in sub.consumers.get(bi[1], ()))
+        # outputs read once per element where they are stored (a one-element carry, the rows
+        # of ys) are computed there, not into a small array of their own first (a store and a
+        # load per step, and no constant folding through it: the cotangent carry of a sum
+        # stays 1.0). A carry of several elements keeps its array: its elements are stored
+        # into the carry buffer, which the expression may still read.
+        outs = [vid + base for vid in body.outs]
+        for k, o in enumerate(outs):
+            if (k > 0 or scalar) and sub.state.get(o) == "array" and o not in bi and \
+                    sub.vars[o].kind == "op" and sub.cls.get(o) in ("pw", "ix", "dmm") and \
+                    not sub.consumers.get(o) and outs.count(o) == 1:
+                sub.state[o] = "inline"
         if scalar:
             c = f"{L}c0"
             self.emit(f"{c} = {self.val(ins[0], ('0',))}")
@@ -72,14 +83,20 @@ class LoopProducer:
             if bv.kind == "op" and sub.state[vid] != "inline":
                 sub.produce(vid)
         # outputs: the ys first (one may be the carry itself), then the carry
-        outs = [vid + base for vid in body.outs]
         boff, off = [], nc
         for m in body.bsizes:
             boff.append(off)
             off += m
+        rot = _rotations(body)
+        regs = {b: [f"{L}r{b}_{j}" for j in range(r[0] + 1)] for b, r in rot.items()}
+        for b, names in regs.items():
+            prelude.extend(f"{q} = 0.0" for q in names)
         for o, shape, (b, off, st) in zip(outs[1:], body.yshapes, body.yspec):
             rsize = int(np.prod(shape)) if shape else 1
             op = "=" if body.stacked(b) else "+="
+            if b in rot:   # into the register of the row it adds to
+                sub.emit(f"{regs[b][rot[b][1][off]]} += {sub.val(o, ())}")
+                continue
 
             def ybody(idx, o=o, shape=shape, b=b, off=off, st=st, rsize=rsize, op=op):
                 flat = _flat_index(idx, shape)
@@ -87,6 +104,23 @@ class LoopProducer:
                 pos = f"{boff[b]} + ({row}) * {rsize}" + (f" + {flat}" if flat != "0" else "")
                 sub.emit(f"{nm}[{pos}] {op} {sub.val(o, idx)}")
             sub.loop_nest(shape, ybody)
+        flush = []
+        for b, (D, reg_of, koff, st) in rot.items():
+            # the row the latest-writing entry adds to is complete: stored; the others move on
+            q = regs[b]
+            sub.emit(f"{nm}[{boff[b]} + {_affine(koff, st, t)}] += {q[0]}")
+            for j in range(D):
+                sub.emit(f"{q[j]} = {q[j + 1]}")
+            sub.emit(f"{q[D]} = 0.0")
+            # after the last step: the rows whose latest writer would come after it
+            dirn = -1 if body.reverse else 1
+            last = 0 if body.reverse else body.n - 1
+            for j in range(D):
+                # some step wrote into that register: an entry j + 1 .. n + j registers
+                # behind the latest writer
+                if any(j + 1 <= r <= body.n + j for r in reg_of.values()):
+                    flush.append(f"{nm}[{boff[b] + koff + st * (last + dirn * (1 + j))}] "
+                                 f"+= {q[j]}")
         if scalar:
             sub.emit(f"{c} = {sub.val(outs[0], ('0',))}")
         else:
@@ -102,6 +136,8 @@ class LoopProducer:
         order = f"range({body.n} - 1, -1, -1)" if body.reverse else f"range({body.n})"
         self.emit(f"for {t} in {order}:")
         self.lines.extend(sub.lines or ["    " * (self.ind + 1) + "pass"])
+        for line in flush:
+            self.emit(line)
         if scalar:
             self.emit(f"{nm}[0] = {c}")
         else:
@@ -136,6 +172,39 @@ def loop_view(v, loopvar, vars):
                 for x in (e.start, e.stop, e.step)):
             return False
     return vars[v.inputs[0]].kind == "arg" and len(vars[v.inputs[0]].shape) > 0
+
+
+# at most this many steps between the first and the last write of one row held in registers
+MAX_ROTATION = 8
+
+
+def _rotations(body):
+    """{block: (D, {offset: register}, offset of the latest writer, stride)} for the blocks
+    whose one-element rows several ys add to at offsets a few steps apart (x[i] and x[i + 1]
+    of a closed-over x give the cotangent rows t and t + 1): such a row is summed in a
+    register while the steps that write it pass and stored once, instead of read back from
+    memory at the next step (a store-to-load dependency from step to step, which LLVM
+    forwards only in ascending loops)."""
+    dirn = -1 if body.reverse else 1
+    entries = {}
+    for shape, (b, off, st) in zip(body.yshapes, body.yspec):
+        entries.setdefault(b, []).append((shape, off, st))
+    rot = {}
+    for b, es in entries.items():
+        st = es[0][2]
+        offs = sorted({off for _, off, _ in es})
+        if body.stacked(b) or st == 0 or len(offs) < 2 or \
+                any(shape != () or s != st or (off - offs[0]) % st for shape, off, s in es):
+            continue
+        # entry at offset off writes a row u(off) steps before the entry at u = 0 does
+        u = {off: -dirn * (off - offs[0]) // st for off in offs}
+        umax = max(u.values())
+        D = umax - min(u.values())
+        if D > MAX_ROTATION:
+            continue
+        koff = [off for off in offs if u[off] == umax][0]
+        rot[b] = (D, {off: umax - u[off] for off in offs}, koff, st)
+    return rot
 
 
 def _affine(off, st, t):

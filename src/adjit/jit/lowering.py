@@ -21,9 +21,12 @@ class Unsupported(Exception):
 #   "lib":  `jit["call"]` (numba's np.linalg), `jit["core"]` (matrix dims of the output),
 #           `jit["vector_arg"]` (an input that may be a vector: then core dims 1);
 #   "mm", "scan", "update": no data.
+#   "fft":  ad.fft's rows: their NumPy function called from the kernel (fftlower.py).
+# At complex values only the rows complexlower.py lists compile (the others fall back).
 
 _NB_TYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32",
-             "bool": "boolean", "int8": "int8", "int16": "int16", "uint8": "uint8"}
+             "bool": "boolean", "int8": "int8", "int16": "int16", "uint8": "uint8",
+             "complex128": "complex128", "complex64": "complex64"}
 SUPPORTED_DTYPES = ", ".join(_NB_TYPES)
 
 
@@ -67,6 +70,10 @@ def lit(value, dtype=None):
         if dtype is not None and np.dtype(dtype) == np.float32:
             return f"np.float32({s})"
         return s
+    if isinstance(v, complex):   # complexlower.py: the rows that compile complex values
+        s = f"complex({lit(v.real)}, {lit(v.imag)})"
+        return f"np.complex64({s})" if dtype is not None and np.dtype(dtype) == np.complex64 \
+            else s
     raise Unsupported(f"a constant of type {type(v).__name__} is not supported by the compiler")
 
 

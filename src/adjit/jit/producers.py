@@ -22,7 +22,7 @@ class Producers(BatchedProducts):
         else:
             axes = {int(a) % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)}
         count = prod_of([xs[a] for a in axes])
-        isf = v.dtype.kind == "f"
+        isf = v.dtype.kind in "fc"
         init0 = float(j["init"])
         extremum = np.isinf(init0)   # max / min: bools stay bools, ints start at their limits
         if v.dtype.kind == "b":
@@ -171,7 +171,8 @@ class Producers(BatchedProducts):
         transposed view), or None."""
         st = self.state.get(j)
         v = self.vars[j]
-        if v.dtype not in (np.float64, np.float32) or len(v.shape) not in (1, 2) or 0 in v.shape:
+        if v.dtype not in (np.float64, np.float32, np.complex128, np.complex64) or \
+                len(v.shape) not in (1, 2) or 0 in v.shape:
             return None
         if st in ("array", "carray"):
             return self.name[j]

@@ -8,12 +8,15 @@ import math  # noqa: F401
 from math import nan  # noqa: F401
 
 import numpy as np  # noqa: F401
-from numba import njit  # noqa: F401
+from numba import njit, objmode  # noqa: F401
 
 from ..kernels import header
 from . import oplib  # noqa: F401  (the rows' own numba code: oplib.<op name>)
 from .blas import dot, vdot  # noqa: F401  (np.dot(a, b[, out]) that compiles nothing)
+from . import fftlower  # noqa: F401  (ad.fft in kernels: NumPy's FFT in object mode)
 from .trace import GuardFailure  # noqa: F401
+from .cxscalar import (cx_cosh, cx_div, cx_exp, cx_exp2, cx_expm1, cx_pow,  # noqa: F401
+                       cx_recip, cx_sinh, cx_tanh)
 
 exec(header())  # noqa: S102 - adjit's own import lines: sin, cos, ..., sign, step, smul ...
 

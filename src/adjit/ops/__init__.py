@@ -31,6 +31,9 @@ from . import complex_rows  # noqa: F401 - registers real, imag, conj, angle
 from .solvers import *  # noqa: F401,F403
 from .matfuncs import *  # noqa: F401,F403
 from .triangular import *  # noqa: F401,F403
+from . import linalg_complex  # noqa: F401 - complex rules of eigh, svd, qr, cholesky ...
+from . import complex_composites  # noqa: F401 - composites in the complex sweep
+from . import complex_elementwise  # noqa: F401 - arccosh, sinc, float_power at complex values
 from ..core.registry import public_names as _public_names
 from .docstrings import document_rows as _document_rows
 

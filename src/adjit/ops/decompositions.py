@@ -16,13 +16,16 @@ degeneracy, their second derivatives there are NaN (they go through the vectors)
 returns a finite wrong number. The same holds for singular values at most DEGENERATE_RTOL times
 the largest, which the singular-vector rules of a non-square matrix divide by.
 Like cholesky, eigh reads the lower triangle but its derivative is the symmetric one (PyTorch's,
-JAX's): perturbations are symmetrized.
+JAX's): perturbations are symmetrized. At complex values the rows use the rules of
+`linalg_complex` (Hermitian matrices, the phases of the vectors).
 """
 import numpy as np
 
+from ..core.complexrule import is_complex
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, implements
 from .axes import cond_of, shape
+from .complex_rows import conj, real
 from .elementwise import dtype_name
 from .linalg import inv, matmul, solve
 from .multi import call_multi, defop_multi
@@ -32,46 +35,46 @@ from .shape import getitem, mT, sum_op, tril, where
 DEGENERATE_RTOL = 1e-10
 
 
-def _row(v):
+def as_row(v):
     return getitem(v, idx=(Ellipsis, None, slice(None)))
 
 
-def _col(v):
+def as_col(v):
     return getitem(v, idx=(Ellipsis, slice(None), None))
 
 
-def _diag(m):
+def diag_part(m):
     return sum_op(m * np.eye(shape(m)[-1], dtype=dtype_name(m)), axis=-1)   # float32 stays
 
 
-def _diag_embed(v):
-    return _col(v) * np.eye(shape(v)[-1], dtype=dtype_name(v))
+def diag_embed(v):
+    return as_col(v) * np.eye(shape(v)[-1], dtype=dtype_name(v))
 
 
-def _used(g, axis):
+def used_vectors(g, axis):
     """Per vector (column of V for axis=-2, row of Vh for axis=-1): whether the cotangent g is
     not exactly zero on it, i.e. whether the function used that vector at all (> 0)."""
     return ad_max(abs(cond_of(g)), axis=axis)
 
 
-def _gap_product(w, P, used=None, square=False):
+def gap_product(w, P, used=None, square=False):
     """F * P with F_ij = 1 / (w_j - w_i) off the diagonal (1 / (w_j^2 - w_i^2) if square) and
     0 on it. At a degenerate pair (module docstring) the product is NaN if the pair is
-    coupled, else 0: in a VJP (used = _used(...)) coupled means the function used either
+    coupled, else 0: in a VJP (used = used_vectors(...)) coupled means the function used either
     vector; in a JVP (used None) that the tangent mixes them (P_ij != 0). The masks are
     computed on the innermost values (recomputed by ad.jit kernels)."""
     wc = cond_of(w)
     if square:
         w, wc = w * w, wc * wc
-    gap = _row(wc) - _col(wc)
-    scale = _col(ad_max(abs(wc), axis=-1, keepdims=True))
+    gap = as_row(wc) - as_col(wc)
+    scale = as_col(ad_max(abs(wc), axis=-1, keepdims=True))
     deg = abs(gap) <= DEGENERATE_RTOL * scale
-    F = 1.0 / where(deg, 1.0, _row(w) - _col(w))
+    F = 1.0 / where(deg, 1.0, as_row(w) - as_col(w))
     if used is None:
         coupled = cond_of(P) != 0
     else:
         uc = cond_of(used)
-        coupled = (_row(uc) + _col(uc)) != 0
+        coupled = (as_row(uc) + as_col(uc)) != 0
     n = shape(w)[-1]
     nan = np.array(np.nan, dtype=dtype_name(P))   # float32 stays float32
     undefined = where(np.eye(n, dtype=bool), 0.0, where(coupled, nan, 0.0))
@@ -81,14 +84,14 @@ def _gap_product(w, P, used=None, square=False):
 # ---------------------------------------------------------------------------------------------
 # slogdet: (sign, log|det|); the sign is piecewise constant (no derivative)
 
-def _all_regular(sign):
+def all_regular(sign):
     """Whether no matrix is singular, known now (not under ad.jit, whose kernels keep the masked
     rule so that a later call at a singular matrix is handled)."""
     sc = cond_of(sign)
     return not isinstance(sc, Traced) and bool(np.all(sc != 0))
 
 
-def _regular(sign, x):
+def regularized(sign, x):
     """x with its singular matrices (sign 0) replaced by the identity, so that the rules'
     solves never raise there; the results at those matrices are masked by the caller."""
     sc = getitem(cond_of(sign), idx=(Ellipsis, None, None))
@@ -100,19 +103,19 @@ def _slogdet_vjp(gs, outs, x):
     if not isinstance(gl, Traced) and not np.any(gl):
         return (None,)     # only the sign was used: nothing to pull (and no inverse needed)
     gl = getitem(gl, idx=(Ellipsis, None, None))
-    if _all_regular(outs[0]):
+    if all_regular(outs[0]):
         return (gl * mT(inv(x)),)
-    sc, xr = _regular(outs[0], x)
+    sc, xr = regularized(outs[0], x)
     # log|det| has no derivative at a singular matrix: NaN there, unless nothing used it
     nan = np.array(np.nan, dtype=dtype_name(x))
     return (where(sc == 0, where(cond_of(gl) != 0, nan, 0.0), gl * mT(inv(xr))),)
 
 
 def _slogdet_jvp(ts, outs, x):
-    if _all_regular(outs[0]):
-        return None, sum_op(_diag(solve(x, ts[0])), axis=-1)
-    sc, xr = _regular(outs[0], x)
-    dl = sum_op(_diag(solve(xr, ts[0])), axis=-1)
+    if all_regular(outs[0]):
+        return None, sum_op(diag_part(solve(x, ts[0])), axis=-1)
+    sc, xr = regularized(outs[0], x)
+    dl = sum_op(diag_part(solve(xr, ts[0])), axis=-1)
     return None, where(sc[..., 0, 0] == 0, np.array(np.nan, dtype=dtype_name(x)), dl)
 
 
@@ -125,13 +128,15 @@ def _slogdet_nb(a):
 
 
 # the op-info sweep (testing/opinfo.py) checks each row on its packed output; the vector
-# outputs squared there, as their signs are LAPACK's choice
+# outputs squared there, as their signs are LAPACK's choice (|.|^2 at complex values: their
+# phases are, ops/linalg_complex.py)
 def _squared(op, a):
-    return op(a) ** 2
+    y = op(a)
+    return real(y * conj(y)) if is_complex(y) else y ** 2
 
 
 def _sym_squared(op, a):
-    return op(0.5 * (a + mT(a))) ** 2
+    return _squared(op, 0.5 * (a + (conj(mT(a)) if is_complex(a) else mT(a))))
 
 
 _slogdet = defop_multi("slogdet", np.linalg.slogdet, _slogdet_vjp, _slogdet_jvp,
@@ -144,8 +149,12 @@ _slogdet = defop_multi("slogdet", np.linalg.slogdet, _slogdet_vjp, _slogdet_jvp,
 @_slogdet.public
 @implements(np.linalg.slogdet)
 def slogdet(x):
-    """(sign, log|det|) of x (..., n, n), as np.linalg.slogdet; the sign has no derivative."""
-    return call_multi(_slogdet, x)
+    """(sign, log|det|) of x (..., n, n), as np.linalg.slogdet; the sign has no derivative
+    (of real x; of complex x it is det / |det|, differentiable)."""
+    out = call_multi(_slogdet, x)
+    if isinstance(x, Traced) and is_complex(x):
+        return out[0], real(out[1])   # packed with the complex sign
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,7 +164,7 @@ def _eigh_vjp(gs, outs, x):
     gw, gV = gs
     w, V = outs
     K = matmul(mT(V), gV)
-    inner = _diag_embed(gw) + _gap_product(w, 0.5 * (K - mT(K)), _used(gV, -2))
+    inner = diag_embed(gw) + gap_product(w, 0.5 * (K - mT(K)), used_vectors(gV, -2))
     return (matmul(V, matmul(inner, mT(V))),)
 
 
@@ -163,7 +172,7 @@ def _eigh_jvp(ts, outs, x):
     w, V = outs
     t = ts[0]
     P = matmul(mT(V), matmul(0.5 * (t + mT(t)), V))
-    return _diag(P), matmul(V, _gap_product(w, P))
+    return diag_part(P), matmul(V, gap_product(w, P))
 
 
 def _eigh_nb(a):
@@ -187,7 +196,9 @@ _eigh = defop_multi("eigh", np.linalg.eigh, _eigh_vjp, _eigh_jvp,
 def _uplo(x, UPLO):
     if UPLO not in ("L", "U"):
         raise ValueError(f"adjit.linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    return mT(x) if UPLO == "U" else x   # the upper triangle is the transpose's lower one
+    if UPLO == "L":
+        return x
+    return conj(mT(x)) if is_complex(x) else mT(x)   # the upper triangle: the adjoint's lower
 
 
 @_eigh.public
@@ -199,7 +210,8 @@ def eigh(x, UPLO="L"):  # noqa: N803 (NumPy's name)
     degenerate eigenvalues."""
     if not isinstance(x, Traced):
         return np.linalg.eigh(x, UPLO=UPLO)
-    return call_multi(_eigh, _uplo(x, UPLO))
+    w, V = call_multi(_eigh, _uplo(x, UPLO))
+    return (real(w), V) if is_complex(x) else (w, V)   # packed with V: complex
 
 
 @composite
@@ -214,15 +226,15 @@ def eigvalsh(x, UPLO="L"):  # noqa: N803
 # ---------------------------------------------------------------------------------------------
 # svd (reduced): u (..., m, k), s (..., k) descending, vh (..., k, n), k = min(m, n)
 
-def _div_s(G, s, used=None):
+def div_by_s(G, s, used=None):
     """G / s along G's last axis. Where s is zero (at most DEGENERATE_RTOL times the largest)
     the vectors of a non-square matrix are not unique: NaN if they were used (VJP: `used` per
     vector; JVP: G != 0), else 0."""
     sc = cond_of(s)
     zero = sc <= DEGENERATE_RTOL * ad_max(sc, axis=-1, keepdims=True)
-    q = G / _row(where(zero, 1.0, s))
-    coupled = cond_of(G) != 0 if used is None else _row(cond_of(used)) != 0
-    return where(_row(zero), where(coupled, np.array(np.nan, dtype=dtype_name(q)), 0.0), q)
+    q = G / as_row(where(zero, 1.0, s))
+    coupled = cond_of(G) != 0 if used is None else as_row(cond_of(used)) != 0
+    return where(as_row(zero), where(coupled, np.array(np.nan, dtype=dtype_name(q)), 0.0), q)
 
 
 def _svd_vjp(gs, outs, x):
@@ -234,15 +246,15 @@ def _svd_vjp(gs, outs, x):
     V, gV = mT(Vh), mT(gVh)
     UgU = matmul(mT(U), gU)
     VgV = matmul(mT(V), gV)
-    num = (UgU - mT(UgU)) * _row(S) + _col(S) * (VgV - mT(VgV))
-    used = _used(gU, -2) + _used(gVh, -1)
-    inner = _gap_product(S, num, used, square=True) + _diag_embed(gS)
+    num = (UgU - mT(UgU)) * as_row(S) + as_col(S) * (VgV - mT(VgV))
+    used = used_vectors(gU, -2) + used_vectors(gVh, -1)
+    inner = gap_product(S, num, used, square=True) + diag_embed(gS)
     if m > k:
-        gUs = _div_s(gU, S, used)
+        gUs = div_by_s(gU, S, used)
         gA = matmul(U, inner) + gUs - matmul(U, matmul(mT(U), gUs))
         return (matmul(gA, Vh),)
     if n > k:
-        gVs = _div_s(gV, S, used)
+        gVs = div_by_s(gV, S, used)
         gA = matmul(inner, Vh) + mT(gVs) - matmul(matmul(mT(gVs), V), Vh)
         return (matmul(U, gA),)
     return (matmul(U, matmul(inner, Vh)),)
@@ -255,17 +267,17 @@ def _svd_jvp(ts, outs, x):
     m, n = shape(x)[-2:]
     V = mT(Vh)
     dS = matmul(mT(U), matmul(t, V))
-    dSS = dS * _row(S)
-    SdS = _col(S) * dS
-    dU = matmul(U, _gap_product(S, dSS + mT(dSS), square=True))
-    dV = matmul(V, _gap_product(S, SdS + mT(SdS), square=True))
+    dSS = dS * as_row(S)
+    SdS = as_col(S) * dS
+    dU = matmul(U, gap_product(S, dSS + mT(dSS), square=True))
+    dV = matmul(V, gap_product(S, SdS + mT(SdS), square=True))
     if m > n:
         tV = matmul(t, V)
-        dU = dU + _div_s(tV - matmul(U, matmul(mT(U), tV)), S)
+        dU = dU + div_by_s(tV - matmul(U, matmul(mT(U), tV)), S)
     if n > m:
         tU = matmul(mT(t), U)
-        dV = dV + _div_s(tU - matmul(V, matmul(Vh, tU)), S)
-    return dU, _diag(dS), mT(dV)
+        dV = dV + div_by_s(tU - matmul(V, matmul(Vh, tU)), S)
+    return dU, diag_part(dS), mT(dV)
 
 
 def _svd_nb(a):
@@ -314,7 +326,8 @@ def svd(x, full_matrices=True, compute_uv=True, hermitian=False):
         raise NotImplementedError(
             f"adjit.linalg.svd: full_matrices=True of a {m}x{n} matrix is not differentiable "
             "(the extra singular vectors are not unique); pass full_matrices=False")
-    return call_multi(_svd, x)
+    u, s, vh = call_multi(_svd, x)
+    return (u, real(s), vh) if is_complex(x) else (u, s, vh)
 
 
 @composite
@@ -323,7 +336,8 @@ def svdvals(x):
     """The singular values of x, descending (np.linalg.svd(x, compute_uv=False))."""
     if not isinstance(x, Traced):
         return np.linalg.svd(x, compute_uv=False)
-    return call_multi(_svd, x)[1]
+    s = call_multi(_svd, x)[1]
+    return real(s) if is_complex(x) else s
 
 
 # ---------------------------------------------------------------------------------------------

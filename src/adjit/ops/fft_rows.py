@@ -15,11 +15,11 @@ core/complexrule.py):
 Axes are stored as negative numbers, so tangents with leading batch axes (jacfwd's k
 directions) run the rows unchanged.
 
-These rows are not in the op table (OPS): ad.jit cannot compile them (numba has no FFT; a
-function using them runs eagerly with the jit's fallback warning), and the op-info sweep
-requires every table row to compile. tests/test_fft.py checks them as the sweep would
-(values vs NumPy, both modes and second order vs central differences of real and imaginary
-parts, and against JAX where it is installed).
+These rows are not in the op table (OPS): numba has no FFT, so ad.jit compiles them as a
+call of their NumPy function from the kernel (`lower="fft"`, jit/fftlower.py), not as the
+sweep's rows are. tests/test_fft.py checks them as the sweep would (values vs NumPy, both
+modes and second order vs central differences of real and imaginary parts, ad.jit vs eager,
+and against JAX where it is installed).
 """
 import numpy as np
 
@@ -104,3 +104,4 @@ shift = Op("fftshift", _shift_np,
 
 for _op in (resize, c2c, rfft, irfft, shift):
     _op.complex = True
+    _op.lower = "fft"   # ad.jit: NumPy's FFT called from the kernel (jit/fftlower.py)

@@ -5,12 +5,13 @@ import builtins
 
 import numpy as np
 
+from ..core.complexrule import is_complex
 from ..core.domain import Sample
 from ..core.registry import Op, Traced, composite, defop, implements
 from .axes import batch, cond_of, ndim, shape, shape_of_raw
 from .elementwise import dtype_name
 from .formulas import abs as abs_op
-from .formulas import mul
+from .formulas import log, mul
 from .reductions import max as max_red
 from .reductions import min as min_red
 from .reductions import prod_others
@@ -327,8 +328,10 @@ def _chol_jvp(ts, L, A):
 
 
 def _sym_call(op, a, **params):
-    # cholesky reads one triangle; the sweep perturbs every entry, so it feeds sym(a)
-    return op(0.5 * (a + mT(a)), **params)
+    # cholesky reads one triangle; the sweep perturbs every entry, so it feeds sym(a) (the
+    # Hermitian part at complex values; .conj() of arrays and wrappers: no import cycle)
+    at = mT(a)
+    return op(0.5 * (a + (at.conj() if np.dtype(dtype_name(a)).kind == "c" else at)), **params)
 
 
 cholesky = defop("cholesky", np.linalg.cholesky, _chol_vjp, _chol_jvp, saves_in=False,
@@ -395,7 +398,10 @@ def _np_matrix_transpose(x):
 
 @composite(methods=("logdet",))
 def logdet(x):
-    """log det x; NaN where det < 0 and -inf where det == 0, as PyTorch."""
+    """log det x; NaN where det < 0 and -inf where det == 0, as PyTorch. Of complex x the
+    principal complex logarithm of det x (PyTorch's), differentiable: d = tr(x^-1 dx)."""
+    if is_complex(x):
+        return log(det(x))
     xc = cond_of(x)
     if isinstance(xc, Traced):
         # ad.jit: the sign is part of the traced computation (a constant of the derivative)

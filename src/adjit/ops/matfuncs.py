@@ -96,13 +96,26 @@ def expm_matrix(a):
 def _expm_primal(x):
     x = np.asarray(x)
     if x.dtype.kind == "c":
-        raise TypeError("adjit.scipy.linalg.expm: complex matrices are not supported (real "
-                        "floating-point values only)")
+        return _expm_complex(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     out = np.empty(x.shape, dtype=x.dtype)
     for i in np.ndindex(x.shape[:-2]):
         out[i] = expm_matrix(x[i])
+    return out
+
+
+def _expm_complex(x):
+    """exp of complex matrices through the real ones: X = A + iB acts on (Re, Im) as
+    [[A, -B], [B, A]], whose exponential is [[Re e^X, -Im e^X], [Im e^X, Re e^X]] (the same
+    Pade code, which numba compiles for real values)."""
+    n = x.shape[-1]
+    out = np.empty(x.shape, dtype=x.dtype)
+    rdt = np.finfo(x.dtype).dtype
+    for i in np.ndindex(x.shape[:-2]):
+        a, b = x[i].real, x[i].imag
+        e = expm_matrix(np.block([[a, -b], [b, a]]).astype(rdt))
+        out[i] = e[:n, :n] + 1j * e[n:, :n]
     return out
 
 

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ..core.complexrule import any_complex, complex_backward, complex_forward
+from ..core.complexrule import ComplexRule, any_complex, unsupported
 from ..core.registry import Op, Traced, register
 from .axes import batch, shape
 from .shape import concatenate, getitem, reshape
@@ -88,20 +88,29 @@ class MultiOp(Op):
         return tuple(outs)
 
     # -- the layers call these ------------------------------------------------------------------
+    def _complex_rule(self, out, inputs):
+        """The ComplexRule to use at complex values (its rules see unpacked outputs, as the
+        row's own), or None for the row's rules."""
+        if self.complex is True or not any_complex(out, inputs):
+            return None
+        if not isinstance(self.complex, ComplexRule):
+            raise unsupported(self)
+        return self.complex
+
     def backward(self, g, out, inputs, params, needs):
-        if self.complex is not True and any_complex(out, inputs):
-            return complex_backward(self, g, out, inputs, params, needs)
+        rule = self._complex_rule(out, inputs)
         gs = self.unpack(g, inputs, params)
         outs = self.unpack(out, inputs, params)
+        if rule is not None:
+            return rule.vjp(gs, outs, *inputs, **params)
         if self.vjp_needs:
             return self.vjp(gs, outs, *inputs, _needs=needs, **params)
         return self.vjp(gs, outs, *inputs, **params)
 
     def forward(self, tangents, out, inputs, params):
-        if self.complex is not True and any_complex(out, inputs):
-            return complex_forward(self, tangents, out, inputs, params)
+        rule = self._complex_rule(out, inputs)
         outs = self.unpack(out, inputs, params)
-        ts = self.jvp(tangents, outs, *inputs, **params)
+        ts = (self.jvp if rule is None else rule.jvp)(tangents, outs, *inputs, **params)
         k = next(i for i, t in enumerate(tangents) if t is not None)
         b = tuple(batch(tangents[k], inputs[k])) + tuple(shape(out)[:-1])
         nb = len(shape(out)) - 1

@@ -36,11 +36,11 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 def _complex_abs(x, ord, axis):
     """Every norm but the singular-value ones is the same norm of |x| (NumPy's values; the
-    gradient through abs's complex rule, JAX's convention)."""
+    gradient through abs's complex rule, JAX's convention); those take the complex singular
+    values (ops/linalg_complex.py)."""
     two = (len(axis) == 2 if isinstance(axis, tuple) else axis is None and ndim(x) == 2)
     if two and ord in (2, -2, "nuc"):
-        raise TypeError(f"adjit.norm: the matrix norm ord={ord!r} of complex values (through "
-                        "complex singular values) is not supported; use ord='fro', 1 or inf")
+        return x
     return abs(x)
 
 

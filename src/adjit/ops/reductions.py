@@ -45,7 +45,8 @@ _mean = defop(
 
 def prod_others(x, axis):
     """prod of all other elements along axis, exact also where x has zeros."""
-    x = np.asarray(primal_of(x), dtype=float)
+    x = np.asarray(primal_of(x))
+    x = x.astype(np.result_type(x, float), copy=False)   # complex stays complex
     if axis is None:
         return prod_others(x.reshape(-1), 0).reshape(x.shape)
     ax = neg_axes(axis, x.ndim)
@@ -171,7 +172,10 @@ norm2 = defop(
 
 def _lse_primal(x, axis=None, keepdims=False):
     x = np.asarray(x)
-    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros(keep_shape(x.shape, axis), x.dtype)
+    # complex x: shift by the largest real part (SciPy's), so that the imaginary part of the
+    # result is the principal one, in (-pi, pi]
+    xs = x.real if x.dtype.kind == "c" else x
+    m = np.max(xs, axis=axis, keepdims=True) if x.size else np.zeros(keep_shape(x.shape, axis), xs.dtype)
     m = np.where(np.isfinite(m), m, 0.0)
     r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return r if keepdims else np.reshape(r, np.shape(np.sum(x, axis=axis)))
@@ -200,6 +204,10 @@ def _log_softmax_primal(x, axis=-1):
     x = np.asarray(x)
     if x.size == 0:
         return x - np.zeros((), dtype=np.result_type(x, np.float32))
+    if x.dtype.kind == "c":   # SciPy's: shifted by the (lexicographic) largest x, no 2 pi i wrap
+        m = np.max(x, axis=axis, keepdims=True)
+        t = x - np.where(np.isfinite(m), m, 0.0)
+        return t - np.log(np.sum(np.exp(t), axis=axis, keepdims=True))
     return x - _lse_primal(x, axis=axis, keepdims=True)
 
 

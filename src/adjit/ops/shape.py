@@ -30,6 +30,8 @@ def unbroadcast(g, shp):
 
 def mT(x):
     """Swap the last two axes (batch-friendly matrix transpose)."""
+    if type(x) is np.ndarray and x.ndim >= 2:
+        return x.swapaxes(-1, -2)   # a plain array (the rules'): NumPy's view, no op call
     nd = ndim(x)
     return transpose(x, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
@@ -58,13 +60,19 @@ _reshape = defop("reshape", _reshape_primal, _reshape_vjp, linear=True,
 @_reshape.public
 def reshape(x, *shape, **kw):
     """reshape(x, (2, 3)), reshape(x, 2, 3) or reshape(x, shape=(2, 3))."""
+    if type(x) is np.ndarray and len(kw) == 1 and type(kw.get("shape")) is tuple:
+        try:   # a plain array (the derivative rules' reshapes): NumPy's own, nothing to check
+            return x.reshape(kw["shape"])
+        except (ValueError, TypeError):
+            pass   # the checked path raises adjit's error
     if "shape" in kw:
         shape = kw.pop("shape")
     elif len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     if kw:
         raise TypeError(f"adjit.reshape: unexpected keyword arguments {sorted(kw)}")
-    shape = (shape,) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+    if type(shape) is not tuple or any(type(s) is not int for s in shape):
+        shape = (shape,) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
     return _reshape(x, shape=shape)
 
 
@@ -114,6 +122,8 @@ _transpose = defop(
 def transpose(x, *axes, **kw):
     """NumPy's transpose: reverse the axes, or permute them (transpose(x, (1, 0, 2)) or
     transpose(x, 1, 0, 2)). The Tensor method t.transpose(d0, d1) swaps two dims, as PyTorch."""
+    if type(x) is np.ndarray and not axes and not kw:
+        return x.transpose()   # a plain array reversed (the rules' .T): nothing to check
     if "axes" in kw:
         axes = kw.pop("axes")
     elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
@@ -136,7 +146,9 @@ def _is_basic(idx):
 
 
 def _scatter_primal(g, idx, shape):
-    z = np.zeros(shape, dtype=np.result_type(np.asarray(g).dtype, np.float16))   # f16 stays
+    dt = g.dtype if type(g) is np.ndarray and g.dtype.kind == "f" else \
+        np.result_type(np.asarray(g).dtype, np.float16)   # a float stays, f16 included
+    z = np.zeros(shape, dtype=dt)
     if _is_basic(idx):
         z[idx] = g
     else:
@@ -379,10 +391,20 @@ REDUCTION_DOMAIN = [Sample((2, 3, 4)), Sample((2, 3, 4), axis=0),
                     Sample((2, 3, 4), axis=(-1, 0), keepdims=True), Sample((3,), axis=-1),
                     Sample(()), Sample((0, 3), axis=1)]
 
+
+def _sum_vjp(g, y, x, axis=None, keepdims=False):
+    xs = shape_of_raw(x)
+    if axis is None and (type(g) is np.ndarray or type(g) is np.float64) \
+            and g.ndim == (len(xs) if keepdims else 0) and math.prod(xs) <= SMALL_COPY \
+            and g.dtype.kind in "biufc":
+        out = np.empty(xs, g.dtype)   # the whole sum of a small plain array: g everywhere
+        out[...] = g
+        return (out,)
+    return (broadcast_to(expand(g, xs, axis, keepdims), xs),)
+
+
 sum_op = defop(
-    "sum", _np_sum,
-    lambda g, y, x, axis=None, keepdims=False:
-        (broadcast_to(expand(g, shape_of_raw(x), axis, keepdims), shape_of_raw(x)),),
+    "sum", _np_sum, _sum_vjp,
     linear=True, batched=axes_batched, saves_in=False, lower="red",
     jit={"init": 0, "acc": "{a} + {t}", "pairwise": "sum"},
     domain=REDUCTION_DOMAIN + [Sample((0, 3)), Sample((0, 3), axis=0)])

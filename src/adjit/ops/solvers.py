@@ -12,9 +12,11 @@ Under ad.jit the rank is a guard: a kernel retraces when it changes.
 """
 import numpy as np
 
+from ..core.complexrule import is_complex
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, implements
 from .axes import cond_of, keep_shape, ndim, shape
+from .complex_rows import conj, real
 from .decompositions import qr, svd, svdvals
 from .linalg import inv, matmul, solve
 from .norms import norm
@@ -30,6 +32,15 @@ _UNSET = object()   # NumPy's "not given" (pinv's rtol: None and absent mean dif
 def triu(x, k=0):
     """The upper triangle of the last two axes (zeros below diagonal k), through tril."""
     return mT(tril(mT(x), k=-k))
+
+
+def _adj(x):
+    """The conjugate transpose (the transpose of real values, with no conj node)."""
+    return conj(mT(x)) if is_complex(x) else mT(x)
+
+
+def _sq(r):
+    return real(r * conj(r)) if is_complex(r) else r * r
 
 
 def _col(v):
@@ -61,12 +72,12 @@ def _full_rank(a, rel, atol):
 
 
 def _pinv_full(a):
-    # a = q r (m >= n): pinv(a) = r^-1 q^T; a wide matrix through its transpose
+    # a = q r (m >= n): pinv(a) = r^-1 q^H; a wide matrix through its transpose
     m, n = shape(a)[-2:]
     if m < n:
         return mT(_pinv_full(mT(a)))
     q, r = qr(a)
-    return solve(r, mT(q))
+    return solve(r, _adj(q))
 
 
 def _pinv_svd(a, rel, atol):
@@ -75,8 +86,8 @@ def _pinv_svd(a, rel, atol):
     sinv = 1.0 / where(big, s, 1.0)
     # the discarded vectors are masked out of both factors (a product with 0 would keep the
     # NaN tangents forward mode gives vectors of repeated zero singular values)
-    return matmul(where(getitem(big, idx=(Ellipsis, None, slice(None))), mT(vh), 0.0),
-                  where(_col(big), _col(sinv) * mT(u), 0.0))
+    return matmul(where(getitem(big, idx=(Ellipsis, None, slice(None))), _adj(vh), 0.0),
+                  where(_col(big), _col(sinv) * _adj(u), 0.0))
 
 
 def pinv_tol(a, rel, atol=0.0):
@@ -196,6 +207,7 @@ def lstsq(a, b, rcond=None):
     s = svdvals(a)
     dt = np.result_type(np.float32, *(
         (v.dtype if isinstance(v, Traced) else np.asarray(v).dtype) for v in (a, b)))
+    dt = np.finfo(dt).dtype   # residuals are real (NumPy's), also of complex a and b
     ac = cond_of(a)
     if isinstance(ac, Traced) and not ac._branches and m and n:
         # ad.vmap: each matrix may have its own rank. The truncated SVD serves every rank, the
@@ -206,21 +218,21 @@ def lstsq(a, b, rcond=None):
         if m <= n:
             return x, np.zeros((0,), dtype=dt), rank, s
         r = b - matmul(a, x)
-        res = where(rank == n, sum_op(r * r, axis=0), np.array(np.nan, dtype=dt))
+        res = where(rank == n, sum_op(_sq(r), axis=0), np.array(np.nan, dtype=dt))
         return x, reshape(res, (1,)) if vec else res, rank, s
     rank = int(sum_op(where(_large(s, rel), 1, 0))) if m and n else 0
     if rank == min(m, n) and m and n:
         if m >= n:
             q, r = qr(a)
-            x = solve(r, matmul(mT(q), b))
+            x = solve(r, matmul(_adj(q), b))
         else:
-            q, r = qr(mT(a))
-            x = matmul(q, solve(mT(r), b))
+            q, r = qr(_adj(a))
+            x = matmul(q, solve(_adj(r), b))
     else:
         x = matmul(pinv_tol(a, rel), b)
     if rank == n and m > n:
         r = b - matmul(a, x)
-        res = sum_op(r * r, axis=0)
+        res = sum_op(_sq(r), axis=0)
         res = reshape(res, (1,)) if vec else res
     else:
         res = np.zeros((0,), dtype=dt)

@@ -13,9 +13,11 @@ import hashlib
 
 import numpy as np
 
+from ..core.complexrule import is_complex
 from ..core.domain import Sample
 from ..core.registry import Traced, composite, defop
 from .axes import batch, cond_of, ndim, shape, shape_of_raw
+from .complex_rows import conj, real
 from .elementwise import astype, dtype_name
 from .linalg import cholesky, matmul, solve
 from .multi import call_multi, defop_multi
@@ -37,7 +39,7 @@ def _square(a, who):
 
 
 def _sym(a):
-    return 0.5 * (a + mT(a))
+    return 0.5 * (a + (conj(mT(a)) if is_complex(a) else mT(a)))   # Hermitian if complex
 
 
 # ---------------------------------------------------------------------------------------------
@@ -54,7 +56,8 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
                      check_finite=True):
     """Solve a x = b for a triangular a, as scipy.linalg.solve_triangular: only the lower
     (lower=True) or upper triangle of a is read, its diagonal taken as ones with
-    unit_diagonal=True, and trans=1 / 'T' (2 / 'C': the same for real a) solves a^T x = b.
+    unit_diagonal=True, trans=1 / 'T' solves a^T x = b and 2 / 'C' a^H x = b (the same for
+    real a).
     Differentiable in a (its read triangle) and b.
 
     Examples
@@ -73,7 +76,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
     if unit_diagonal:
         t = where(np.eye(shape(a)[-1], dtype=bool), 1.0, t)
     if trans not in (0, "N"):
-        t = mT(t)
+        t = conj(mT(t)) if trans in (2, "C") and is_complex(t) else mT(t)
     return solve(t, b)
 
 
@@ -131,10 +134,10 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     c, lower = c_and_lower
     vec = ndim(b) == 1   # one column through both solves (a batch of c makes y a matrix)
     bm = reshape(b, tuple(shape(b)) + (1,)) if vec else b
-    if lower:   # a = L L^T
-        x = solve_triangular(c, solve_triangular(c, bm, lower=True), lower=True, trans=1)
-    else:       # a = U^T U
-        x = solve_triangular(c, solve_triangular(c, bm, trans=1))
+    if lower:   # a = L L^H
+        x = solve_triangular(c, solve_triangular(c, bm, lower=True), lower=True, trans=2)
+    else:       # a = U^H U
+        x = solve_triangular(c, solve_triangular(c, bm, trans=2))
     return getitem(x, idx=(Ellipsis, 0)) if vec else x
 
 
@@ -178,20 +181,20 @@ def lu_matrix(a):
 
 def _lu_primal(a):
     a = np.asarray(a)
-    if a.dtype.kind == "c":
-        raise TypeError("adjit.scipy.linalg.lu_factor: complex matrices are not supported (real "
-                        "floating-point values only)")
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":
         a = a.astype(np.float64)
     if a.dtype == np.float16:   # as NumPy's linalg (the rules solve with the factors)
         raise TypeError("array type float16 is unsupported in linalg")
     n = a.shape[-1]
-    lu = np.array(a, dtype=np.float64)   # the same elimination as lu_matrix, vectorised
+    # the same elimination as lu_matrix, vectorised; complex pivots by |Re| + |Im| (LAPACK's)
+    lu = np.array(a, dtype=np.result_type(a, np.float64))
     piv = np.zeros(a.shape[:-1], dtype=np.float64)
     lu2 = lu.reshape(-1, n, n)
     piv2 = piv.reshape(-1, n)
     for k in range(n):
-        p = k + np.argmax(np.abs(lu2[:, k:, k]), axis=1)
+        col = lu2[:, k:, k]
+        p = k + np.argmax(np.abs(col.real) + np.abs(col.imag) if col.dtype.kind == "c"
+                          else np.abs(col), axis=1)
         piv2[:, k] = p
         rows = np.arange(lu2.shape[0])
         lu2[rows, k], lu2[rows, p] = lu2[rows, p].copy(), lu2[rows, k].copy()
@@ -270,6 +273,7 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
     _square(a, "lu_factor")
     lu, piv = call_multi(_lu, a)
     pc = cond_of(piv)
+    pc = real(pc) if is_complex(pc) else pc   # packed with complex factors
     if isinstance(pc, Traced):   # ad.jit: the pivots the kernel computes
         return lu, astype(pc, dtype="int32")
     return lu, np.asarray(pc).astype(np.int32)
@@ -311,7 +315,7 @@ def lu_unswap_matrix(b, piv):
 
 def _perm(b, piv):
     """b and the permutation of the pivots (rows b[perm] = P^T b), broadcast to one batch."""
-    b, p = np.asarray(b), np.asarray(piv)[..., 0].astype(np.intp)
+    b, p = np.asarray(b), np.real(np.asarray(piv)[..., 0]).astype(np.intp)   # complex: packed
     n = p.shape[-1]
     bs = np.broadcast_shapes(b.shape[:-2], p.shape[:-1])
     p = np.broadcast_to(p, bs + (n,)).reshape(-1, n)
@@ -398,7 +402,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     if trans == 0:   # x = U^-1 L^-1 P^T b
         y = solve_triangular(lu, lu_swap(bm, p), lower=True, unit_diagonal=True)
         x = solve_triangular(lu, y)
-    else:            # a^T = U^T L^T P^T: x = P L^-T U^-T b
-        y = solve_triangular(lu, bm, trans=1)
-        x = lu_unswap(solve_triangular(lu, y, lower=True, unit_diagonal=True, trans=1), p)
+    else:            # a^T = U^T L^T P^T: x = P L^-T U^-T b (2: the conjugate transposes)
+        y = solve_triangular(lu, bm, trans=trans)
+        x = lu_unswap(solve_triangular(lu, y, lower=True, unit_diagonal=True, trans=trans), p)
     return getitem(x, idx=(Ellipsis, 0)) if vec else x

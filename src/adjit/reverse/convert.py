@@ -1,5 +1,5 @@
 """The data of `ad.tensor(data)` as a numeric NumPy array, with errors that say what was wrong;
-the shape-only placeholders a freed graph node keeps."""
+the shape-only placeholders a freed graph node keeps; the tape's plain-array helpers."""
 import numpy as np
 
 from ..core.registry import Traced
@@ -41,3 +41,37 @@ def placeholder(v):
 
 
 _PLACEHOLDERS = {}
+
+
+def sum_to(c, r):
+    """A plain cotangent summed back to the shape of the plain input r it was broadcast from
+    (ops.unbroadcast without the op layer)."""
+    shp = r.shape
+    lead = c.ndim - len(shp)
+    cs = c.shape
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shp)
+                                      if s == 1 and cs[i + lead] != 1)
+    if axes:
+        c = np.add.reduce(c, axis=axes, keepdims=True)
+    return c.reshape(shp)
+
+
+def shape_of(v):
+    # np.shape costs ~0.3 us through its dispatcher; arrays and NumPy scalars have .shape
+    s = getattr(v, "shape", None)
+    return s if type(s) is tuple else np.shape(v)
+
+
+def kept_unread(v):
+    """Whether a freed node keeps a value its VJP does not read as it is: numbers and arrays
+    of up to 64 elements (a placeholder would save less memory than it costs time; most nodes
+    of a small eager graph read nothing: add, getitem, sum)."""
+    if type(v) is np.ndarray:
+        return v.size <= 64 and v.dtype.kind != "O"
+    return not isinstance(v, Traced)   # numbers, NumPy scalars (a wrapper: a placeholder)
+
+
+def is_scalar(v):
+    t = type(v)
+    return (not v.ndim) if t is np.ndarray else t is float or t is int or \
+        not isinstance(v, Traced) and np.ndim(v) == 0

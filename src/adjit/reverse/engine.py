@@ -6,7 +6,6 @@ import operator
 import numpy as np
 
 from ..core import grad_mode
-from ..core.grad_mode import is_grad_enabled
 from ..core.registry import EAGER_LEVEL, Traced
 from ..core.registry import primal_of as _inner
 from .tensor import Node, Tensor
@@ -76,7 +75,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         n = t._grad_fn
         if n is None:
             prev = leaf_g.get(id(t))
-            leaf_g[id(t)] = [t, g if prev is None else prev[1] + g]
+            leaf_g[id(t)] = [t, g, False] if prev is None else [t, prev[1] + g, False]
         else:
             prev = node_g.get(n)
             node_g[n] = g if prev is None else prev + g
@@ -88,9 +87,12 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             if t._grad_fn is not None:
                 cap_nodes.setdefault(id(t._grad_fn), []).append(i)
         captured = [None] * len(capture)
+    else:
+        captured = None
     order = _topo(root_nodes)
-    prev_mode = is_grad_enabled()
-    grad_mode._set(create_graph if eager else prev_mode)
+    mode = grad_mode.state
+    prev_mode = mode.enabled
+    mode.enabled = bool(create_graph) if eager else prev_mode
     # inf partials at domain edges (sqrt'(0), log'(0)) are expected values of a backward
     # pass, as in PyTorch; NumPy's warnings about them would only be noise
     errs = np.errstate(divide="ignore", invalid="ignore")
@@ -100,15 +102,8 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             g = node_g.pop(node, None)
             if g is None:
                 continue
-            if node.pre_hooks:
-                g = _run_hooks(node.pre_hooks, g, level, create_graph)
-            if node.retain is not None and capture is None:
-                t = node.retain()
-                if t is not None:
-                    _accumulate(t, g, create_graph, level)
-            if cap_nodes and id(node) in cap_nodes:
-                for i in cap_nodes[id(node)]:
-                    captured[i] = g
+            if node.pre_hooks or node.retain is not None or cap_nodes:
+                g = _visit(node, g, level, create_graph, capture, cap_nodes, captured)
             cts = node.apply(g, create_graph)
             if not retain_graph:
                 node.free()
@@ -122,30 +117,52 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     k = id(nx)
                     prev = leaf_g.get(k)
                     if prev is None:
-                        leaf_g[k] = [nx, c]
+                        leaf_g[k] = [nx, c, False]
                     else:
+                        # a sum made here: no one else holds it, .grad may take it uncopied
                         prev[1] = prev[1] + c
-        for leaf, g in leaf_g.values():
+                        prev[2] = True
+        for leaf, g, own in leaf_g.values():
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g, level, create_graph)
+                own = False
             if capture is None:
-                _accumulate(leaf, g, create_graph, level)
+                _accumulate(leaf, g, create_graph, level, own)
             else:
                 for i, t in enumerate(capture):
                     if t is leaf:
                         captured[i] = g
     finally:
-        grad_mode._set(prev_mode)
+        mode.enabled = prev_mode
         errs.__exit__(None, None, None)
     return captured if capture is not None else None
 
 
-def _accumulate(t, g, create_graph, level):
+def _visit(node, g, level, create_graph, capture, cap_nodes, captured):
+    """A node's hooks, retain_grad and capture (autograd.grad's inputs) before its VJP runs."""
+    if node.pre_hooks:
+        g = _run_hooks(node.pre_hooks, g, level, create_graph)
+    if node.retain is not None and capture is None:
+        t = node.retain()
+        if t is not None:
+            _accumulate(t, g, create_graph, level)
+    if cap_nodes and id(node) in cap_nodes:
+        for i in cap_nodes[id(node)]:
+            captured[i] = g
+    return g
+
+
+def _accumulate(t, g, create_graph, level, own=False):
+    """Add g into t.grad; own: g is an array this backward made and no one else holds."""
     if create_graph:
         g = _wrap(g, level)
         t._grad = g if t._grad is None else t._grad + g
         return
     d = t._data
+    if own and t._grad is None and type(g) is np.ndarray and type(d) is np.ndarray \
+            and g.dtype == d.dtype and g.flags.writeable:
+        t._grad = Tensor._make(g, level)   # a large gradient is not copied once more
+        return
     g = np.array(_inner(g) if isinstance(g, Tensor) else g,
                  dtype=d.dtype if type(d) is np.ndarray else t.dtype, copy=True)
     if t._grad is None:
@@ -159,11 +176,11 @@ def _root_grads(tensors, grad_tensors, create_graph):
     for i, t in enumerate(tensors):
         g = None if grad_tensors is None else grad_tensors[i]
         d = t._data
-        if g is None and type(d) is np.ndarray and d.size == 1 \
-                and d.dtype.kind != "c":  # the common case, fast
-            out.append(Tensor._make(np.ones(d.shape, d.dtype), t._level) if create_graph
-                       else np.ones(d.shape, d.dtype))
-            continue
+        if g is None:
+            seed = _seed(d)
+            if seed is not None:  # the common case, fast
+                out.append(Tensor._make(seed, t._level) if create_graph else seed)
+                continue
         if g is None:
             if t.dtype.kind == "c":
                 raise RuntimeError(
@@ -317,8 +334,39 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    if gradient is None and inputs is None and not create_graph and self._rg:
+        # the common case (loss.backward()), without backward()'s argument handling
+        seed = _seed(self._data)
+        if seed is not None:
+            run_backward([self], [seed], bool(retain_graph), False)
+            return
     backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
              inputs=inputs)
+
+
+def _seed(d):
+    """The cotangent 1 of a real one-element value d, a fresh array (None for any other
+    value: the checked path). A NumPy scalar (the sum of an array) gets a 0-d array."""
+    t = type(d)
+    if t is np.float64:
+        return _ones((), d.dtype)
+    if t is np.ndarray and d.size == 1 and d.dtype.kind == "f":
+        return _ones(d.shape, d.dtype)
+    return None
+
+
+def _ones(shape, dtype):
+    # a copy of a cached template: np.ones costs ~1 us through its Python wrapper
+    key = (shape, dtype)
+    one = _ONES.get(key)
+    if one is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        one = _ONES[key] = np.ones(shape, dtype)
+    return one.copy()
+
+
+_ONES = {}
 
 
 Tensor.backward = _tensor_backward

@@ -12,14 +12,14 @@ import numpy as np
 from .. import ops
 from ..core import grad_mode
 from ..core.complexrule import is_complex
-from ..core.registry import EAGER_LEVEL, Traced
+from ..core.registry import EAGER_LEVEL, OPS, Traced
 from ..core.registry import primal_of as _inner
 from ..ops.axes import cond_of as _value
 from ..ops.complex_rows import real_cotangents
 from ..ops.methods import attach, norm_index
 from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
-from .convert import numeric_array, placeholder
+from .convert import is_scalar, kept_unread, numeric_array, placeholder, shape_of, sum_to
 from .hooks import RemovableHandle
 from .inplace import apply_inplace
 from .printing import tensor_repr
@@ -32,12 +32,13 @@ _created = itertools.count()
 
 class Node:
     __slots__ = ("seq", "op", "next", "needs", "raw", "out", "params", "saved", "pre_hooks",
-                 "retain", "level", "freed", "__weakref__")
+                 "retain", "level", "freed", "reads", "__weakref__")
 
-    def __init__(self, op, nxt, needs, raw, out, params, saved, level):
+    def __init__(self, op, nxt, needs, raw, out, params, saved, level, reads):
         self.seq = next(_created)  # after the nodes of its inputs: the engine's order
         self.op, self.next, self.needs, self.raw, self.out = op, nxt, needs, raw, out
         self.params, self.saved, self.level = params, saved, level
+        self.reads = reads   # op.reads(needs): (inputs the VJP reads, whether it reads out)
         self.pre_hooks = self.retain = None
         self.freed = False
 
@@ -69,29 +70,32 @@ class Node:
 
     def free(self):
         """After a backward without retain_graph: drop the values the VJP reads (unless constant
-        scalars), the others become shape-only placeholders (rules read shapes). A node that kept
-        all it reads can run again, as in PyTorch ((x + 1).sum() twice works, x.sin() raises)."""
+        scalars), the others become shape-only placeholders (rules read shapes; arrays of up to
+        64 elements stay). A node that kept all it reads can run again, as in PyTorch
+        ((x + 1).sum() twice works, x.sin() raises)."""
         if self.freed:
             return
-        if self.level != EAGER_LEVEL:   # a transform's private graph never runs again, and
-            self.raw, self.out, self.freed = None, None, True   # placeholders cost ~20% of
-            return                                               # an eager ad.hessian
-        op = self.op
-        rin, rout = op.reads(self.needs) if op.saves_in or op.saves_out else ((), False)
-        lost = rout
-        raw = []
-        for j, r in enumerate(self.raw):
-            if j not in rin:
-                r = placeholder(r)
-            elif self.next[j] is not None or not _scalar(r):
-                lost = True   # kept: only constant scalars (the 2.0 of x * 2.0), as PyTorch
-            raw.append(r)
+        rin, rout = self.reads
+        # a transform's private graph never runs again (placeholders cost ~20% of an eager
+        # ad.hessian); a node that read the output or a non-constant input cannot run again
+        lost = rout or self.level != EAGER_LEVEL
+        if not lost:
+            raw, nxt = self.raw, self.next
+            for j in rin:
+                if nxt[j] is not None or not is_scalar(raw[j]):
+                    lost = True   # kept: only constant scalars (the 2.0 of x * 2.0), as PyTorch
+                    break
         if lost:
             self.raw = self.out = None
             self.freed = True
-        else:
-            self.raw = tuple(raw)
-            self.out = self.out if rout else placeholder(self.out)
+            return
+        raw = self.raw
+        for j, r in enumerate(raw):
+            if j not in rin and not kept_unread(r):
+                self.raw = tuple(r if j in rin else placeholder(r) for j, r in enumerate(raw))
+                break
+        if not kept_unread(self.out):
+            self.out = placeholder(self.out)
 
     def apply(self, g, create_graph):
         if self.freed:
@@ -99,38 +103,36 @@ class Node:
         for box, version in self.saved:
             if box[0] != version:
                 self._check()
+        op = self.op
         if create_graph and self.level == EAGER_LEVEL:
             inputs = tuple(_rebuild(r, n) for r, n in zip(self.raw, self.next))
             out = Tensor._make(self.out, self.level, self)
         else:
             inputs, out = self.raw, self.out
-        cts = self.op.backward(g, out, inputs, self.params, self.needs)
-        if self.op.broadcast:
+        cts = op.backward(g, out, inputs, self.params, self.needs)
+        if op.broadcast:
             raw = self.raw
             for i, c in enumerate(cts):
                 if c is not None:
                     r = raw[i]
-                    if type(c) is np.ndarray and type(r) is np.ndarray and c.shape == r.shape:
-                        continue
-                    if _shape(c) != _shape(r):
+                    try:   # arrays and NumPy scalars have .shape (np.shape costs ~0.3 us)
+                        if c.shape == r.shape:
+                            continue
+                    except AttributeError:
+                        pass
+                    if shape_of(c) != shape_of(r):
                         if type(cts) is not list:
                             cts = list(cts)
-                        cts[i] = _unbroadcast(c, np.shape(_inner(r)))
-        if is_complex(self.out):
+                        cts[i] = sum_to(c, r) if type(c) is np.ndarray and \
+                            type(r) is np.ndarray else _unbroadcast(c, np.shape(_inner(r)))
+        o = self.out
+        t = type(o)
+        if t is np.ndarray:
+            if o.dtype.kind == "c":
+                cts = real_cotangents(cts, self.raw)
+        elif t is not np.float64 and t is not float and is_complex(o):
             cts = real_cotangents(cts, self.raw)
         return cts
-
-
-def _shape(v):
-    # np.shape costs ~0.3 us through its dispatcher; arrays and NumPy scalars have .shape
-    s = getattr(v, "shape", None)
-    return s if type(s) is tuple else np.shape(v)
-
-
-def _scalar(v):
-    t = type(v)
-    return (not v.ndim) if t is np.ndarray else t is float or t is int or \
-        not isinstance(v, Traced) and np.ndim(v) == 0
 
 
 def _rebuild(raw, nxt):
@@ -182,6 +184,9 @@ class Tensor(Traced):
     # -- the reverse-mode layer --------------------------------------------------------------
     @staticmethod
     def _apply(op, args, params, level):
+        # the hot path of every eager op: one pass over the inputs, the primal called here
+        # (no dispatch layer in between when no wrapper is left), the node built only when
+        # something is recorded
         raw, nxt, needs = [], [], []
         rec = False
         plain = True  # no wrapper left among the raw values: call the primal directly
@@ -207,27 +212,40 @@ class Tensor(Traced):
             if plain and isinstance(a, Traced):
                 plain = False
             raw.append(a)
-        out = op.call_primal(raw, params) if plain else op(*raw, **params)
+        if plain:
+            try:
+                out = op.primal(*raw, **params)
+            except (ValueError, TypeError):
+                out = op.call_primal(raw, params)   # raises adjit's clear error
+        else:
+            out = op(*raw, **params)
         res = Tensor.__new__(Tensor)
-        res._data, res._level, res._grad, res._box, res._hooks, res._base = \
-            out, level, None, [0], None, None
+        res._data = out
+        res._level = level
+        res._grad = res._hooks = res._base = None
+        res._box = box = [0]
         if not rec or op.nondiff or (level == EAGER_LEVEL and not grad_mode.state.enabled):
             res._grad_fn = None
             res._rg = False
             return res
         needs = tuple(needs)
+        reads = op.reads_cache.get(needs)
+        if reads is None:
+            if len(op.reads_cache) > 256:   # n-ary ops (stack of many tensors): stay bounded
+                op.reads_cache.clear()
+            reads = op.reads_cache[needs] = \
+                op.reads(needs) if op.saves_in or op.saves_out else ((), False)
+        rin, rout = reads
         saved = []
-        if op.saves_in or op.saves_out:
-            # only the values the VJP reads for these cotangents are version-checked: in
-            # b = a * 3 the cotangent of a needs 3, so a += 1 afterwards is harmless
-            rin, rout = op.reads(needs)
-            for j in rin:
-                a = args[j]
-                if isinstance(a, Tensor) and a._level == level:
-                    saved.append((a._box, a._box[0]))
-            if rout:
-                saved.append((res._box, 0))
-        res._grad_fn = Node(op, nxt, needs, raw, out, params, saved, level)
+        # only the values the VJP reads for these cotangents are version-checked: in
+        # b = a * 3 the cotangent of a needs 3, so a += 1 afterwards is harmless
+        for j in rin:
+            a = args[j]
+            if isinstance(a, Tensor) and a._level == level:
+                saved.append((a._box, a._box[0]))
+        if rout:
+            saved.append((box, 0))
+        res._grad_fn = Node(op, nxt, needs, raw, out, params, saved, level, reads)
         res._rg = True
         return res
 
@@ -417,6 +435,31 @@ class Tensor(Traced):
 
 
 attach(Tensor)
+
+
+def _operator(op, reflected):
+    # Tensor's own operators skip the registry's dispatch when this tensor is the top wrapper
+    # (the other operand is plain or a tensor of the same level): one layer less per op
+    if reflected:
+        def method(self, other):
+            if not isinstance(other, Traced) or \
+                    type(other) is Tensor and other._level == self._level:
+                return Tensor._apply(op, (other, self), {}, self._level)
+            return op(other, self)
+    else:
+        def method(self, other):
+            if not isinstance(other, Traced) or \
+                    type(other) is Tensor and other._level == self._level:
+                return Tensor._apply(op, (self, other), {}, self._level)
+            return op(self, other)
+    return method
+
+
+for _op in OPS.values():
+    if _op.operator is not None:
+        setattr(Tensor, f"__{_op.operator}__", _operator(_op, False))
+        if not _op.nondiff:
+            setattr(Tensor, f"__r{_op.operator}__", _operator(_op, True))
 
 
 def _make_inplace(op):

@@ -168,5 +168,5 @@ def complex_cases(ops=None):
                 im = rng.uniform(0.1, 1.0, size=tuple(shp)) * rng.choice([-1.0, 1.0],
                                                                         size=tuple(shp))
                 xs.append(np.asarray(re + 1j * scale * im, dtype=np.complex128))
-            out.append(Case(op, k, s, xs, s.second, False))
+            out.append(Case(op, k, s, xs, s.second, k < JIT_SAMPLES))
     return out
