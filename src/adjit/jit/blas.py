@@ -18,7 +18,7 @@ from numba.np.arrayobj import make_array
 from numba.np.linalg import (call_xxdot, call_xxgemm, call_xxgemv, ensure_blas,
                              make_contiguous)
 
-_FLOATS = (types.float32, types.float64)
+_FLOATS = (types.float32, types.float64, types.complex64, types.complex128)   # BLAS s d c z
 _INT_MAX = 2 ** 31 - 1
 
 
@@ -39,12 +39,12 @@ def _operand_types(a, b, out=None):
     if not all(isinstance(t, types.Array) for t in arrays):
         raise TypingError("adjit dot: array operands expected")
     if any(t.dtype != a.dtype for t in arrays) or a.dtype not in _FLOATS:
-        raise TypingError("adjit dot: operands of one float dtype expected")
+        raise TypingError("adjit dot: operands of one float or complex dtype expected")
 
 
 @intrinsic
 def dot(typingctx, a, b, out):
-    """np.dot(a, b, out) for 1-D/2-D float arrays, out C-contiguous (no result)."""
+    """np.dot(a, b, out) for 1-D/2-D float or complex arrays, out C-contiguous (no result)."""
     _operand_types(a, b, out)
     nds = (a.ndim, b.ndim)
     if nds not in ((2, 2), (1, 2), (2, 1)) or out.ndim != (2 if nds == (2, 2) else 1) or \
@@ -64,7 +64,8 @@ def dot(typingctx, a, b, out):
 
 @intrinsic
 def vdot(typingctx, a, b):
-    """np.dot(a, b) of two 1-D float arrays: their inner product (BLAS dot)."""
+    """np.dot(a, b) of two 1-D float or complex arrays: their inner product (BLAS dot, no
+    conjugate)."""
     _operand_types(a, b)
     if a.ndim != 1 or b.ndim != 1:
         raise TypingError("adjit vdot: 1-D operands expected")
@@ -80,7 +81,7 @@ def vdot(typingctx, a, b):
             _check(context, builder, builder.icmp_signed("!=", n, _n), ValueError,
                    "incompatible array sizes for np.dot(a, b) (vector * vector)")
             _fits_c_int(context, builder, (n,))
-            res = cgutils.alloca_once_value(builder, context.get_constant(xty.dtype, 0))
+            res = cgutils.alloca_once_value(builder, context.get_constant_null(xty.dtype))
             zero = context.get_constant(types.intp, 0)
             with builder.if_then(builder.icmp_signed(">", n, zero)):
                 call_xxdot(context, builder, False, xty.dtype, n, x.data, y.data, res)
