@@ -47,6 +47,10 @@ ELEMENTWISE = {
 OWN = {"reshape", "broadcast_to", "transpose", "getitem", "scatter_add", "index_update",
        "concatenate", "stack", "where", "tril", "triu", "sum", "mean", "prod", "cumsum", "matmul",
        "solve", "inv", "det",
+       # rows whose lowering calls their own numba code (jit/oplib.py): np.linalg and the
+       # index loops there take complex arrays as they are
+       "logabsdet", "slogdet", "cholesky", "eigh", "svd", "qr", "gather_last", "scatter_last",
+       "cumprod_last", "lu_swap", "lu_unswap",
        # ad.fft's rows: NumPy's own FFT in an object-mode block (fftlower.py)
        "fft_resize", "fftn", "rfftn", "irfftn", "fftshift"}
 # rows whose element source at complex operands is given here, by their `jit["pw"]` inputs
