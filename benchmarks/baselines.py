@@ -64,3 +64,12 @@ def jac_tanh_wx(W, x):
         for j in range(n):
             J[i, j] = d * W[i, j]
     return J
+
+
+@njit(cache=True)
+def grad_mlp(W1, b1, W2, x, y):
+    """Gradient of mean((tanh(x @ W1 + b1) @ W2 - y) ** 2) in W1, b1, W2 (bench_compile.py)."""
+    h = np.tanh(x @ W1 + b1)
+    g = (h @ W2 - y) * (2.0 / y.size)
+    gz = (g @ W2.T) * (1.0 - h * h)
+    return x.T @ gz, gz.sum(axis=0), h.T @ g

@@ -1,5 +1,7 @@
 """ad.jit on matrix-heavy code (issue 12): square Jacobians without products against the
 identity seeds, batched matrix products through BLAS."""
+import re
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,11 @@ def kernel_source(jf):
     [specs] = jf._jit.cache.values()
     with open(specs[0].path) as fh:
         return fh.read()
+
+
+def blas_calls(src):
+    """How many BLAS products a kernel's source makes (blas.dot / blas.vdot calls)."""
+    return len(re.findall(r"\bv?dot\(", src))
 
 
 def tanh_jac_exact(W, x):
@@ -37,7 +44,7 @@ def test_square_jacobian_has_no_product_with_the_seed(mode, closed):
     np.testing.assert_allclose(got, tanh_jac_exact(W, x), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(got, jac(*args), rtol=1e-12, atol=1e-14)
     # one matrix-vector product (W @ x), none against the seed
-    assert kernel_source(jf).count("np.dot(") == 1
+    assert blas_calls(kernel_source(jf)) == 1
 
 
 @pytest.mark.parametrize("mode", ["forward", "reverse"])
@@ -133,7 +140,7 @@ def test_batched_products_and_their_gradients(sa, sb):
     g = ad.grad(bmm_loss, argnums=(0, 1))
     for got, want in zip(ad.jit(g)(a, b), g(a, b)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
-    assert "np.dot(" in kernel_source(jf)   # BLAS, not loops
+    assert blas_calls(kernel_source(jf))   # BLAS, not loops
 
 
 def test_batched_products_of_views():
@@ -158,7 +165,7 @@ def test_vmap_of_matrix_vector_product_is_one_gemm():
     jf = ad.jit(ad.vmap(lambda x: ad.tanh(W @ x)), threads=1)
     np.testing.assert_allclose(jf(X), np.tanh(X @ W.T), rtol=1e-12, atol=1e-14)
     src = kernel_source(jf)
-    assert src.count("np.dot(") == 1 and "for " in src   # the gemm, then the tanh loop
+    assert blas_calls(src) == 1 and "for " in src   # the gemm, then the tanh loop
 
 
 def test_gradient_of_a_shared_weight_is_one_gemm():
@@ -170,7 +177,7 @@ def test_gradient_of_a_shared_weight_is_one_gemm():
     for got, want in zip(jf(x, W), g(x, W)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
     src = kernel_source(jf)
-    assert "(4, 6, 3)" not in src and src.count("np.dot(") == 3
+    assert "(4, 6, 3)" not in src and blas_calls(src) == 3
     # the stack is still built where it is also used otherwise (here returned)
     def both(x, W):
         m = ad.transpose(x, (0, 2, 1)) @ (x @ W)
@@ -200,7 +207,7 @@ def test_products_with_constant_diagonal_matrices():
             got = jf(a, b)
             tol = 1e-6 if dt == np.float32 else 1e-15
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
-            assert "np.dot(" not in kernel_source(jf)
+            assert not blas_calls(kernel_source(jf))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,8 +245,8 @@ def test_gathered_operands_go_to_blas(d):
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
     assert jg._jit.n_eager == 0
     if d == 12:   # large enough for BLAS: the product and both of its gradient's products
-        assert kernel_source(jf).count("np.dot(") == 1
-        assert kernel_source(jg).count("np.dot(") == 3
+        assert blas_calls(kernel_source(jf)) == 1
+        assert blas_calls(kernel_source(jg)) == 3
 
 
 def test_transpose_of_a_transposed_operand():
@@ -247,7 +254,7 @@ def test_transpose_of_a_transposed_operand():
     f = lambda a, b: ad.matmul(a, ad.transpose(ad.transpose(b * 2.0, (0, 2, 1)), (0, 2, 1)))
     jf = ad.jit(f)
     np.testing.assert_allclose(jf(a, b), a @ (b * 2.0), rtol=1e-12, atol=1e-12)
-    assert "np.dot(" in kernel_source(jf)
+    assert blas_calls(kernel_source(jf))
 
 
 @pytest.mark.parametrize("case", range(6))

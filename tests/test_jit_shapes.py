@@ -1,7 +1,11 @@
 """ad.jit kernels shared across shapes (issue 12): a new batch size whose generated code
 differs only in numbers (loop bounds, allocations, guards, 1/n) runs a shared kernel that takes
-them as arguments, compiled once."""
+them as arguments, compiled once: already at the first call (the function traced again at
+other sizes finds the numbers that follow the shapes)."""
+import warnings
+
 import numpy as np
+import pytest
 
 import adjit as ad
 
@@ -26,9 +30,69 @@ def test_new_batch_sizes_share_one_kernel():
         for got, want in zip(jg(P, x, y), g(P, x, y)):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
         files.append({s.path for specs in jg._jit.cache.values() for s in specs})
-    # the first size has its own kernel; the second makes the shared one; 13 and 40 reuse it
-    assert len(files[1]) == 2 and files[2] == files[3] == files[4] == files[1]
+    # the first size already compiles the shared kernel; the others reuse it
+    assert len(files[0]) == 1 and all(f == files[0] for f in files)
     assert len(jg._jit.templates) == 1
+
+
+def compiles(call):
+    """How many numba compilations (or cache loads) call() makes."""
+    from numba.core import event
+    n = []
+
+    class Count(event.Listener):
+        def on_start(self, ev):
+            n.append(ev)
+
+        def on_end(self, ev):
+            pass
+    with event.install_listener("numba:compile", Count()):
+        call()
+    return len(n)
+
+
+def test_first_kernel_is_shape_generic():
+    calls = []
+
+    def loss(p, x, y):
+        calls.append(x.shape)
+        return mlp_loss(p, x, y)
+    g = ad.grad(loss)
+    jg = ad.jit(g)
+    x0, y0 = rng.normal(size=(7, 3)), rng.normal(size=(7, 2))
+    jg(P, x0, y0)
+    assert len(calls) == 2   # traced, and traced again at other sizes (never run)
+    for n in (5, 31, 2):
+        x, y = rng.normal(size=(n, 3)), rng.normal(size=(n, 2))
+        got = []
+        assert compiles(lambda: got.append(jg(P, x, y))) == 0
+        for a, b in zip(got[0], g(P, x, y)):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert jg._jit.n_eager == 0
+    # a new process (here: a new ad.jit of the same function) finds what the second trace
+    # found next to the kernel in the cache directory: it traces once
+    calls.clear()
+    got = ad.jit(g)(P, x0, y0)
+    assert len(calls) == 1
+    for a, b in zip(got, g(P, x0, y0)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("how", ["raises", "warns"])
+def test_function_that_fails_at_other_sizes(how):
+    # the second trace (other sizes) is only compared: its failure or warning never shows
+    def f(x):
+        if x.shape[0] != 6:
+            if how == "raises":
+                raise ValueError("six rows only")
+            warnings.warn("not six rows")
+        return ad.sum(ad.sin(x) * x[0])
+    jf = ad.jit(ad.grad(f))
+    x = rng.normal(size=(6, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(jf(x), ad.grad(f)(x), rtol=1e-12, atol=1e-14)
+    assert jf._jit.n_eager == 0
 
 
 def test_shapes_with_other_code_compile_their_own():
@@ -56,3 +120,17 @@ def test_value_and_grad_and_float32_across_sizes():
             assert np.asarray(v).dtype == np.asarray(ev).dtype and gw.dtype == egw.dtype
             np.testing.assert_allclose(v, ev, rtol=tol)
             np.testing.assert_allclose(gw, egw, rtol=tol, atol=tol)
+
+
+def test_loops_are_not_traced_at_other_sizes():
+    # tracing a loop at other sizes could compile the loop's own kernel: its first kernel keeps
+    # its literals (a later size makes the shared one, as before)
+    calls = []
+
+    def f(x):
+        calls.append(x.shape)
+        return ad.fori_loop(0, 5, lambda i, c: c * ad.cos(c), x)
+    jf = ad.jit(ad.grad(lambda x: ad.sum(f(x))))
+    x = rng.normal(size=6)
+    np.testing.assert_allclose(jf(x), ad.grad(lambda x: ad.sum(f(x)))(x), rtol=1e-12)
+    assert calls.count((6,)) == 2 and (12,) not in calls   # jitted, then eager

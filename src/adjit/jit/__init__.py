@@ -14,7 +14,9 @@ compiled with `numba.njit(cache=True)`, so a new process loads it instead of com
 Signature of a specialisation: the structure of the arguments (tuples, lists, dicts), the shape
 and dtype of every array, the type of every float (a float is an input of the kernel: a new
 value never retraces, and a float64 after a float32 gets its own kernel instead of being
-narrowed), and the value of every int / bool / other static argument. Python control flow on
+narrowed), and the value of every int / bool / other static argument. Shapes whose code
+differs only in numbers share one kernel (template.py: the first call compiles it, tracing f a
+second time at other sizes to find those numbers). Python control flow on
 traced values (`if`, `while`, `float(x)`) is recorded as
 guards that the kernel checks; when one fails, the function is traced again for that input and
 the new specialisation kept too (up to `max_specializations` per signature; past that, and for
@@ -242,13 +244,40 @@ class JitState:
     def specialise(self, args, kw, leaves, spec, parts, kparams):
         if self.parallel:
             try:
-                return self.specialise_as(args, kw, leaves, spec, parts, kparams, True)
+                return self.specialise_as(leaves, spec, parts, kparams, True)
             except _CompileError:
                 pass   # numba could not compile the parallel loops: the serial kernel
-        return self.specialise_as(args, kw, leaves, spec, parts, kparams, False)
+        return self.specialise_as(leaves, spec, parts, kparams, False)
 
-    def specialise_as(self, args, kw, leaves, spec, parts, kparams, parallel):
-        from . import codegen, template
+    def specialise_as(self, leaves, spec, parts, kparams, parallel):
+        from . import template
+        self.n_traces += 1
+        prog, ospec, oleaves, trace = self.generate(leaves, spec, parts, kparams, parallel)
+        # a kernel shared with other shapes: an earlier one, or one made from this call traced
+        # again at other sizes, so that a new batch size compiles nothing (template.py). Not
+        # for loops: tracing one at other sizes may compile the loop's own kernel (seconds).
+        loops = any(v.kind == "op" and v.op.lower == "loop" for v in trace.vars)
+        t, extra = template.choose(self, prog, None if loops else
+                                   lambda: self.phantom(leaves, spec, parts, parallel))
+        with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({len(trace.vars)} traced "
+                             "values)"):
+            try:
+                kernel, path = _load(prog if t is None else template.template_program(t, prog))
+            except _CompileError:
+                if t is None:
+                    raise
+                t.bad, extra = True, ()
+                kernel, path = _load(prog)
+        s = _Spec()
+        s.path = path
+        s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams), extra)
+        return s
+
+    def generate(self, leaves, spec, parts, kparams, parallel=False):
+        """Trace f on the argument leaves and generate its kernel (with the batch loops of a
+        vmap as pranges when `parallel`): (codegen.Program, output structure, output leaves,
+        the Trace)."""
+        from . import codegen
         trace = Trace(new_level())
         targs, kvars = [], []
         for lf, (kind, _) in zip(leaves, parts):
@@ -261,7 +290,6 @@ class JitState:
                     kvars.append(None)
                 targs.append(lf)
         a, k = tree_unflatten(spec, targs)
-        self.n_traces += 1
         out = rewrite.call(self.f, a, k)   # plain `for i in range` loops as loop ops
         oleaves, ospec = tree_flatten(out)
         out_ids = []
@@ -281,20 +309,22 @@ class JitState:
         except Exception as e:  # a bug of the code generator: never the user's error
             raise _CompileError(f"{getattr(self.f, '__name__', 'f')} ({type(e).__name__}: "
                                 f"{e})") from None
-        t, extra = template.choose(self, prog)   # a kernel shared with other shapes
-        with progress.notice(f"{getattr(self.f, '__name__', 'f')} ({len(trace.vars)} traced "
-                             "values)"):
-            try:
-                kernel, path = _load(prog if t is None else template.template_program(t, prog))
-            except _CompileError:
-                if t is None:
-                    raise
-                t.bad, extra = True, ()
-                kernel, path = _load(prog)
-        s = _Spec()
-        s.path = path
-        s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams), extra)
-        return s
+        return prog, ospec, oleaves, trace
+
+    def phantom(self, leaves, spec, parts, parallel=False):
+        """The program of this call with its arrays at other sizes (template.resized), or
+        None: only compared with the real one, never run, so anything failing is ignored."""
+        from . import template
+        big = template.resized(leaves, [kind == _DYN for kind, _ in parts])
+        if big is None:
+            return None
+        kparams = [lf for lf, (kind, _) in zip(big, parts) if kind != _STATIC]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return self.generate(big, spec, parts, kparams, parallel)[0]
+        except Exception:   # noqa: BLE001 - f may not run at other sizes: no shared kernel
+            return None
 
 
 class _Unsupported(Exception):

@@ -79,7 +79,7 @@ class BatchedProducts:
             if self.loop_product(i, out, f"{ea}.reshape(({B * m}, {k}))", B * m, k, eb, tb,
                                  n_out, v.dtype):   # on threads (parloops.py)
                 return True
-            self.emit(f"np.dot({ea}.reshape(({B * m}, {k})), {other}, {out})")
+            self.emit(f"dot({ea}.reshape(({B * m}, {k})), {other}, {out})")
             return True
         if full_b and not tb and len(sa) <= 2 and sb[-1] == 1:
             # a matrix (or vector) times a stack of columns: (B, k) @ a.T, one gemm
@@ -90,10 +90,10 @@ class BatchedProducts:
                 return True   # on threads (parloops.py)
             if len(sa) == 2:
                 at = ea if ta else f"{ea}.T"
-                self.emit(f"np.dot({eb}.reshape(({B}, {k})), {at}, "
+                self.emit(f"dot({eb}.reshape(({B}, {k})), {at}, "
                           f"{nm}.reshape(({B}, {sa[-2]})))")
             else:
-                self.emit(f"np.dot({eb}.reshape(({B}, {k})), {ea}, {nm}.reshape(({B},)))")
+                self.emit(f"dot({eb}.reshape(({B}, {k})), {ea}, {nm}.reshape(({B},)))")
             return True
 
         def elem(e, s, t, bidx):
@@ -102,7 +102,7 @@ class BatchedProducts:
             return f"{r}.T" if t else r
 
         def body(bidx):
-            self.emit(f"np.dot({elem(ea, sa, ta, bidx)}, {elem(eb, sb, tb, bidx)}, "
+            self.emit(f"dot({elem(ea, sa, ta, bidx)}, {elem(eb, sb, tb, bidx)}, "
                       f"{nm}[{', '.join(bidx)}])")
         self.split_ok, ok = False, self.split_ok
         self.loop_nest(bshape, body)
@@ -335,7 +335,7 @@ class BatchedProducts:
                 e = f"{e}.T" if tb else e
                 rowv = f"{sa_nm}[{', '.join(bidx)}]" if bidx else sa_nm
                 out = f"{sp_nm}[{', '.join(bidx)}]" if bidx else sp_nm
-                self.emit(f"np.dot({rowv}, {e}, {out})")
+                self.emit(f"dot({rowv}, {e}, {out})")
             self.loop_nest(bshape, pbody)
         else:
             sb = self.vars[b].shape
@@ -420,7 +420,7 @@ class BatchedProducts:
         inner = prod_of(xv.shape[:-2]) * sb[-2]   # batch and the summed axis, regrouped
         rows, n = xv.shape[-2], xv.shape[-1]
         self.alloc(i)
-        self.emit(f"np.dot({ea}.reshape(({inner}, {rows})).T, {eb}.reshape(({inner}, {n})), "
+        self.emit(f"dot({ea}.reshape(({inner}, {rows})).T, {eb}.reshape(({inner}, {n})), "
                   f"{nm}.reshape(({rows}, {n})))")
 
 

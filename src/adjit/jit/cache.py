@@ -2,13 +2,15 @@
 $ADJIT_CACHE_DIR).
 
 Every `ad.jit` specialisation leaves a generated module `adjit_jit_<digest>.py` there, its
-constants (`.npz`) and numba's machine code (`__pycache__/adjit_jit_<digest>.*`): one set per
+constants (`.npz`), the parameters template.py found for it (`.tpl`) and numba's machine code
+(`__pycache__/adjit_jit_<digest>.*`): one set per
 distinct kernel, so a program that jits a new closure per step would fill the disk. When a new
 kernel is written and the files of all kernels together exceed the cap ($ADJIT_CACHE_MAX_MB,
 default 256 MB), the least recently used kernels are deleted until they take 80 % of it. Use is
 recorded in the mtime of an empty `adjit_jit_<digest>.used` stamp, touched when a process
 loads the kernel (the `.py` itself must keep its mtime: numba's cache checks it).
 """
+import hashlib
 import importlib.util
 import os
 import re
@@ -94,6 +96,51 @@ def prune(d, keep=None):
                 total -= sz
             except OSError:
                 pass
+
+
+# The generated kernels inline these modules' code (scalar functions, BLAS intrinsics), and
+# numba's cache of a kernel checks only the kernel's own file: a kernel's text names a hash of
+# them, so an adjit whose runtime changed compiles its kernels again instead of loading stale
+# machine code.
+_RUNTIME_FILES = ("jit/rt.py", "jit/blas.py", "kernels/__init__.py", "kernels/scalar.py",
+                  "kernels/special_scalar.py")
+_stamp = []
+
+
+def runtime_stamp():
+    """A short hash of the source of the modules generated kernels inline."""
+    if not _stamp:
+        h = hashlib.sha1()
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        for name in _RUNTIME_FILES:
+            try:
+                with open(os.path.join(root, name), "rb") as f:
+                    h.update(f.read())
+            except OSError:
+                h.update(name.encode())
+        _stamp.append(h.hexdigest()[:12])
+    return _stamp[0]
+
+
+def read_note(digest, suffix):
+    """The text of the kernel's small companion file adjit_jit_<digest>.<suffix>, or None."""
+    try:
+        with open(os.path.join(kernels.cache_dir(), f"adjit_jit_{digest}.{suffix}")) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def write_note(digest, suffix, text):
+    """Write the companion file (atomically; pruned with the kernel's other files)."""
+    path = os.path.join(kernels.cache_dir(), f"adjit_jit_{digest}.{suffix}")
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 _load_lock = threading.Lock()

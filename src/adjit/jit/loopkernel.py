@@ -88,6 +88,8 @@ def _python_namespace():
         if hasattr(v, "py_func"):   # a numba dispatcher: its Python function, not compiled
             ns[k] = v.py_func
     ns.update(np=np, nan=float("nan"), math=math, GuardFailure=GuardFailure)
+    from .blas import PYTHON   # (imports numba: not at adjit's import)
+    ns.update(PYTHON)   # the kernels' BLAS products
     return ns
 
 

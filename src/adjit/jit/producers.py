@@ -171,7 +171,7 @@ class Producers(BatchedProducts):
         self.emit(f"{res} = _pws[0]")
 
     def blas_ref(self, j):
-        """An array expression numba's np.dot takes for var j (contiguous, possibly a
+        """An array expression blas.dot takes for var j (contiguous, possibly a
         transposed view), or None."""
         st = self.state.get(j)
         v = self.vars[j]
@@ -209,10 +209,10 @@ class Producers(BatchedProducts):
                 v.dtype == self.vars[a].dtype == self.vars[b].dtype:   # sgemm for float32
             # BLAS, as NumPy's matmul: the same sums in the same order, bit for bit
             if v.shape == ():
-                self.emit(f"{nm} = np.dot({ra}, {rb})")
+                self.emit(f"{nm} = vdot({ra}, {rb})")
             else:
                 self.alloc(i)
-                self.emit(f"np.dot({ra}, {rb}, {nm})")
+                self.emit(f"dot({ra}, {rb}, {nm})")
             return
         if v.shape != ():
             self.alloc(i)

@@ -1,23 +1,35 @@
 """Kernels shared across shapes. The generated code writes shapes as literals (loop bounds,
-allocations, guards, 1/n factors), so a new batch size is a new kernel and numba compiles
-again (seconds). Tracing and generating the code again is cheap (milliseconds); when the new
-source differs from an earlier one of the same function only in numeric literals, those
+allocations, guards, 1/n factors), so a new batch size would be a new kernel and numba would
+compile again (seconds). Tracing and generating the code again is cheap (milliseconds); when the
+new source differs from an earlier one of the same function only in numeric literals, those
 literals become parameters of one shared kernel (a *template*), compiled once and called with
 each shape's own values. A shape whose source matches a template needs no compile at all.
+
+The first call already compiles a template: the function is traced a second time with its
+arrays at other sizes (`resized`: every axis longer than 1 doubled, the data repeated), and the
+literals that differ between the two programs are the template's parameters. That second
+program is only compared with the first, never compiled or run; when it cannot be made (the
+function fails or branches differently at those sizes) the first kernel keeps its literals and
+a template is made from the next shape's program instead.
 
 Never a different computation: the template with a shape's values is, token for token, the
 source that shape would have compiled; only kernels with the same constants are shared."""
 import ast
 import hashlib
 import io
+import json
 import re
 import tokenize
 
 import numpy as np
 
+from . import cache
 from .codegen import Program
 
 MAX_RECENT = 4   # earlier programs of a function kept to find a template with
+# the resized second trace runs the function eagerly at up to 2**ndim times the input's size:
+# not for inputs past this many elements (their first kernel keeps its literals)
+MAX_RESIZED = 1 << 20
 
 
 class Template:
@@ -50,10 +62,10 @@ class Template:
         return vals
 
 
-def choose(state, prog):
+def choose(state, prog, resized=None):
     """(program to load, extra kernel arguments) for a new trace of the function whose
-    `JitState` is state: a matching template, a new template from an earlier program, or prog
-    itself."""
+    `JitState` is state: a matching template, a new template from an earlier program or from
+    `resized()` (the same call's program at other sizes, or None), or prog itself."""
     temps = state.__dict__.setdefault("templates", [])
     recent = state.__dict__.setdefault("recent_progs", [])
     for t in temps:
@@ -68,7 +80,64 @@ def choose(state, prog):
             return t, t.values(prog)
     recent.insert(0, prog)
     del recent[MAX_RECENT:]
+    t = _saved(prog)   # what an earlier process found for this program: no second trace
+    if t is None:
+        other = resized() if resized is not None else None
+        t = _make(prog, other) if other is not None else None
+        _save(prog, t)
+    if t:
+        vals = t.values(prog)
+        if vals is not None:
+            temps.append(t)
+            return t, vals
     return None, ()
+
+
+# The parameters found for a program are kept next to its kernel (adjit_jit_<digest>.tpl), so a
+# new process loading the kernel from the disk cache skips the second trace. Any choice of
+# parameters is correct for the program they were found for (the template with that program's
+# values is its source), so the file only saves time.
+
+def _saved(prog):
+    """The template recorded for prog, False if none could be made, None if not recorded."""
+    text = cache.read_note(prog.digest, "tpl")
+    if text is None:
+        return None
+    try:
+        rec = json.loads(text)
+        slots, kinds = rec["slots"], rec["kinds"]
+        if slots is None:
+            return False
+        parts, lits = _split(prog.source)
+        if not slots or len(slots) != len(kinds) or \
+                any(not 0 <= k < len(lits) for k in slots) or \
+                any(k not in ("int64", "float64") for k in kinds):
+            return None
+    except (ValueError, KeyError, TypeError):
+        return None
+    fixed = [None if k in slots else x for k, x in enumerate(lits)]
+    return Template(parts, fixed, list(slots), list(kinds), prog.consts)
+
+
+def _save(prog, t):
+    cache.write_note(prog.digest, "tpl", json.dumps(
+        {"slots": t.slots if t else None, "kinds": t.kinds if t else None}))
+
+
+def resized(leaves, dynamic):
+    """The argument leaves with every array (those flagged dynamic) resized: each axis longer
+    than 1 doubled (equal sizes stay equal, divisibility holds, broadcast axes stay 1), the
+    values repeated (so they stay in the domain the function expects, and index arrays in
+    range); None when no array has such an axis or the arrays would grow past MAX_RESIZED."""
+    out, total, changed = [], 0, False
+    for lf, dyn in zip(leaves, dynamic):
+        if dyn and type(lf) is np.ndarray and lf.ndim:
+            shape = tuple(2 * n if n > 1 else n for n in lf.shape)
+            changed |= shape != lf.shape
+            total += int(np.prod(shape))
+            lf = np.resize(lf, shape)
+        out.append(lf)
+    return out if changed and total <= MAX_RESIZED else None
 
 
 def template_program(t, like):
