@@ -55,7 +55,7 @@ from . import cache
 from ..core.registry import Traced, new_level
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from ..transforms.vmap import vmap_of
-from . import progress, rewrite
+from . import entry, progress, rewrite
 from .parallel import call_on_threads, thread_count
 from .trace import Fallback, GuardFailure, Trace, Tracer
 
@@ -270,7 +270,7 @@ class JitState:
                 kernel, path = _load(prog)
         s = _Spec()
         s.path = path
-        s.entry = _make_entry(prog, kernel, ospec, oleaves, len(kparams), extra)
+        s.entry = entry.make_entry(prog, kernel, ospec, oleaves, len(kparams), extra)
         return s
 
     def generate(self, leaves, spec, parts, kparams, parallel=False):
@@ -346,73 +346,6 @@ def _load(prog):
         path = os.path.join(kernels.cache_dir(), f"adjit_jit_{prog.digest}.py")
         raise _CompileError(f"{path}: {type(e).__name__}: {first}") from None
     return mod.kernel, mod.__file__
-
-
-def _make_entry(prog, kernel, ospec, oleaves, nparams, extra=()):
-    """A small Python function (generated) that allocates the output arrays, calls the kernel
-    and rebuilds the output structure; the kernel itself when that would be a no-op."""
-    rets = [o for o in prog.outputs if o[0] == "ret"]
-    # numba returns a float32 scalar as a Python float: NumPy's float32 is restored here
-    narrow = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.float32}
-    narrow_c = {n for n, dt in enumerate(prog.ret_dtypes) if dt == np.complex64}
-    if len(rets) == len(prog.outputs) and [o[1] for o in rets] == list(range(len(rets))) \
-            and not prog.out_arrays and not narrow and not narrow_c and not extra:
-        if (len(rets) == 1 and ospec is None) or \
-                (len(rets) > 1 and ospec == (tuple, None, (None,) * len(rets))):
-            return kernel
-    ns = {"_kernel": kernel, "_empty": np.empty, "_f32": np.float32, "_c64": np.complex64}
-    params = [f"a{k}" for k in range(nparams)]
-    lines = [f"def entry({', '.join(params)}):"]
-    outs = []
-    for j, (shape, dtype) in enumerate(prog.out_arrays):
-        ns[f"_dt{j}"] = dtype
-        lines.append(f"    o{j} = _empty({shape!r}, _dt{j})")
-        outs.append(f"o{j}")
-    nret = len({o[1] for o in prog.outputs if o[0] == "ret"})
-    call = f"_kernel({', '.join(params + outs + [repr(x) for x in extra])})"
-    if nret:
-        lines.append(f"    r = {call}")
-    else:
-        lines.append(f"    {call}")
-    exprs = []
-    for k, (kind, n) in enumerate(prog.outputs):
-        if kind == "ret":
-            e = "r" if nret == 1 else f"r[{n}]"
-            exprs.append(f"_f32({e})" if n in narrow else f"_c64({e})" if n in narrow_c else e)
-        elif kind == "out":
-            exprs.append(f"o{n}")
-        elif kind == "arg":
-            exprs.append(f"a{n}")
-        else:
-            v = oleaves[k]
-            if kind == "const":
-                v = v._val
-            ns[f"_k{k}"] = v
-            exprs.append(f"_k{k}.copy()" if isinstance(v, np.ndarray) else f"_k{k}")
-    lines.append(f"    return {_build(ospec, iter(exprs), ns)}")
-    exec("\n".join(lines), ns)  # noqa: S102 - our own generated source
-    return ns["entry"]
-
-
-def _build(spec, it, ns):
-    """Source of an expression rebuilding the pytree `spec` (see pytree.py) from `it`."""
-    if spec is None:
-        return next(it)
-    kind, keys, children = spec
-    inner = [_build(s, it, ns) for s in children]
-    if kind is dict:
-        ns_key = f"_keys{len(ns)}"
-        ns[ns_key] = keys
-        return "{" + ", ".join(f"{ns_key}[{i}]: {e}" for i, e in enumerate(inner)) + "}"
-    if kind is tuple:
-        return "(" + "".join(e + ", " for e in inner) + ")"
-    if kind is list:
-        return "[" + ", ".join(inner) + "]"
-    ns_key = f"_type{len(ns)}"
-    ns[ns_key] = kind
-    if hasattr(kind, "_fields"):   # a namedtuple takes its fields as arguments
-        return f"{ns_key}({', '.join(inner)})"
-    return f"{ns_key}([{', '.join(inner)}])"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from .axes import axis_arg, cond_of, keep_shape, ndim, shape
 from .formulas import abs, sign
 from .decompositions import svdvals
 from .reductions import max, min, norm2, sum
-from .shape import getitem, reshape, squeeze, transpose, where
+from .rearrange import squeeze
+from .shape import getitem, reshape, transpose, where
 
 
 @norm2.public(methods=("norm",), numpy=(np.linalg.norm,))

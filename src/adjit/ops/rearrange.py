@@ -1,5 +1,5 @@
 """NumPy's rearranging functions as compositions of the shape rows (transpose, getitem,
-reshape, concatenate): swapaxes, moveaxis, rollaxis, flip, fliplr, flipud, rot90, roll, ravel.
+reshape, concatenate): swapaxes, moveaxis, rollaxis, flip, fliplr, flipud, rot90, roll, ravel, expand_dims, squeeze.
 Being compositions of rows, they differentiate in every mode, to any order, and compile under
 ad.jit (the functions that repeat entries: `tiling`)."""
 import operator
@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from ..core.domain import Sample
-from ..core.registry import Traced, composite
+from ..core.registry import Traced, composite, implements
 from .axes import ndim, shape
 from .shape import concatenate, getitem, reshape, transpose
 
@@ -324,3 +324,33 @@ def ravel(a, order="C"):
         return reshape(transpose(a), (-1,))
     raise ValueError(f"adjit.ravel: order={order!r} reads the memory layout, which adjit's "
                      "values do not expose; use order='C' (the default) or 'F'")
+
+
+@composite
+@implements(np.expand_dims)
+def expand_dims(x, axis):
+    s = list(shape(x))
+    a = int(axis)
+    if not -len(s) - 1 <= a <= len(s):
+        raise np.exceptions.AxisError(a, len(s) + 1, "adjit.expand_dims")
+    s.insert(a % (len(s) + 1), 1)
+    return reshape(x, tuple(s))
+
+
+@composite
+@implements(np.squeeze)
+def squeeze(x, axis=None):
+    """NumPy's squeeze: an axis named explicitly must have size 1 (Tensor.squeeze(dim) skips
+    such an axis instead, as PyTorch)."""
+    s = shape(x)
+    if axis is None:
+        return reshape(x, tuple(n for n in s if n != 1))
+    axes = set()
+    for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis):
+        if not -len(s) <= int(a) < len(s):
+            raise np.exceptions.AxisError(int(a), len(s), "adjit.squeeze")
+        if s[int(a) % len(s)] != 1:
+            raise ValueError(f"adjit.squeeze: cannot squeeze axis {int(a)} of an array of shape "
+                             f"{tuple(s)}: it has size {s[int(a) % len(s)]}, not 1")
+        axes.add(int(a) % len(s))
+    return reshape(x, tuple(n for i, n in enumerate(s) if i not in axes))

@@ -448,36 +448,6 @@ def stack(tensors, axis=0, *, dim=None):
     return _stack(*tensors, axis=axis_arg(None, dim) if dim is not None else axis)
 
 
-@composite
-@implements(np.expand_dims)
-def expand_dims(x, axis):
-    s = list(shape(x))
-    a = int(axis)
-    if not -len(s) - 1 <= a <= len(s):
-        raise np.exceptions.AxisError(a, len(s) + 1, "adjit.expand_dims")
-    s.insert(a % (len(s) + 1), 1)
-    return reshape(x, tuple(s))
-
-
-@composite
-@implements(np.squeeze)
-def squeeze(x, axis=None):
-    """NumPy's squeeze: an axis named explicitly must have size 1 (Tensor.squeeze(dim) skips
-    such an axis instead, as PyTorch)."""
-    s = shape(x)
-    if axis is None:
-        return reshape(x, tuple(n for n in s if n != 1))
-    axes = set()
-    for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis):
-        if not -len(s) <= int(a) < len(s):
-            raise np.exceptions.AxisError(int(a), len(s), "adjit.squeeze")
-        if s[int(a) % len(s)] != 1:
-            raise ValueError(f"adjit.squeeze: cannot squeeze axis {int(a)} of an array of shape "
-                             f"{tuple(s)}: it has size {s[int(a) % len(s)]}, not 1")
-        axes.add(int(a) % len(s))
-    return reshape(x, tuple(n for i, n in enumerate(s) if i not in axes))
-
-
 # NumPy's spellings whose signatures differ from the ad function's
 
 @implements(np.where)
