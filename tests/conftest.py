@@ -1,4 +1,4 @@
-"""Shared test configuration: hypothesis profiles.
+"""Shared test configuration: hypothesis profiles, the kernel cache's size cap.
 
 Two profiles:
   ci        (default) few examples per property, so the property tests stay well under a
@@ -25,6 +25,11 @@ settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True
                           database=None, suppress_health_check=_SLOW_OK, print_blob=True)
 settings.register_profile("thorough", max_examples=1000, deadline=None, database=_DB,
                           suppress_health_check=_SLOW_OK, print_blob=True)
+
+# The suite compiles ~300 MB of kernels, more than the cache's default cap (256 MB, least
+# recently used pruned first): with the default, every run would prune what the next run needs
+# and compile it again. Tests that check the pruning set their own cap.
+os.environ.setdefault("ADJIT_CACHE_MAX_MB", "2048")
 
 PROFILE_ENV = "ADJIT_HYPOTHESIS_PROFILE"
 settings.load_profile(os.environ.get(PROFILE_ENV, "ci"))
