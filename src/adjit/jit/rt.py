@@ -13,6 +13,7 @@ from numba import njit, objmode, prange  # noqa: F401
 from ..kernels import header
 from . import oplib  # noqa: F401  (the rows' own numba code: oplib.<op name>)
 from .blas import dot, vdot  # noqa: F401  (np.dot(a, b[, out]) that compiles nothing)
+from .alloc import empty, zeros  # noqa: F401  (np.empty/np.zeros that compile nothing)
 from . import fftlower  # noqa: F401  (ad.fft in kernels: NumPy's FFT in object mode)
 from .trace import GuardFailure  # noqa: F401
 from .cxscalar import (cx_cosh, cx_div, cx_exp, cx_exp2, cx_expm1, cx_pow,  # noqa: F401
