@@ -8,9 +8,12 @@ import math  # noqa: F401
 from math import nan  # noqa: F401
 
 import numpy as np  # noqa: F401
-from numba import njit, objmode, prange  # noqa: F401
 
-from ..kernels import header
+from ..kernels import blasload, header
+
+blasload.preload()   # before numba starts (kernels/blasload.py)
+from numba import njit, objmode, prange  # noqa: E402,F401
+
 from . import oplib  # noqa: F401  (the rows' own numba code: oplib.<op name>)
 from .blas import dot, vdot  # noqa: F401  (np.dot(a, b[, out]) that compiles nothing)
 from .alloc import empty, zeros  # noqa: F401  (np.empty/np.zeros that compile nothing)
