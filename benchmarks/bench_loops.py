@@ -4,6 +4,8 @@ gradient (benchmarks/baselines_loops.py).
 
     python benchmarks/bench_loops.py            # table: compile times and run-time medians
     python benchmarks/bench_loops.py --quick    # N = 10 and 1000 only
+    python benchmarks/bench_loops.py --n 100    # one N (repeatable: --n 100 --n 1000)
+    python benchmarks/bench_loops.py --no-compile   # run times only (no subprocesses)
 
 Compile time is the first call minus one steady call, measured twice: in a fresh process with
 empty adjit and numba caches ("cold": numba's own start-up included, ~1 s on an idle machine),
@@ -117,7 +119,11 @@ def compile_time(name, n, mode):
         return float(r.stdout.strip().splitlines()[-1])
 
 
-def main(sizes):
+def _sec(t):
+    return "-" if t != t else f"{t:.2f}s"
+
+
+def main(sizes, compile_times=True):
     print(f"spring chain: E = sum K (x[i+1] - x[i] - L)^2, ad.jit(ad.grad(E)) vs hand @njit "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     print(f"{'case':8s} {'N':>7s} {'cold compile':>13s} {'warm-numba':>11s} {'run':>11s} "
@@ -133,12 +139,15 @@ def main(sizes):
         ts = median_times(list(jitted.values()) + [B.grad_spring_energy], x)
         hand = ts[-1]
         for (k, g), t in zip(jitted.items(), ts):
-            cold = compile_time(k, n, "cold")
-            warm = compile_time(k, n, "warm")
+            cold = compile_time(k, n, "cold") if compile_times else float("nan")
+            warm = compile_time(k, n, "warm") if compile_times else float("nan")
             target = "<= 2x" if k == "plain" else "<= 1.5x"
-            print(f"{k:8s} {n:7d} {cold:12.2f}s {warm:10.2f}s {t * 1e6:9.1f}us "
+            print(f"{k:8s} {n:7d} {_sec(cold):>13s} {_sec(warm):>11s} {t * 1e6:9.1f}us "
                   f"{hand * 1e6:9.1f}us {t / hand:6.2f}  {target}, compile <= 2 s", flush=True)
 
 
 if __name__ == "__main__":
-    main([10, 1000] if "--quick" in sys.argv else [10, 100, 1000, 100_000])
+    argv = sys.argv[1:]
+    ns = [int(argv[k + 1]) for k, a in enumerate(argv) if a == "--n"]
+    main(ns or ([10, 1000] if "--quick" in argv else [10, 100, 1000, 100_000]),
+         compile_times="--no-compile" not in argv)
