@@ -120,3 +120,4 @@ def test_slice_of_a_tensor_leaf_with_backward():
     x = ad.tensor(X, requires_grad=True)
     springs(x).backward()
     np.testing.assert_allclose(x.grad.numpy(), fd_grad(springs, X), rtol=1e-6, atol=1e-7)
+

@@ -201,6 +201,8 @@ def _slice_source(v, made):
     if step <= 0:
         return None
     if isinstance(parent, Tensor):      # a leaf (what ad.grad differentiates)
+        if parent._data is not raw:     # changed in place since it was sliced
+            return None
         base = parent
     elif parent is not None:            # an intermediate result: a Tensor on its node
         base = made.get(id(parent))
