@@ -73,8 +73,27 @@ def negative_step(x):
     return E
 
 
+def in_fori(x):
+    # slices of an array computed in an enclosing loop's body
+    def outer(j, E):
+        y = x * (j + 1.0)
+        e, _ = ad.scan(lambda c, p: (c + (p[1] - p[0]) ** 2 * ad.sin(c + 1.0), None), 0.0,
+                       (y[:-1], y[1:]))
+        return E + e
+    return ad.fori_loop(0, 3, outer, 0.0)
+
+
+def scan_in_scan(m):
+    # slices of the row an enclosing scan hands its body
+    def step(c, row):
+        e, _ = ad.scan(lambda d, p: (d + p[0] * p[1] * c, None), 0.0, (row[:-1], row[1:]))
+        return c * 0.5 + e, e
+    c, ys = ad.scan(step, 1.0, m)
+    return c + ad.sum(ys ** 2)
+
+
 CASES = [(springs, X), (strided, X), (intermediate, X), (mixed_and_reversed, X),
-         (rows_2d, M), (negative_step, X)]
+         (rows_2d, M), (negative_step, X), (in_fori, X[:7]), (scan_in_scan, M[:3, :4])]
 
 
 @pytest.mark.parametrize("f, x", CASES, ids=[f.__name__ for f, _ in CASES])
@@ -89,7 +108,10 @@ def test_scan_over_slices_reverse_mode(f, x):
     assert ad.jit(f)(x) == pytest.approx(float(f(x)), rel=1e-12)
 
 
-@pytest.mark.parametrize("f, x", CASES[:4], ids=[f.__name__ for f, _ in CASES[:4]])
+SECOND = CASES[:4] + CASES[6:]
+
+
+@pytest.mark.parametrize("f, x", SECOND, ids=[f.__name__ for f, _ in SECOND])
 def test_scan_over_slices_forward_and_second_order(f, x):
     jj = ad.jit(ad.jacfwd(f))
     np.testing.assert_allclose(jj(x), ad.grad(f)(x), rtol=1e-10, atol=1e-12)
@@ -97,9 +119,10 @@ def test_scan_over_slices_forward_and_second_order(f, x):
     h = ad.hessian(f)(x)
     np.testing.assert_allclose(jh(x), h, rtol=1e-9, atol=1e-10)
     eps = 1e-6
-    fd = np.stack([(ad.grad(f)(x + eps * e) - ad.grad(f)(x - eps * e)) / (2 * eps)
+    fd = np.stack([np.ravel(ad.grad(f)(x + eps * e.reshape(x.shape)) -
+                            ad.grad(f)(x - eps * e.reshape(x.shape))) / (2 * eps)
                    for e in np.eye(x.size)], axis=1)
-    np.testing.assert_allclose(h, fd, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h.reshape(x.size, x.size), fd, rtol=1e-5, atol=1e-6)
     assert jj._jit.n_eager == 0 and jh._jit.n_eager == 0
 
 
