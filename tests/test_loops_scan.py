@@ -144,3 +144,18 @@ def test_slice_of_a_tensor_leaf_with_backward():
     springs(x).backward()
     np.testing.assert_allclose(x.grad.numpy(), fd_grad(springs, X), rtol=1e-6, atol=1e-7)
 
+
+
+def test_negative_starts_and_vmap():
+    # x[-6:-1] starts at row n - 6 of each example; under jit(vmap(grad)) the rows are an
+    # example's (the batch axis is not the scanned one)
+    def f(x):
+        E, _ = ad.scan(lambda E, p: (E + (p[1] - p[0] - 0.5) ** 2 * p[2], None), 0.0,
+                       (x[-6:-1], x[-5:], x[2:7]))
+        return E
+    xs = np.cos(np.arange(24.0)).reshape(3, 8) + np.arange(8.0)
+    want = np.stack([fd_grad(f, r) for r in xs])
+    np.testing.assert_allclose(ad.jit(ad.grad(f))(xs[0]), want[0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ad.jit(ad.vmap(ad.grad(f)))(xs), want, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ad.jit(ad.grad(lambda X: ad.sum(ad.vmap(f)(X))))(xs), want,
+                               rtol=1e-6, atol=1e-7)
