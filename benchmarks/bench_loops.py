@@ -152,7 +152,8 @@ def main(sizes, compile_times=True):
             warm = compile_time(k, n, "warm") if compile_times else float("nan")
             target = "<= 2x" if k == "plain" else "<= 1.5x"
             print(f"{k:8s} {n:7d} {_sec(cold):>13s} {_sec(warm):>11s} {t * 1e6:9.1f}us "
-                  f"{hand * 1e6:9.1f}us {t / hand:6.2f} {ratio:10.2f}  {target}, compile <= 2 s", flush=True)
+                  f"{hand * 1e6:9.1f}us {t / hand:6.2f} {ratio:10.2f}  {target}, compile <= 2 s",
+                  flush=True)
 
 
 if __name__ == "__main__":
