@@ -19,7 +19,7 @@ from .cxscalar import (cx_cosh, cx_div, cx_exp, cx_exp2, cx_expm1, cx_pow,  # no
                        cx_recip, cx_sinh, cx_tanh)
 
 exec(header())  # noqa: S102 - adjit's own import lines: sin, cos, ..., sign, step, smul ...
-from .vecmath import exp, tanh  # noqa: E402,F401,F811  (over math's: float64 ones that vectorise)
+from .vecmath import exp, sigmoid, tanh  # noqa: E402,F401,F811  (float64 ones that vectorise)
 
 
 def load_consts(module_file):

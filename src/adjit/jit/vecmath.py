@@ -1,8 +1,8 @@
-"""exp and tanh for `ad.jit` kernels that LLVM's loop vectoriser turns into SIMD code.
+"""exp, tanh and sigmoid for `ad.jit` kernels that LLVM's loop vectoriser turns into SIMD code.
 
 numba lowers `math.exp`/`math.tanh` to calls of libm's scalar functions, which no loop around
 them can vectorise (numba's pip llvmlite has no SVML): in a per-example MLP gradient, libm's
-tanh was ~70 % of the kernel's time, where NumPy's and XLA's are SIMD. `exp` and `tanh` here are
+tanh was ~70 % of the kernel's time, where NumPy's and XLA's are SIMD. The functions here are
 emitted as LLVM arithmetic, bit casts and selects only (both sides of every choice computed, no
 branch), so a loop over them vectorises like a loop of multiplications.
 
@@ -14,14 +14,17 @@ branch), so a loop over them vectorises like a loop of multiplications.
   the product overflows to inf or underflows to a subnormal or 0 by itself; NaN gives NaN.
 - tanh: Cephes' (tanh.c): |x| < 0.625 by x + x^3 P(x^2)/Q(x^2), else 1 - 2 / (e^(2|x|) + 1) with
   x's sign; the two sides share one division; +-0 keeps its sign.
+- sigmoid: the formulas' NumPy rule, where(x >= 0, 1, e) / (1 + e) with e = exp(-|x|)
+  (kernels/scalar.py's sigmoid, which branches on x's sign, without the branch).
 
-They are numba extensions of two Python functions (typing and lowering written here, as
+They are numba extensions of plain Python functions (typing and lowering written here, as
 blas.py's intrinsics: no numba compilation of their own, which an `@overload` or an inlined
 `@njit` helper cost; an inlined overload added seconds to a kernel's compile). Only float64
-takes the code above; any other argument type (float32, integers) is lowered as numba's
-`math.exp`/`math.tanh` (libm). From Python they are `math.exp`/`math.tanh`. rt.py imports them
-over `math`'s in the namespace of the generated kernels, whose formulas still say exp/tanh.
-Measured against libm by tests/test_vecmath.py: exp within 1 ulp, tanh within 2 ulps.
+takes the code above; any other argument type (float32, integers) is lowered as before: numba's
+`math.exp`/`math.tanh` (libm), `scalar.sigmoid`; from Python they are those functions. rt.py
+imports them over the scalar namespace's in the generated kernels, whose formulas still say
+exp/tanh/sigmoid. Measured against a long-double reference by tests/test_vecmath.py: exp
+within 1 ulp (0.88), tanh within 2 (1.31), sigmoid within 2.5 (2.15, as the branching form).
 """
 import math
 import struct
@@ -29,6 +32,8 @@ import struct
 from llvmlite import ir
 from numba.core import types
 from numba.core.extending import lower_builtin, type_callable
+
+from ..kernels import scalar
 
 
 def exp(x):
@@ -39,6 +44,11 @@ def exp(x):
 def tanh(x):
     """math.tanh in Python; the SIMD-friendly float64 tanh in numba code."""
     return math.tanh(x)
+
+
+def sigmoid(x):
+    """kernels.scalar.sigmoid in Python; its branch-free float64 form in numba code."""
+    return scalar.sigmoid.py_func(x)
 
 
 _F64 = ir.DoubleType()
@@ -110,6 +120,14 @@ def _tanh_f64(b, x):
     return b.select(b.fcmp_ordered("==", x, _c(0.0)), x, r)   # tanh(+-0) = +-0; NaN -> NaN
 
 
+def _sigmoid_f64(b, x):
+    # the formulas' NumPy rule (ops/formulas.py): where(x >= 0, 1, e) / (1 + e), e = exp(-|x|)
+    a = b.call(b.module.declare_intrinsic("llvm.fabs", [_F64]), [x])
+    e = _exp_f64(b, b.fsub(_c(-0.0), a))
+    num = b.select(b.fcmp_ordered(">=", x, _c(0.0)), _c(1.0), e)   # NaN: e, NaN
+    return b.fdiv(num, b.fadd(_c(1.0), e))
+
+
 def _register(fn, lib, emit):
     @type_callable(fn)
     def _typer(context):
@@ -126,7 +144,8 @@ def _register(fn, lib, emit):
 
     @lower_builtin(fn, types.Number)
     def _lower_other(context, builder, sig, args):
-        # numba's math.exp / math.tanh of this type (libm), arguments cast as its typing says
+        # numba's math.exp / math.tanh (libm) or scalar.sigmoid of this type, arguments cast
+        # as its typing says
         lsig = context.typing_context.resolve_function_type(lib, sig.args, {})
         cargs = [context.cast(builder, v, t, lt) for v, t, lt in zip(args, sig.args, lsig.args)]
         res = context.get_function(lib, lsig)(builder, cargs)
@@ -135,3 +154,4 @@ def _register(fn, lib, emit):
 
 _register(exp, math.exp, _exp_f64)
 _register(tanh, math.tanh, _tanh_f64)
+_register(sigmoid, types.Dispatcher(scalar.sigmoid), _sigmoid_f64)
