@@ -2,7 +2,8 @@
 
 The scalar functions are the ones the registry's elementwise formulas use, imported by the same
 lines as the elementwise kernels' module (`kernels.header()`), so an op's primal formula string
-means the same thing in a generated loop.
+means the same thing in a generated loop. exp, tanh and sigmoid are vecmath.py's: the same
+functions, whose float64 code (unlike libm's) loops vectorise.
 """
 import math  # noqa: F401
 from math import nan  # noqa: F401
