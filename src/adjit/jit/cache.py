@@ -103,7 +103,8 @@ def prune(d, keep=None):
 # them, so an adjit whose runtime changed compiles its kernels again instead of loading stale
 # machine code.
 _RUNTIME_FILES = ("jit/rt.py", "jit/blas.py", "jit/alloc.py", "kernels/__init__.py",
-                  "kernels/scalar.py", "kernels/special_scalar.py")
+                  "kernels/scalar.py", "kernels/special_scalar.py", "jit/cxscalar.py",
+                  "jit/vecmath.py")
 _stamp = []
 
 

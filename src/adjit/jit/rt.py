@@ -2,7 +2,8 @@
 
 The scalar functions are the ones the registry's elementwise formulas use, imported by the same
 lines as the elementwise kernels' module (`kernels.header()`), so an op's primal formula string
-means the same thing in a generated loop.
+means the same thing in a generated loop. exp, tanh and sigmoid are vecmath.py's: the same
+functions, whose float64 code (unlike libm's) loops vectorise.
 """
 import math  # noqa: F401
 from math import nan  # noqa: F401
@@ -23,6 +24,7 @@ from .cxscalar import (cx_cosh, cx_div, cx_exp, cx_exp2, cx_expm1, cx_pow,  # no
                        cx_recip, cx_sinh, cx_tanh)
 
 exec(header())  # noqa: S102 - adjit's own import lines: sin, cos, ..., sign, step, smul ...
+from .vecmath import exp, sigmoid, tanh  # noqa: E402,F401,F811  (float64 ones that vectorise)
 
 
 def load_consts(module_file):
