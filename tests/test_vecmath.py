@@ -247,3 +247,20 @@ def test_runtime_digest_covers_inlined_code():
     for m in mods:
         f = os.path.normpath(importlib.import_module(m).__file__)
         assert f in hashed, f"{m} is not in the kernels' runtime digest"
+
+
+def test_runtime_digest_covers_the_rows_numba_code(monkeypatch, tmp_path):
+    # jit/oplib.py links a row's own numba function (`numba=`, e.g. eigh's) into the kernels
+    # that call it: a change of the module defining it must change the stamp too
+    from adjit.core.registry import OPS
+    src = tmp_path / "rowmod.py"
+    src.write_text("def f(a):\n    return a\n")
+    ns = {}
+    exec(compile(src.read_text(), str(src), "exec"), ns)
+    op = next(op for op in OPS.values() if getattr(op, "numba", None))
+    monkeypatch.setattr(op, "numba", ns["f"])
+    monkeypatch.setattr(cache, "_stamp", [])
+    before = cache.runtime_stamp()
+    src.write_text("def f(a):\n    return a + 0\n")
+    monkeypatch.setattr(cache, "_stamp", [])
+    assert cache.runtime_stamp() != before

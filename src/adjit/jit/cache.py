@@ -119,6 +119,16 @@ def runtime_stamp():
                     h.update(f.read())
             except OSError:
                 h.update(name.encode())
+        # the rows' own numba functions (jit/oplib.py) are linked into the kernels that call
+        # them: the modules defining them count too
+        from ..core.registry import OPS
+        for path in sorted({getattr(getattr(op.numba, "__code__", None), "co_filename", "")
+                            for op in OPS.values() if getattr(op, "numba", None)}):
+            try:
+                with open(path, "rb") as f:
+                    h.update(f.read())
+            except OSError:
+                h.update(path.encode())
         _stamp.append(h.hexdigest()[:12])
     return _stamp[0]
 
