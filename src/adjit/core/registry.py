@@ -128,8 +128,13 @@ class Op:
     - numpy: the NumPy callables the row serves on wrapped values (np.sin(t) runs sin): the
       row's `api` is called with NumPy's arguments (core/numpy_protocol.py).
     - complex: whether the rules hold at complex values (core/complexrule.py); False raises.
+    - vmap: how ad.vmap batches it where transforms/batching.py's table does not say:
+      "leading" (the row maps over leading axes itself: matrix rows, FFTs on negative axes) or
+      "broadcast" (its operands' leading axes broadcast as elementwise ones do); None: one call
+      per batch element.
     """
     complex = False
+    vmap = None
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
                  saves_in=True, saves_out=False, backward_name=None, vjp_needs=False,
