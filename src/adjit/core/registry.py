@@ -63,6 +63,17 @@ class Traced:
         dual number): NumPy functions without a row refuse them (core/numpy_protocol.py)."""
         return False
 
+    def _constant(self):
+        """What the wrapper holds when it is nothing but a container of it (a Tensor that does
+        not require grad: its data), else None. ad.jit reads such a value as the traced
+        function's constant (or, when it holds a tracer, as that traced value)."""
+        return None
+
+    def _holding(self, value):
+        """A wrapper like this one (same type and level) holding `value`: ad.jit wraps what
+        an op on a `_constant` wrapper gives, as the op eagerly would."""
+        raise NotImplementedError
+
     # Python protocols shared by every wrapper (each class supplies shape, dtype, item)
     @property
     def ndim(self):

@@ -57,7 +57,7 @@ from ..transforms.pytree import tree_flatten, tree_unflatten
 from ..transforms.vmap import vmap_of
 from . import entry, progress, rewrite
 from .parallel import call_on_threads, thread_count
-from .trace import Fallback, GuardFailure, Trace, Tracer
+from .trace import Fallback, GuardFailure, Trace, Tracer, held_value
 
 __all__ = ["jit"]
 
@@ -271,6 +271,8 @@ class JitState:
         s = _Spec()
         s.path = path
         s.entry = entry.make_entry(prog, kernel, ospec, oleaves, len(kparams), extra)
+        if trace.tensor_outputs:
+            s.entry = _rewrapped(s.entry, ospec, trace.tensor_outputs)
         return s
 
     def generate(self, leaves, spec, parts, kparams, parallel=False):
@@ -293,7 +295,11 @@ class JitState:
         out = rewrite.call(self.f, a, k)   # plain `for i in range` loops as loop ops
         oleaves, ospec = tree_flatten(out)
         out_ids = []
-        for o in oleaves:
+        trace.tensor_outputs = []   # (leaf, type): Tensors f made (ad.ones, y[i] = x ...)
+        for k, o in enumerate(oleaves):
+            if isinstance(o, Traced) and type(o) is not Tracer:
+                trace.tensor_outputs.append((k, type(o)))
+                o = oleaves[k] = held_value(o, trace, "the function returned")
             if type(o) is Tracer and o._trace is trace:
                 out_ids.append(o._id)
             elif isinstance(o, Traced):
@@ -325,6 +331,17 @@ class JitState:
                 return self.generate(big, spec, parts, kparams, parallel)[0]
         except Exception:   # noqa: BLE001 - f may not run at other sizes: no shared kernel
             return None
+
+
+def _rewrapped(run, ospec, wrap):
+    """The entry of a kernel whose function returned Tensors it made (constants, or holding
+    traced values after y[i] = x): the kernel's arrays come back as such Tensors, as eagerly."""
+    def tensor_entry(*a):
+        leaves = tree_flatten(run(*a))[0]
+        for k, cls in wrap:
+            leaves[k] = cls(leaves[k])
+        return tree_unflatten(ospec, leaves)
+    return tensor_entry
 
 
 class _Unsupported(Exception):
