@@ -416,9 +416,16 @@ class Producers(BatchedProducts):
         jd = v.op.jit
         shapes = [self.vars[j].shape for j in v.inputs]
         ins = [self.arr(j) for j in v.inputs]
+        # operands of mixed float dtypes (a float32 matrix, a float64 right side) in the
+        # result's, as NumPy promotes them (numba's np.linalg wants one dtype)
+        cast = [self.vars[j].dtype != v.dtype and self.vars[j].dtype.kind in "fc"
+                and v.dtype.kind in "fc" for j in v.inputs]
+        call = jd["call"]
+        if any(cast):
+            call = call.format(*[f"{{{k}}}.astype(np.{v.dtype.name})" if c else f"{{{k}}}"
+                                 for k, c in enumerate(cast)])
         va = jd.get("vector_arg")
         vec = va is not None and len(shapes[va]) == 1
-        call = jd["call"]
         core = 1 if vec else jd["core"]
         bshape = v.shape[:len(v.shape) - core]
         if not bshape:
