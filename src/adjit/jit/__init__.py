@@ -36,7 +36,9 @@ dtype; `ad.fft` runs NumPy's FFT from inside the kernel (fftlower.py). Called on
 value (a float read may differ from its traced value by a few ulps: libm and NumPy's
 vectorized functions do). Closed-over arrays, globals and object state that f reads are
 constants of the kernel, frozen at trace time as in `jax.jit`: pass arrays that change as
-arguments. Kernels live in the adjit cache directory, pruned least recently used first (see
+arguments. So are Tensors without requires_grad that f makes (ad.ones) or closes over (a
+Tensor buffer `y = ad.zeros(n); y[i] = x` holds traced values); what f returns as a Tensor
+comes back as one (trace.held_value). Kernels live in the adjit cache directory, pruned least recently used first (see
 cache.py). Results: elementwise formulas are the registry's own; sums add in NumPy's pairwise
 order; 1-D/2-D matrix products call BLAS like NumPy (batched ones are loops), so compiled
 results agree with eager ones to the last bit except where libm's transcendental functions

@@ -49,11 +49,15 @@ class Producers(BatchedProducts):
             # reduced axes trailing: a scalar accumulator per output element
             ishape = tuple(xs[d] for d in range(len(outer), nd))
             pairwise = "pairwise" in j and isf and xv.dtype.kind == "f" and count >= 8
+            # one block summed in registers: no scratch shared between output elements
+            regs = pairwise and self.pairwise_in_registers(count, lambda q: self.val(
+                x, tuple("0" for _ in outer) + unravel(q, ishape)))
 
             def obody(oidx):
                 if pairwise:
                     self.pairwise_sum(a, count, lambda q: self.val(
-                        x, tuple(oidx) + unravel(q, ishape)), square=j["pairwise"] == "square")
+                        x, tuple(oidx) + unravel(q, ishape)), square=j["pairwise"] == "square",
+                        in_registers=regs)
                 else:
                     self.emit(f"{a} = {init}")
 
@@ -69,14 +73,17 @@ class Producers(BatchedProducts):
                     else:
                         oi = tuple(oidx)
                     self.emit(f"{nm}[{', '.join(oi)}] = {post(a)}")
-            # one accumulator per output element: a pure map (the pairwise sums' scratch is
-            # shared, so those stay serial)
-            par = not pairwise and self.par_map(xv.size)
+            # one accumulator per output element: a pure map (a pairwise sum of more than one
+            # block, or of a long body, uses the kernel's shared scratch: those stay serial)
+            par = (not pairwise or regs) and self.par_map(xv.size)
             self.loop_nest(tuple(xs[d] for d in outer), obody)
             self.end_par_map(par)
             return
-        # general: accumulate into the output array in input order
+        # general: accumulate into the output array in input order; when the first axis is
+        # kept (a vmap's batch), its iterations write apart: a pure map, the order of each
+        # output element's additions unchanged
         self.emit(f"{nm}[:] = {init}")
+        par = 0 in outer and self.par_map(xv.size)
 
         def body(idx):
             t = self.val(x, idx)
@@ -87,16 +94,36 @@ class Producers(BatchedProducts):
             ref = f"{nm}[{', '.join(oi)}]"
             self.emit(f"{ref} = {acc(ref, t)}")
         self.loop_nest(xs, body)
+        self.end_par_map(par)
         if "post" in j:
             def pbody(oidx):
                 ref = f"{nm}[{', '.join(oidx)}]"
                 self.emit(f"{ref} = {post(ref)}")
             self.loop_nest(v.shape, pbody)
 
-    def pairwise_sum(self, res, n, elem, square=False):
+    def elem_size(self, elem):
+        """Lines of code of one element elem(j) (emitted and taken back)."""
+        mark, saved = len(self.lines), self.scope()
+        elem(self.new_index())
+        size = len(self.lines) - mark
+        del self.lines[mark:]
+        self.memo = saved
+        return size
+
+    def pairwise_in_registers(self, n, elem):
+        """Whether pairwise_sum(n, elem) is one block with register accumulators: no scratch
+        arrays, so the sums of a parallel loop's iterations are independent."""
+        return n <= 128 and self.elem_size(elem) <= 24
+
+    def pairwise_sum(self, res, n, elem, square=False, in_registers=None):
         """res = the sum of elem(j), j < n, added in NumPy's order (pairwise: blocks of at
         most 128 summed with 8 interleaved accumulators, blocks combined as a binary tree), so
         compiled sums equal eager ones bit for bit, and the 8 chains pipeline."""
+        if in_registers is None:
+            in_registers = self.pairwise_in_registers(n, elem)
+        if in_registers:
+            self.block_sum(res, n, elem, square)
+            return
         plan = []
 
         def walk(s, m):
@@ -169,6 +196,35 @@ class Producers(BatchedProducts):
         self.emit(f"{sp} += 1")
         self.ind -= 2
         self.emit(f"{res} = _pws[0]")
+
+    def block_sum(self, res, n, elem, square):
+        """res = the sum of elem(j), j < n <= 128, as pairwise_sum's one block in registers
+        (the same additions in the same order, without its plan table and stack)."""
+        def sq(t):
+            return f"{t} * {t}" if square else t
+        j = self.new_index()
+        n8 = n - n % 8
+        r = [f"{res}_{k}" for k in range(8)]
+        for k in range(8):
+            self.emit(f"{r[k]} = 0.0")
+        self.emit(f"for {j} in range(0, {n8}, 8):")
+        self.ind += 1
+        for k in range(8):
+            saved = self.scope()
+            t = elem(iadd(j, k))
+            self.emit(f"{r[k]} += {sq(t)}")
+            self.memo = saved
+        self.ind -= 1
+        self.emit(f"{res} = (({r[0]} + {r[1]}) + ({r[2]} + {r[3]})) + "
+                  f"(({r[4]} + {r[5]}) + ({r[6]} + {r[7]}))")
+        if n8 < n:
+            saved = self.scope()
+            self.emit(f"for {j} in range({n8}, {n}):")
+            self.ind += 1
+            t = elem(j)
+            self.emit(f"{res} += {sq(t)}")
+            self.ind -= 1
+            self.memo = saved
 
     def blas_ref(self, j):
         """An array expression blas.dot takes for var j (contiguous, possibly a
