@@ -74,4 +74,6 @@ def test_float32_matrix_with_a_float64_right_side_compiles(f, batched):
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # no "internal error compiling ... running eagerly"
         got = jitted(A)
-    np.testing.assert_allclose(got, f(A), rtol=1e-6)
+    want = f(A)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
