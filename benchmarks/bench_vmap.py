@@ -10,6 +10,11 @@ a batch of 4,096 examples, four ways:
 
 Prints the median time of each (all but the loop timed interleaved, in rounds) and the ratios.
 On a shared machine, look at the load averages printed at the start and the end.
+
+OpenBLAS runs single-threaded here (OPENBLAS_NUM_THREADS=1 unless set): its idle threads spin
+for ~0.1 s after each multi-threaded call (the eager `vmap` column's products), taking the
+second core from numba's threads in the calls timed next; with them spinning, the 2-thread
+kernel measured 0.95x one thread, without 1.84x (quiet machine).
 """
 import argparse
 import importlib.util
@@ -17,10 +22,12 @@ import os
 import statistics
 import time
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import adjit as ad
-from adjit.jit.parallel import default_threads
+import numpy as np  # noqa: E402
+
+import adjit as ad  # noqa: E402
+from adjit.jit.parallel import default_threads  # noqa: E402
 
 
 def loss(params, x, y):
