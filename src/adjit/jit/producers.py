@@ -472,13 +472,15 @@ class Producers(BatchedProducts):
         jd = v.op.jit
         shapes = [self.vars[j].shape for j in v.inputs]
         ins = [self.arr(j) for j in v.inputs]
-        # operands of mixed float dtypes (a float32 matrix, a float64 right side) in the
-        # result's, as NumPy promotes them (numba's np.linalg wants one dtype)
-        cast = [self.vars[j].dtype != v.dtype and self.vars[j].dtype.kind in "fc"
-                and v.dtype.kind in "fc" for j in v.inputs]
+        # operands of mixed float dtypes (a float32 matrix, a float64 right side) in their
+        # common one, as NumPy promotes them: numba's np.linalg wants one dtype (the rows' own
+        # numba code, oplib's, takes pivots of another dtype as they are)
         call = jd["call"]
+        dts = [self.vars[j].dtype for j in v.inputs]
+        common = np.result_type(*[d for d in dts if d.kind in "fc"] or [v.dtype])
+        cast = [call.startswith("np.linalg.") and d.kind in "fc" and d != common for d in dts]
         if any(cast):
-            call = call.format(*[f"{{{k}}}.astype(np.{v.dtype.name})" if c else f"{{{k}}}"
+            call = call.format(*[f"{{{k}}}.astype(np.{common.name})" if c else f"{{{k}}}"
                                  for k, c in enumerate(cast)])
         va = jd.get("vector_arg")
         vec = va is not None and len(shapes[va]) == 1
