@@ -52,7 +52,10 @@ def loop(f, X):
 
 
 def test_every_registered_row_has_a_rule():
-    assert batching.loop_rows() == []
+    """Only ops made with ad.custom_op (other tests register some) loop."""
+    from adjit.core.registry import OPS
+    assert [n for n in batching.loop_rows()
+            if OPS[n].primal.__module__ != "adjit.core.custom"] == []
 
 
 @pytest.mark.parametrize("f,draw", CASES, ids=lambda c: getattr(c, "__name__", ""))
