@@ -235,6 +235,9 @@ def test_argnums_repeated_or_out_of_range():
            ad.grad(lambda x, y: x * y, argnums=(0, -2)), 1.0, 2.0)
     raises(ValueError, r"argnums=5 is out of range",
            ad.jacobian(lambda x: x, argnums=5), np.ones(2))
+    # a differentiated argument passed by keyword: out of range, not "twice"
+    raises(ValueError, r"argnums=\(0, 1\) is out of range .* passed by keyword",
+           ad.grad(lambda x, y: x * y, argnums=(0, 1)), 1.5, y=2.0)
     # numpy integers are fine
     assert ad.grad(lambda x, y: x * y, argnums=np.int64(1))(2.0, 3.0) == 2.0
 

@@ -365,3 +365,21 @@ def test_zero_d_and_read_only_array_arguments_compile():
         a.setflags(write=False)
         np.testing.assert_array_equal(ad.jit(ad.grad(lambda x: ad.sum(x * x)))(a), 2 * a)
         assert ad.jit(lambda x: ad.sum(x * x))(a) == 5.0
+
+
+def test_steady_call_with_scalar_arguments_skips_the_slow_path(monkeypatch):
+    # the direct call of the last kernel checks the scalar arguments' types in __call__
+    # itself (no second Python call level); another type or shape still goes the slow way
+    g = ad.jit(ad.grad(lambda x, y: x * ad.log(x) + ad.sin(x * y), argnums=(0, 1)))
+    want = (np.log(1.5) + 1 + 2.0 * np.cos(3.0), 1.5 * np.cos(3.0))
+    np.testing.assert_allclose(g(1.5, 2.0), want, rtol=1e-12)
+    calls = []
+    orig = type(g)._call
+    monkeypatch.setattr(type(g), "_call", lambda self, *a, **k: calls.append(a) or
+                        orig(self, *a, **k))
+    np.testing.assert_allclose(g(1.5, 2.0), want, rtol=1e-12)
+    assert calls == []
+    np.testing.assert_allclose(g(1.5, np.float32(2.0)), want, rtol=1e-6)   # another type
+    np.testing.assert_allclose(g(1.5, 2), want, rtol=1e-12)                 # an int
+    assert len(calls) == 2
+    assert g._jit.n_eager == 0

@@ -41,7 +41,8 @@ def new_level():
 
 class Traced:
     """Base of every wrapper type the registry dispatches on."""
-    __slots__ = ()
+    # NumPy's views of a value and what it is a view of (ops/views.py); unset until used
+    __slots__ = ("_views", "_view_of", "__weakref__")
     _level = -1
     # True for ad.jit's tracer: masks and conditions computed from it stay traced (`cond_of`)
     _symbolic = False
@@ -179,6 +180,10 @@ class Op:
         # NumPy calls these with the op's inputs positionally (no params): core/numpy_protocol
         self.numpy = tuple(numpy)
 
+    # rows whose NumPy result is a view of their first input (reshape, transpose ...): a
+    # function (base, result) that ops/views.py sets, None for the others
+    view_hook = None
+
     def __call__(self, *args, **params):
         # the wrapper with the highest level is peeled first (dispatch, inlined: this is the
         # hot path of every eager op)
@@ -187,7 +192,11 @@ class Op:
             if isinstance(a, Traced) and (top is None or a._level > top._level):
                 top = a
         if top is not None:
-            return top._apply(self, args, params, top._level)
+            if self.view_hook is None:
+                return top._apply(self, args, params, top._level)
+            out = top._apply(self, args, params, top._level)
+            self.view_hook(args[0], out)
+            return out
         try:
             return self.primal(*args, **params)
         except (ValueError, TypeError) as e:  # free unless raised: say which op and shapes

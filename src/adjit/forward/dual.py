@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import ops
 from ..core.registry import USER_DUAL_LEVEL, Traced, primal_of
+from ..ops import views
 from ..ops.methods import attach, norm_index
 
 
@@ -117,14 +118,21 @@ class Dual(Traced):
 
     def __setitem__(self, idx, value):
         """d[idx] = v: d becomes index_update(d, v, idx), primal and tangent (as item
-        assignment on a Tensor in reverse mode)."""
-        res = ops.index_update(self, value, idx=norm_index(idx))
+        assignment on a Tensor in reverse mode); its NumPy views follow (ops/views.py)."""
+        idx = norm_index(idx)
+        views.check_write(self, idx)
+        self._become(lambda d, v: ops.index_update(d, v, idx=idx), value)
+        views.written(self, idx)
+
+    def _become(self, fn, *args):
+        res = fn(self, *args)
         if not (isinstance(res, Dual) and res._level == self._level):
             raise TypeError(
-                f"adjit: cannot assign a {type(value).__name__} of an inner transform into a "
-                "dual number of an outer one (d[idx] = v inside nested transforms); build the "
-                "new array with ad.where or ad.concatenate instead")
+                f"adjit: cannot assign a {type(args[-1]).__name__} of an inner transform into a "
+                "dual number of an outer one (d[idx] = v or d += v inside nested transforms); "
+                "build the new array with ad.where or ad.concatenate instead")
         self._p, self._t = res._p, res._t
+        return self
 
     # -- the forward-mode layer --------------------------------------------------------------
     @staticmethod
@@ -220,3 +228,4 @@ def dual(primal, tangent):
 
 
 attach(Dual)
+views.inplace_operators(Dual)

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import ops
 from ..core.registry import Traced, primal_of
+from ..reverse.tensor import Tensor
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from . import loopkernel  # noqa: F401  (registers the loop op's compiled primal)
 from .loopad import loop
@@ -164,6 +165,54 @@ def _float_leaf(v):
     return False
 
 
+def _row_sources(xl):
+    """The scanned inputs as (arrays, [(off, stride)]): a differentiated slice base[a::s] of
+    an array (ad.scan(f, c, (x[:-1], x[1:]))) is scanned as base's rows a, a + s, ..., so that
+    reverse mode adds the cotangent rows of every slice of base into one block shaped like
+    base, as the hoisted x[i + c] of a fori_loop body do (a block per slice cost a temporary
+    of the slices' size and a pass summing them: 1.6x the hand-written gradient at n = 1e5)."""
+    out, rows, made = [], [], {}
+    for v in xl:
+        src = _slice_source(v, made)
+        if src is None:
+            out.append(v)
+            rows.append((0, 1))
+        else:
+            out.append(src[0])
+            rows.append(src[1:])
+    return out, rows
+
+
+def _slice_source(v, made):
+    """(base, start, step) when the Tensor v is base[start:stop:step] (step > 0) along the
+    first axis, recorded by reverse mode; else None. made: the base Tensors rebuilt for
+    intermediate nodes so far (one per node: slices of it then share a cotangent block)."""
+    node = v._grad_fn if type(v) is Tensor else None
+    if node is None or node.op.name != "getitem":
+        return None
+    idx = node.params.get("idx")
+    if not (isinstance(idx, tuple) and len(idx) == 1 and type(idx[0]) is slice):
+        return None
+    raw, parent = node.raw[0], node.next[0]
+    shape = np.shape(primal_of(raw))
+    if not shape:
+        return None
+    start, _, step = idx[0].indices(shape[0])
+    if step <= 0:
+        return None
+    if isinstance(parent, Tensor):      # a leaf (what ad.grad differentiates)
+        if parent._data is not raw:     # changed in place since it was sliced
+            return None
+        base = parent
+    elif parent is not None:            # an intermediate result: a Tensor on its node
+        base = made.get(id(parent))
+        if base is None:
+            base = made[id(parent)] = Tensor._make(raw, v._level, parent)
+    else:
+        return None
+    return base, start, step
+
+
 def _compiled(step_fn, n, start, step, reverse, init, xs, fn):
     """The loop as one `loop` op: step_fn(i, carry, x) -> (carry, y) traced once."""
     cl, cspec = tree_flatten(init)
@@ -173,6 +222,7 @@ def _compiled(step_fn, n, start, step, reverse, init, xs, fn):
     cshapes = [tuple(np.shape(primal_of(v))) for v in cl]
     csizes = [int(np.prod(s)) if s else 1 for s in cshapes]
     xl, xspec = xs if xs is not None else ([], None)
+    xl, xrows = _row_sources(xl)
     cells = _closure_values(fn)
     kleaves, kspecs = [], []
     for cell, v in cells:
@@ -215,7 +265,8 @@ def _compiled(step_fn, n, start, step, reverse, init, xs, fn):
 
     c0 = np.concatenate([np.ravel(np.asarray(primal_of(v), dtype=float)) for v in cl])
     b, hoisted, keep = trace_body(body, n, start, step, reverse, c0,
-                                  [primal_of(x)[0] for x in xl], [primal_of(k) for k in kflat])
+                                  [primal_of(x)[off] for x, (off, _) in zip(xl, xrows)],
+                                  [primal_of(k) for k in kflat], xrows=xrows)
     cin = ops.concatenate([ops.reshape(v if isinstance(v, Traced) else np.asarray(
         v, dtype=float), (-1,)) for v in cl])
     extra = [hoist_source(kflat, k, p) for k, p, _ in hoisted]   # read a row per step

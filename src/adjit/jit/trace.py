@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import ops
 from ..core.registry import Traced
+from ..ops import views
 from ..ops.methods import attach, norm_index
 
 
@@ -271,13 +272,21 @@ class Tracer(Traced):
     def __setitem__(self, idx, value):
         """t[idx] = v: this tracer now stands for index_update(t, v, idx), recorded like any
         op (the compiled kernel writes into a copy; the caller's array is never changed)."""
-        res = ops.index_update(self, value, idx=norm_index(idx))
+        idx = norm_index(idx)
+        views.check_write(self, idx)
+        self._become(lambda t, v: ops.index_update(t, v, idx=idx), value)
+        views.written(self, idx)   # its NumPy views follow (ops/views.py)
+
+    def _become(self, fn, *args):
+        res = fn(self, *args)
         if type(res) is not Tracer or res._trace is not self._trace:
-            raise Fallback(f"a {type(value).__name__} was assigned into a traced array")
+            raise Fallback(f"a {type(args[-1]).__name__} was written into a traced array")
         self._id, self._val = res._id, res._val
+        return self
 
 
 attach(Tracer)
+views.inplace_operators(Tracer)
 Tracer.any = lambda self: ops.max(ops.not_equal(self, 0))
 Tracer.all = lambda self: ops.min(ops.not_equal(self, 0))
 

@@ -6,6 +6,7 @@ import numpy as np
 from .. import ops
 from ..core import numpy_protocol
 from ..core.registry import OPS, Traced, method_table
+from . import views
 from .axes import cond_of
 from .docstrings import OWN, pointer
 
@@ -34,7 +35,10 @@ def norm_index(idx):
 
 
 def _getitem(self, idx):
-    return ops.getitem(self, idx=norm_index(idx))
+    idx = norm_index(idx)
+    out = ops.getitem(self, idx=idx)
+    views.note_view(self, out, idx)   # a later write into either shows in the other (NumPy)
+    return out
 
 
 def _transpose(self, *dims, dim0=None, dim1=None):

@@ -5,6 +5,26 @@ import numpy as np
 
 from ..core import grad_mode
 from ..core.registry import EAGER_LEVEL, Op, Traced, primal_of
+from ..ops import views
+
+
+def write(Tensor, self, fn, args, idx=None):
+    """A user's in-place operation: self becomes fn(self, *args), and what NumPy would see
+    through views follows (ops/views.py): views of self are recomputed, and a view writes itself
+    back into its base. A view of a leaf that requires grad cannot be written (PyTorch)."""
+    base, _ = views.base_of(self)
+    while base is not None:
+        if isinstance(base, Tensor) and base._grad_fn is None and base._rg and \
+                grad_mode.is_grad_enabled():
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation (the write would change the leaf). Wrap the update in "
+                "`with ad.no_grad():`, or write into a copy (y = x.clone(); y[1:] ...).")
+        base, _ = views.base_of(base)
+    views.check_write(self, idx)
+    apply_inplace(Tensor, self, fn, *args)
+    views.written(self, idx)
+    return self
 
 
 def apply_inplace(Tensor, self, fn, *args):

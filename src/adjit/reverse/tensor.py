@@ -21,7 +21,7 @@ from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
 from .convert import is_scalar, kept_unread, numeric_array, placeholder, shape_of, sum_to
 from .hooks import RemovableHandle
-from .inplace import apply_inplace
+from .inplace import apply_inplace, write
 from .printing import tensor_repr
 
 
@@ -152,8 +152,7 @@ def _as_array(data, dtype=None):
 
 
 class Tensor(Traced):
-    __slots__ = ("_data", "_level", "_rg", "_grad_fn", "_grad", "_box", "_hooks", "_base",
-                 "__weakref__")
+    __slots__ = ("_data", "_level", "_rg", "_grad_fn", "_grad", "_box", "_hooks", "_base")
     _what = "tensor"
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
@@ -406,12 +405,17 @@ class Tensor(Traced):
 
     # -- in place ----------------------------------------------------------------------------
     def _inplace(self, fn, *args):
-        """Rebind self to fn(self, *args), recorded when it must be (reverse/inplace.py)."""
+        """Rebind self to fn(self, *args), recorded when it must be, NumPy's views following
+        (reverse/inplace.py)."""
+        return write(Tensor, self, fn, args)
+
+    def _become(self, fn, *args):   # the same without the views (ops/views.py calls it)
         return apply_inplace(Tensor, self, fn, *args)
 
     def zero_(self):
         d = self._data
-        if type(d) is np.ndarray and self._base is None and (
+        if type(d) is np.ndarray and self._base is None and not hasattr(self, "_views") and \
+                not hasattr(self, "_view_of") and (
                 self._grad_fn is None and not self._rg or not grad_mode.state.enabled):
             self._data = np.zeros(d.shape, d.dtype)  # .grad.zero_(): nothing to record
             self._box[0] += 1
@@ -437,7 +441,7 @@ class Tensor(Traced):
 
     def __setitem__(self, idx, value):
         idx = norm_index(idx)
-        self._inplace(lambda t, v: index_update(t, v, idx=idx), value)
+        write(Tensor, self, lambda t, v: index_update(t, v, idx=idx), (value,), idx)
 
 
 attach(Tensor)

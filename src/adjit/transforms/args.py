@@ -37,12 +37,13 @@ def parse_argnums(argnums, nargs):
     if nums is None or any(isinstance(a, bool) or not isinstance(a, (int, np.integer))
                            for a in nums):
         raise TypeError(f"adjit: argnums must be an int or a tuple of ints, got {argnums!r}")
-    if len(set(a % nargs if nargs else a for a in nums)) != len(nums):
-        raise ValueError(f"adjit: argnums={argnums} names an argument twice")
     for a in nums:
         if not -nargs <= a < nargs:
             raise ValueError(f"adjit: argnums={argnums} is out of range for a function called "
-                             f"with {nargs} positional arguments")
+                             f"with {nargs} positional arguments (an argument passed by "
+                             "keyword is not differentiated: pass it positionally)")
+    if len(set(a % nargs for a in nums)) != len(nums):
+        raise ValueError(f"adjit: argnums={argnums} names an argument twice")
     return single, tuple(a % nargs for a in nums)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from .. import ops
 from ..core.registry import OPS, Traced
 from ..ops.axes import neg_axes
+from ..ops import views
 from ..ops.methods import attach, norm_index
 from ..ops.multi import MultiOp
 
@@ -84,11 +85,18 @@ class Batched(Traced):
         return f"Batched(shape={self.shape}, batch={_shape(self._v)[0]}, value={self._v!r})"
 
     def __setitem__(self, idx, value):
-        res = ops.index_update(self, value, idx=norm_index(idx))
+        idx = norm_index(idx)
+        views.check_write(self, idx)
+        self._become(lambda b, v: ops.index_update(b, v, idx=idx), value)
+        views.written(self, idx)   # its NumPy views follow (ops/views.py)
+
+    def _become(self, fn, *args):
+        res = fn(self, *args)
         if not (isinstance(res, Batched) and res._level == self._level):
             raise TypeError("adjit.vmap: cannot assign a value of an inner transform into a "
-                            "batched value (x[idx] = v); build it with ad.where instead")
+                            "batched value (x[idx] = v, x += v); build it with ad.where instead")
         self._v = res._v
+        return self
 
     @staticmethod
     def _apply(op, args, params, level):
@@ -108,6 +116,7 @@ class Batched(Traced):
 
 
 attach(Batched)
+views.inplace_operators(Batched)
 
 
 def _rank(v, batched):
