@@ -278,7 +278,7 @@ def test_row_sums_of_products(case):
     src = kernel_source(jf)
     if case in (0, 1, 2, 3):   # the product is one row times b: never built
         full = (40, 30) if case == 2 else (3, 40, 30)
-        assert "rs" in src and f"np.empty({full!r}" not in src
+        assert "rs" in src and f"empty({full!r}" not in src
 
 
 def test_row_sums_of_one_shape_share_a_pass():
@@ -296,7 +296,7 @@ def test_row_sums_of_one_shape_share_a_pass():
     for got, want in zip(jf(g3, x3, q, L), f(g3, x3, q, L)):
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
     src = kernel_source(jf)
-    assert "np.empty((3, 40, 20)" not in src   # g @ L never built
+    assert "empty((3, 40, 20)" not in src   # g @ L never built
     gr = ad.jit(ad.grad(lambda g, x, q, L: ad.sum(ad.tanh(f(g, x, q, L)[2])), argnums=(0, 1, 2, 3)))
     want = ad.grad(lambda g, x, q, L: ad.sum(ad.tanh(f(g, x, q, L)[2])), argnums=(0, 1, 2, 3))(
         g3, x3, q, L)

@@ -136,3 +136,29 @@ def test_loops_are_not_traced_at_other_sizes():
     x = rng.normal(size=6)
     np.testing.assert_allclose(jf(x), ad.grad(lambda x: ad.sum(f(x)))(x), rtol=1e-12)
     assert calls.count((6,)) == 2 and (12,) not in calls   # jitted, then eager
+
+
+def test_literals_that_move_together_are_one_parameter(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADJIT_CACHE_DIR", str(tmp_path))
+    g = ad.grad(mlp_loss)
+    jg = ad.jit(g)
+    x, y = rng.normal(size=(7, 3)), rng.normal(size=(7, 2))
+    for got, want in zip(jg(P, x, y), g(P, x, y)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    [t] = jg._jit.templates
+    # the batch size, the three widths and the mean's 1/(n*2): five parameters, not one per
+    # loop bound and allocation
+    assert len(t.kinds) <= 5 < len(t.slots)
+
+
+def test_sizes_equal_at_the_first_call_that_part_later():
+    # n == 5 == the hidden width at the first call (and at the doubled sizes): their literals
+    # share a parameter; a later batch size parts them, and still computes the right values
+    g = ad.grad(mlp_loss)
+    jg = ad.jit(g)
+    for n in (5, 9, 5, 11):
+        x, y = rng.normal(size=(n, 3)), rng.normal(size=(n, 2))
+        for got, want in zip(jg(P, x, y), g(P, x, y)):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert not jg._jit.n_eager
+    assert len({s.path for specs in jg._jit.cache.values() for s in specs}) <= 2

@@ -120,3 +120,27 @@ def test_a_cache_written_by_one_process_serves_a_second_kernel_later(dirs):
     # and the module file is shared: still one generated kernel module
     mods = [f for f in _files(dirs["adjit"]) if f.startswith("adjit_kernels_")]
     assert len(mods) == 1, mods
+
+
+def test_numba_start_up_imports_no_scipy_linalg(dirs):
+    # numba's start-up imported the whole scipy.linalg package for its BLAS check (most of a
+    # cached kernel's load time): kernels/blasload.py loads scipy.linalg.cython_blas alone
+    code = """
+        import json, sys
+        import numpy as np
+        import adjit as ad
+        x = np.linspace(0.1, 1.0, 50).reshape(10, 5)
+        f = ad.jit(ad.grad(lambda w: ad.sum(ad.tanh(x @ w) ** 2)))
+        g = f(np.ones(5))
+        before = "scipy.linalg" in sys.modules
+        import scipy.linalg
+        import scipy.linalg.cython_blas as cb
+        ok = (scipy.linalg.cython_blas is cb and "dgemm" in cb.__pyx_capi__
+              and np.allclose(scipy.linalg.solve(np.eye(2) * 2, np.ones(2)), 0.5))
+        want = ad.grad(lambda w: ad.sum(ad.tanh(x @ w) ** 2))(np.ones(5))
+        print(json.dumps({"scipy.linalg": before, "ok": bool(ok),
+                          "grad": bool(np.allclose(g, want, rtol=1e-12))}))
+    """
+    for _ in ("compile", "load"):
+        res = _run(code, dirs)
+        assert res == {"scipy.linalg": False, "ok": True, "grad": True}

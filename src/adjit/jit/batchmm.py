@@ -224,7 +224,7 @@ class BatchedProducts:
         for r in fused:
             m = self.vars[self.row_sums[r][0]]
             if r in along:
-                self.emit(f"rs{r}a = np.zeros({m.shape[:-2] + (m.shape[-1],)!r}, "
+                self.emit(f"rs{r}a = zeros({m.shape[:-2] + (m.shape[-1],)!r}, "
                           "np.float64)")
             self.state[m.id], self.name[m.id] = "fill", "0.0"   # the other terms' sum first
 
@@ -320,12 +320,12 @@ class BatchedProducts:
         bshape, k, n = m.shape[:-2], sa[-1], m.shape[-1]
         sa_nm, sp_nm = f"rs{i}a", f"rs{i}p"
         if rows_too:
-            self.emit(f"{sa_nm} = np.zeros({bshape + (k,)!r}, np.float64)")
+            self.emit(f"{sa_nm} = zeros({bshape + (k,)!r}, np.float64)")
 
             def abody(idx):
                 self.emit(f"{sa_nm}[{', '.join(idx[:-2] + idx[-1:])}] += {self.val(a, idx)}")
             self.loop_nest(sa, abody)
-        self.emit(f"{sp_nm} = np.empty({bshape + (n,)!r}, np.float64)")
+        self.emit(f"{sp_nm} = empty({bshape + (n,)!r}, np.float64)")
         rb = self.nd_operand(b)
         if rb is not None and len(rb[1]) in (2, len(sa)):
             eb, sb, tb = rb

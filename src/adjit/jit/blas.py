@@ -18,6 +18,8 @@ from numba.np.arrayobj import make_array
 from numba.np.linalg import (call_xxdot, call_xxgemm, call_xxgemv, ensure_blas,
                              make_contiguous)
 
+from . import alloc
+
 _FLOATS = (types.float32, types.float64, types.complex64, types.complex128)   # BLAS s d c z
 _INT_MAX = 2 ** 31 - 1
 
@@ -180,5 +182,6 @@ def _py_dot(a, b, out):
     np.dot(a, b, out)
 
 
-# the same names for generated source run as plain Python (loopkernel's interpreted loops)
-PYTHON = {"dot": _py_dot, "vdot": np.dot}
+# the same names for generated source run as plain Python (loopkernel's interpreted loops), with
+# the kernels' allocations
+PYTHON = {"dot": _py_dot, "vdot": np.dot, **alloc.PYTHON}

@@ -102,8 +102,9 @@ def prune(d, keep=None):
 # numba's cache of a kernel checks only the kernel's own file: a kernel's text names a hash of
 # them, so an adjit whose runtime changed compiles its kernels again instead of loading stale
 # machine code.
-_RUNTIME_FILES = ("jit/rt.py", "jit/blas.py", "kernels/__init__.py", "kernels/scalar.py",
-                  "kernels/special_scalar.py")
+_RUNTIME_FILES = ("jit/rt.py", "jit/blas.py", "jit/alloc.py", "kernels/__init__.py",
+                  "kernels/scalar.py", "kernels/special_scalar.py", "jit/cxscalar.py",
+                  "jit/vecmath.py")
 _stamp = []
 
 

@@ -323,7 +323,7 @@ class Gen(Producers, LoopProducer, IndexMaps, DiagProducts, FftProducts, Paralle
         v = self.vars[i]
         if self.name[i].startswith("o"):
             return
-        self.emit(f"{self.name[i]} = np.empty({v.shape!r}, np.{v.dtype.name})")
+        self.emit(f"{self.name[i]} = empty({v.shape!r}, np.{v.dtype.name})")
 
     def produce(self, i):
         v = self.vars[i]
@@ -417,7 +417,7 @@ class Gen(Producers, LoopProducer, IndexMaps, DiagProducts, FftProducts, Paralle
                 else:
                     self.emit(f"if {eq_guard(ref, expected, v.dtype)}: raise GuardFailure")
         if self._pw_used:   # scratch of the pairwise sums
-            self.lines.insert(head, "    _pwr = np.empty(8)\n    _pws = np.empty(64)")
+            self.lines.insert(head, "    _pwr = empty(8, np.float64)\n    _pws = empty(64, np.float64)")
         if rets:
             self.emit("return " + ", ".join(self.name[i] for i in rets))
         # signature

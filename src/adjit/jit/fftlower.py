@@ -41,7 +41,7 @@ class FftProducts:
         src = self.name[x] if self.state.get(x) in ("array", "carray") else None
         if src is None:   # inline, a fill or a scalar: its elements into a C array
             src = f"f{i}"
-            self.emit(f"{src} = np.empty({xv.shape!r}, np.{xv.dtype.name})")
+            self.emit(f"{src} = empty({xv.shape!r}, np.{xv.dtype.name})")
             self.loop_nest(xv.shape, lambda idx: self.emit(
                 f"{src}[{', '.join(idx)}] = {self.val(x, idx)}"))
         r = f"r{i}"

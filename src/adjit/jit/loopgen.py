@@ -27,7 +27,7 @@ class LoopProducer:
         sub = _subgen(self, body, base, root)
         prelude = []
         sub.alloc = lambda j: prelude.append(
-            f"{sub.name[j]} = np.empty({sub.vars[j].shape!r}, np.{sub.vars[j].dtype.name})")
+            f"{sub.name[j]} = empty({sub.vars[j].shape!r}, np.{sub.vars[j].dtype.name})")
         sub.analyse()
         bi = [vid + base for vid in body.ins]
         # a one-element carry read elementwise lives in a local variable (a register), not in
@@ -49,7 +49,7 @@ class LoopProducer:
             c = f"{L}c0"
             self.emit(f"{c} = {self.val(ins[0], ('0',))}")
         else:   # the carry buffer, filled with c0
-            self.emit(f"{c} = np.empty({nc}, np.float64)")
+            self.emit(f"{c} = empty({nc}, np.float64)")
             self.loop_nest((nc,), lambda idx: self.emit(
                 f"{c}[{idx[0]}] = {self.val(ins[0], idx)}"))
         xs = [self.loop_array(j, f"{L}v{k}") for k, j in enumerate(ins[1:1 + nx])]

@@ -136,11 +136,17 @@ class Producers(BatchedProducts):
             walk(s + m2, m - m2)
             plan.append((0, 0))    # combine the top two partial sums
         walk(0, n)
-        self._pw_used = True
-        table = self.index_const(np.array(plan, dtype=np.int64))
 
         def sq(t):
             return f"{t} * {t}" if square else t
+        if len(plan) == 1:
+            # one block (n <= 128): summed in place, no plan table, no stack of partial sums
+            # (its bounds are plain literals, which a shape-generic template can take)
+            L8 = n - n % 8
+            self.block_sum(res, "0", str(L8), str(n), elem, sq)
+            return
+        self._pw_used = True
+        table = self.index_const(np.array(plan, dtype=np.int64))
         q, sp, st, ln, L8 = (self.new_index() for _ in range(5))
         self.emit(f"{sp} = 0")
         self.emit(f"for {q} in range({len(plan)}):")
@@ -153,6 +159,15 @@ class Producers(BatchedProducts):
         self.emit("else:")
         self.ind += 1
         self.emit(f"{L8} = {st} + {ln} - {ln} % 8")
+        self.block_sum(res, st, L8, f"{st} + {ln}", elem, sq)
+        self.emit(f"_pws[{sp}] = {res}")
+        self.emit(f"{sp} += 1")
+        self.ind -= 2
+        self.emit(f"{res} = _pws[0]")
+
+    def block_sum(self, res, st, L8, end, elem, sq):
+        """res = NumPy's sum of one block elem(st) ... elem(end - 1): 8 interleaved
+        accumulators up to L8, then the rest one by one."""
         j = self.new_index()
         # size of one element's code: small bodies are unrolled 8 times (register accumulators)
         mark, saved = len(self.lines), self.scope()
@@ -175,6 +190,7 @@ class Producers(BatchedProducts):
             self.emit(f"{res} = (({r[0]} + {r[1]}) + ({r[2]} + {r[3]})) + "
                       f"(({r[4]} + {r[5]}) + ({r[6]} + {r[7]}))")
         else:
+            self._pw_used = True
             self.emit("_pwr[:] = 0.0")
             saved = self.scope()
             self.emit(f"for {j} in range({st}, {L8}):")
@@ -186,16 +202,12 @@ class Producers(BatchedProducts):
             self.emit(f"{res} = ((_pwr[0] + _pwr[1]) + (_pwr[2] + _pwr[3])) + "
                       "((_pwr[4] + _pwr[5]) + (_pwr[6] + _pwr[7]))")
         saved = self.scope()
-        self.emit(f"for {j} in range({L8}, {st} + {ln}):")
+        self.emit(f"for {j} in range({L8}, {end}):")
         self.ind += 1
         t = elem(j)
         self.emit(f"{res} += {sq(t)}")
         self.ind -= 1
         self.memo = saved
-        self.emit(f"_pws[{sp}] = {res}")
-        self.emit(f"{sp} += 1")
-        self.ind -= 2
-        self.emit(f"{res} = _pws[0]")
 
     def block_sum(self, res, n, elem, square):
         """res = the sum of elem(j), j < n <= 128, as pairwise_sum's one block in registers

@@ -12,7 +12,7 @@ one `prange` over chunks of rows, each chunk running the loops one after the oth
 Each element is computed by the same statements as before (bit for bit). What it saves: a
 join per loop (at each one a thread waits for the slowest, which on a busy machine may be
 descheduled) and a pass over the whole batch per loop (a chunk's rows stay in cache).
-Allocations and array views between the loops (`v9 = np.empty(...)`, `_pa11 = v9.reshape(...)`)
+Allocations and array views between the loops (`v9 = empty(...)`, `_pa11 = v9.reshape(...)`)
 move before the fused loop; anything else between two loops ends a run.
 
 It works on the generated text, whose forms it knows (codegen.py, parloops.py); a line it does
@@ -20,7 +20,7 @@ not recognise ends the run, so the worst case is the unfused kernel."""
 import re
 
 _LOOP = re.compile(r"^    for (i\d+) in prange\((\d+)\):(  # small)?$")
-_EMPTY = re.compile(r"^    (\w+) = np\.empty\(\((\d+)[,)].*\)$")
+_EMPTY = re.compile(r"^    (\w+) = (?:np\.)?empty\(\((\d+)[,)].*\)$")
 _VIEW = re.compile(r"^    (_p[awo]\d+) = (\w+)((?:\.reshape\(\(\d+(?:, \d+)*,?\)\))*)$")
 _SUB = re.compile(r"(\w+)\[([^\[\]]*)\]")
 _STORE = re.compile(r"^\s*(\w+)\[([^\[\]]*)\] \+?= ")

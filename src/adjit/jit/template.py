@@ -33,10 +33,14 @@ MAX_RESIZED = 1 << 20
 
 
 class Template:
-    def __init__(self, parts, fixed, slots, kinds, consts):
+    def __init__(self, parts, fixed, slots, kinds, consts, params=None):
         self.parts = parts          # source between the kernel's literals
         self.fixed = fixed          # literal text per position (None: a parameter)
         self.slots = slots          # positions that are parameters
+        # the parameter of each slot: slots whose literals were equal in both programs share
+        # one (a batch size written in every loop bound and allocation is one argument, not
+        # thirty: fewer arguments to unbox per call, a smaller kernel to compile)
+        self.params = list(range(len(slots))) if params is None else params
         self.kinds = kinds          # "int64" / "float64" per parameter
         self.consts = consts
         self.prog = None            # the compiled template (a codegen.Program)
@@ -53,12 +57,16 @@ class Template:
         for f, t in zip(self.fixed, lits):
             if f is not None and f != t:
                 return None
-        vals = []
-        for k, kind in zip(self.slots, self.kinds):
+        vals, texts = [None] * len(self.kinds), [None] * len(self.kinds)
+        for k, p in zip(self.slots, self.params):
+            if texts[p] is not None:
+                if texts[p] != lits[k]:
+                    return None   # a shared parameter: the same literal at all its slots
+                continue
             v = _value(lits[k])
-            if v is None or isinstance(v, int) != (kind == "int64"):
+            if v is None or isinstance(v, int) != (self.kinds[p] == "int64"):
                 return None   # an int literal stays an int, a float a float
-            vals.append(v)
+            vals[p], texts[p] = v, lits[k]
         return vals
 
 
@@ -108,20 +116,23 @@ def _saved(prog):
         slots, kinds = rec["slots"], rec["kinds"]
         if slots is None:
             return False
+        params = rec.get("params", list(range(len(slots))))
         parts, lits = _split(prog.source)
-        if not slots or len(slots) != len(kinds) or \
+        if not slots or len(params) != len(slots) or \
+                sorted(set(params)) != list(range(len(kinds))) or \
                 any(not 0 <= k < len(lits) for k in slots) or \
                 any(k not in ("int64", "float64") for k in kinds):
             return None
     except (ValueError, KeyError, TypeError):
         return None
     fixed = [None if k in slots else x for k, x in enumerate(lits)]
-    return Template(parts, fixed, list(slots), list(kinds), prog.consts)
+    return Template(parts, fixed, list(slots), list(kinds), prog.consts, list(params))
 
 
 def _save(prog, t):
     cache.write_note(prog.digest, "tpl", json.dumps(
-        {"slots": t.slots if t else None, "kinds": t.kinds if t else None}))
+        {"slots": t.slots if t else None, "kinds": t.kinds if t else None,
+         "params": t.params if t else None}))
 
 
 def resized(leaves, dynamic):
@@ -149,9 +160,10 @@ def template_program(t, like):
     for k, part in enumerate(t.parts):
         src.append(part)
         if k < len(t.fixed):
-            src.append(t.fixed[k] if t.fixed[k] is not None else f"p{t.slots.index(k)}")
+            src.append(t.fixed[k] if t.fixed[k] is not None else
+                       f"p{t.params[t.slots.index(k)]}")
     text = "".join(src)
-    names = ", ".join(f"p{n}" for n in range(len(t.slots)))
+    names = ", ".join(f"p{n}" for n in range(len(t.kinds)))
     text = re.sub(r"def kernel\((.*?)\):", lambda m: f"def kernel({m.group(1)}, {names}):"
                   if m.group(1) else f"def kernel({names}):", text, count=1)
     m = re.search(r"@njit\(('[^']*'|\"[^\"]*\")", text)
@@ -172,7 +184,7 @@ def _make(a, b):
     if sa is None or sb is None or sa[0] != sb[0] or not _same_consts(a.consts, b.consts):
         return None
     la, lb = sa[1], sb[1]
-    slots, kinds = [], []
+    slots, kinds, params, seen = [], [], [], {}
     for k, (x, y) in enumerate(zip(la, lb)):
         if x == y:
             continue
@@ -180,11 +192,14 @@ def _make(a, b):
         if vx is None or vy is None or type(vx) is not type(vy):
             return None
         slots.append(k)
-        kinds.append("int64" if isinstance(vx, int) else "float64")
+        if (x, y) not in seen:   # the same pair of literals: the same parameter
+            seen[(x, y)] = len(kinds)
+            kinds.append("int64" if isinstance(vx, int) else "float64")
+        params.append(seen[(x, y)])
     if not slots:
         return None
     fixed = [None if k in slots else x for k, x in enumerate(la)]
-    return Template(sa[0], fixed, slots, kinds, a.consts)
+    return Template(sa[0], fixed, slots, kinds, a.consts, params)
 
 
 def _split(source):

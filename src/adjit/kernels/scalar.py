@@ -7,7 +7,11 @@ in a numba kernel, on NumPy arrays and on Tensors. Only what `math` lacks lives 
 import math
 
 import numpy as np
-from numba import njit
+
+from . import blasload
+
+blasload.preload()   # before numba starts (blasload.py)
+from numba import njit  # noqa: E402
 
 _jit = njit(cache=True, inline="always")
 
