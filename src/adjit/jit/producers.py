@@ -57,7 +57,7 @@ class Producers(BatchedProducts):
                 if pairwise:
                     self.pairwise_sum(a, count, lambda q: self.val(
                         x, tuple(oidx) + unravel(q, ishape)), square=j["pairwise"] == "square",
-                        in_registers=regs)
+                        in_registers=regs or None)
                 else:
                     self.emit(f"{a} = {init}")
 
@@ -118,12 +118,9 @@ class Producers(BatchedProducts):
     def pairwise_sum(self, res, n, elem, square=False, in_registers=None):
         """res = the sum of elem(j), j < n, added in NumPy's order (pairwise: blocks of at
         most 128 summed with 8 interleaved accumulators, blocks combined as a binary tree), so
-        compiled sums equal eager ones bit for bit, and the 8 chains pipeline."""
-        if in_registers is None:
-            in_registers = self.pairwise_in_registers(n, elem)
-        if in_registers:
-            self.block_sum(res, n, elem, square)
-            return
+        compiled sums equal eager ones bit for bit, and the 8 chains pipeline. `in_registers`:
+        one block (n <= 128) kept in registers whatever its body's size (pairwise_in_registers
+        decided so for a parallel loop)."""
         plan = []
 
         def walk(s, m):
@@ -143,7 +140,7 @@ class Producers(BatchedProducts):
             # one block (n <= 128): summed in place, no plan table, no stack of partial sums
             # (its bounds are plain literals, which a shape-generic template can take)
             L8 = n - n % 8
-            self.block_sum(res, "0", str(L8), str(n), elem, sq)
+            self.block_sum(res, "0", str(L8), str(n), elem, sq, registers=in_registers)
             return
         self._pw_used = True
         table = self.index_const(np.array(plan, dtype=np.int64))
@@ -165,9 +162,10 @@ class Producers(BatchedProducts):
         self.ind -= 2
         self.emit(f"{res} = _pws[0]")
 
-    def block_sum(self, res, st, L8, end, elem, sq):
+    def block_sum(self, res, st, L8, end, elem, sq, registers=None):
         """res = NumPy's sum of one block elem(st) ... elem(end - 1): 8 interleaved
-        accumulators up to L8, then the rest one by one."""
+        accumulators up to L8, then the rest one by one; in registers for small bodies (or
+        when `registers`: a parallel loop's iterations must not share the _pwr scratch)."""
         j = self.new_index()
         # size of one element's code: small bodies are unrolled 8 times (register accumulators)
         mark, saved = len(self.lines), self.scope()
@@ -175,7 +173,7 @@ class Producers(BatchedProducts):
         size = len(self.lines) - mark
         del self.lines[mark:]
         self.memo = saved
-        if size <= 24:
+        if size <= 24 or registers:
             r = [f"{res}_{k}" for k in range(8)]
             for k in range(8):
                 self.emit(f"{r[k]} = 0.0")
@@ -208,35 +206,6 @@ class Producers(BatchedProducts):
         self.emit(f"{res} += {sq(t)}")
         self.ind -= 1
         self.memo = saved
-
-    def block_sum(self, res, n, elem, square):
-        """res = the sum of elem(j), j < n <= 128, as pairwise_sum's one block in registers
-        (the same additions in the same order, without its plan table and stack)."""
-        def sq(t):
-            return f"{t} * {t}" if square else t
-        j = self.new_index()
-        n8 = n - n % 8
-        r = [f"{res}_{k}" for k in range(8)]
-        for k in range(8):
-            self.emit(f"{r[k]} = 0.0")
-        self.emit(f"for {j} in range(0, {n8}, 8):")
-        self.ind += 1
-        for k in range(8):
-            saved = self.scope()
-            t = elem(iadd(j, k))
-            self.emit(f"{r[k]} += {sq(t)}")
-            self.memo = saved
-        self.ind -= 1
-        self.emit(f"{res} = (({r[0]} + {r[1]}) + ({r[2]} + {r[3]})) + "
-                  f"(({r[4]} + {r[5]}) + ({r[6]} + {r[7]}))")
-        if n8 < n:
-            saved = self.scope()
-            self.emit(f"for {j} in range({n8}, {n}):")
-            self.ind += 1
-            t = elem(j)
-            self.emit(f"{res} += {sq(t)}")
-            self.ind -= 1
-            self.memo = saved
 
     def blas_ref(self, j):
         """An array expression blas.dot takes for var j (contiguous, possibly a
