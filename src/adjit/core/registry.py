@@ -64,6 +64,17 @@ class Traced:
         dual number): NumPy functions without a row refuse them (core/numpy_protocol.py)."""
         return False
 
+    def _constant(self):
+        """What the wrapper holds when it is nothing but a container of it (a Tensor that does
+        not require grad: its data), else None. ad.jit reads such a value as the traced
+        function's constant (or, when it holds a tracer, as that traced value)."""
+        return None
+
+    def _holding(self, value):
+        """A wrapper like this one (same type and level) holding `value`: ad.jit wraps what
+        an op on a `_constant` wrapper gives, as the op eagerly would."""
+        raise NotImplementedError
+
     # Python protocols shared by every wrapper (each class supplies shape, dtype, item)
     @property
     def ndim(self):
@@ -129,8 +140,13 @@ class Op:
     - numpy: the NumPy callables the row serves on wrapped values (np.sin(t) runs sin): the
       row's `api` is called with NumPy's arguments (core/numpy_protocol.py).
     - complex: whether the rules hold at complex values (core/complexrule.py); False raises.
+    - vmap: how ad.vmap batches it where transforms/batching.py's table does not say:
+      "leading" (the row maps over leading axes itself: matrix rows, FFTs on negative axes) or
+      "broadcast" (its operands' leading axes broadcast as elementwise ones do); None: one call
+      per batch element.
     """
     complex = False
+    vmap = None
 
     def __init__(self, name, primal, vjp=None, jvp=None, *, broadcast=False, nondiff=False,
                  saves_in=True, saves_out=False, backward_name=None, vjp_needs=False,

@@ -36,7 +36,9 @@ dtype; `ad.fft` runs NumPy's FFT from inside the kernel (fftlower.py). Called on
 value (a float read may differ from its traced value by a few ulps: libm and NumPy's
 vectorized functions do). Closed-over arrays, globals and object state that f reads are
 constants of the kernel, frozen at trace time as in `jax.jit`: pass arrays that change as
-arguments. Kernels live in the adjit cache directory, pruned least recently used first (see
+arguments. So are Tensors without requires_grad that f makes (ad.ones) or closes over (a
+Tensor buffer `y = ad.zeros(n); y[i] = x` holds traced values); what f returns as a Tensor
+comes back as one (trace.held_value). Kernels live in the adjit cache directory, pruned least recently used first (see
 cache.py). Results: elementwise formulas are the registry's own; sums add in NumPy's pairwise
 order; 1-D/2-D matrix products call BLAS like NumPy (batched ones are loops), so compiled
 results agree with eager ones to the last bit except where libm's transcendental functions
@@ -57,7 +59,7 @@ from ..transforms.pytree import tree_flatten, tree_unflatten
 from ..transforms.vmap import vmap_of
 from . import entry, progress, rewrite
 from .parallel import call_on_threads, thread_count
-from .trace import Fallback, GuardFailure, Trace, Tracer
+from .trace import Fallback, GuardFailure, Trace, Tracer, held_value
 
 __all__ = ["jit"]
 
@@ -271,6 +273,8 @@ class JitState:
         s = _Spec()
         s.path = path
         s.entry = entry.make_entry(prog, kernel, ospec, oleaves, len(kparams), extra)
+        if trace.tensor_outputs:
+            s.entry = _rewrapped(s.entry, ospec, trace.tensor_outputs)
         return s
 
     def generate(self, leaves, spec, parts, kparams, parallel=False):
@@ -293,7 +297,11 @@ class JitState:
         out = rewrite.call(self.f, a, k)   # plain `for i in range` loops as loop ops
         oleaves, ospec = tree_flatten(out)
         out_ids = []
-        for o in oleaves:
+        trace.tensor_outputs = []   # (leaf, type): Tensors f made (ad.ones, y[i] = x ...)
+        for k, o in enumerate(oleaves):
+            if isinstance(o, Traced) and type(o) is not Tracer:
+                trace.tensor_outputs.append((k, type(o)))
+                o = oleaves[k] = held_value(o, trace, "the function returned")
             if type(o) is Tracer and o._trace is trace:
                 out_ids.append(o._id)
             elif isinstance(o, Traced):
@@ -325,6 +333,17 @@ class JitState:
                 return self.generate(big, spec, parts, kparams, parallel)[0]
         except Exception:   # noqa: BLE001 - f may not run at other sizes: no shared kernel
             return None
+
+
+def _rewrapped(run, ospec, wrap):
+    """The entry of a kernel whose function returned Tensors it made (constants, or holding
+    traced values after y[i] = x): the kernel's arrays come back as such Tensors, as eagerly."""
+    def tensor_entry(*a):
+        leaves = tree_flatten(run(*a))[0]
+        for k, cls in wrap:
+            leaves[k] = cls(leaves[k])
+        return tree_unflatten(ospec, leaves)
+    return tensor_entry
 
 
 class _Unsupported(Exception):

@@ -12,7 +12,10 @@ What runs on threads is JAX's split, inside one numba kernel:
   numba's, and on this 2-core machine the serial kernel with them ran 0.7x as fast on two
   threads as on one; the explicit loops scale (1.9x) and for an 8x32 matrix are as fast as
   the gemm on one thread. Larger products keep BLAS (its threads are then the ones to use).
-Reductions, scans and library calls stay serial (a reduction's pairwise-sum scratch is shared).
+Reductions over an example's own axes are pure maps too (one accumulator per output element,
+or the batch axis kept in the general accumulation loop: producers.py): their loops over the
+batch are pranges, except a pairwise sum of more than one block (its scratch stack is shared).
+Scans and library calls stay serial.
 """
 import numpy as np
 

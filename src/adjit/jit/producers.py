@@ -49,11 +49,15 @@ class Producers(BatchedProducts):
             # reduced axes trailing: a scalar accumulator per output element
             ishape = tuple(xs[d] for d in range(len(outer), nd))
             pairwise = "pairwise" in j and isf and xv.dtype.kind == "f" and count >= 8
+            # one block summed in registers: no scratch shared between output elements
+            regs = pairwise and self.pairwise_in_registers(count, lambda q: self.val(
+                x, tuple("0" for _ in outer) + unravel(q, ishape)))
 
             def obody(oidx):
                 if pairwise:
                     self.pairwise_sum(a, count, lambda q: self.val(
-                        x, tuple(oidx) + unravel(q, ishape)), square=j["pairwise"] == "square")
+                        x, tuple(oidx) + unravel(q, ishape)), square=j["pairwise"] == "square",
+                        in_registers=regs or None)
                 else:
                     self.emit(f"{a} = {init}")
 
@@ -69,14 +73,17 @@ class Producers(BatchedProducts):
                     else:
                         oi = tuple(oidx)
                     self.emit(f"{nm}[{', '.join(oi)}] = {post(a)}")
-            # one accumulator per output element: a pure map (the pairwise sums' scratch is
-            # shared, so those stay serial)
-            par = not pairwise and self.par_map(xv.size)
+            # one accumulator per output element: a pure map (a pairwise sum of more than one
+            # block, or of a long body, uses the kernel's shared scratch: those stay serial)
+            par = (not pairwise or regs) and self.par_map(xv.size)
             self.loop_nest(tuple(xs[d] for d in outer), obody)
             self.end_par_map(par)
             return
-        # general: accumulate into the output array in input order
+        # general: accumulate into the output array in input order; when the first axis is
+        # kept (a vmap's batch), its iterations write apart: a pure map, the order of each
+        # output element's additions unchanged
         self.emit(f"{nm}[:] = {init}")
+        par = 0 in outer and self.par_map(xv.size)
 
         def body(idx):
             t = self.val(x, idx)
@@ -87,16 +94,33 @@ class Producers(BatchedProducts):
             ref = f"{nm}[{', '.join(oi)}]"
             self.emit(f"{ref} = {acc(ref, t)}")
         self.loop_nest(xs, body)
+        self.end_par_map(par)
         if "post" in j:
             def pbody(oidx):
                 ref = f"{nm}[{', '.join(oidx)}]"
                 self.emit(f"{ref} = {post(ref)}")
             self.loop_nest(v.shape, pbody)
 
-    def pairwise_sum(self, res, n, elem, square=False):
+    def elem_size(self, elem):
+        """Lines of code of one element elem(j) (emitted and taken back)."""
+        mark, saved = len(self.lines), self.scope()
+        elem(self.new_index())
+        size = len(self.lines) - mark
+        del self.lines[mark:]
+        self.memo = saved
+        return size
+
+    def pairwise_in_registers(self, n, elem):
+        """Whether pairwise_sum(n, elem) is one block with register accumulators: no scratch
+        arrays, so the sums of a parallel loop's iterations are independent."""
+        return n <= 128 and self.elem_size(elem) <= 24
+
+    def pairwise_sum(self, res, n, elem, square=False, in_registers=None):
         """res = the sum of elem(j), j < n, added in NumPy's order (pairwise: blocks of at
         most 128 summed with 8 interleaved accumulators, blocks combined as a binary tree), so
-        compiled sums equal eager ones bit for bit, and the 8 chains pipeline."""
+        compiled sums equal eager ones bit for bit, and the 8 chains pipeline. `in_registers`:
+        one block (n <= 128) kept in registers whatever its body's size (pairwise_in_registers
+        decided so for a parallel loop)."""
         plan = []
 
         def walk(s, m):
@@ -116,7 +140,7 @@ class Producers(BatchedProducts):
             # one block (n <= 128): summed in place, no plan table, no stack of partial sums
             # (its bounds are plain literals, which a shape-generic template can take)
             L8 = n - n % 8
-            self.block_sum(res, "0", str(L8), str(n), elem, sq)
+            self.block_sum(res, "0", str(L8), str(n), elem, sq, registers=in_registers)
             return
         self._pw_used = True
         table = self.index_const(np.array(plan, dtype=np.int64))
@@ -138,9 +162,10 @@ class Producers(BatchedProducts):
         self.ind -= 2
         self.emit(f"{res} = _pws[0]")
 
-    def block_sum(self, res, st, L8, end, elem, sq):
+    def block_sum(self, res, st, L8, end, elem, sq, registers=None):
         """res = NumPy's sum of one block elem(st) ... elem(end - 1): 8 interleaved
-        accumulators up to L8, then the rest one by one."""
+        accumulators up to L8, then the rest one by one; in registers for small bodies (or
+        when `registers`: a parallel loop's iterations must not share the _pwr scratch)."""
         j = self.new_index()
         # size of one element's code: small bodies are unrolled 8 times (register accumulators)
         mark, saved = len(self.lines), self.scope()
@@ -148,7 +173,7 @@ class Producers(BatchedProducts):
         size = len(self.lines) - mark
         del self.lines[mark:]
         self.memo = saved
-        if size <= 24:
+        if size <= 24 or registers:
             r = [f"{res}_{k}" for k in range(8)]
             for k in range(8):
                 self.emit(f"{r[k]} = 0.0")
@@ -428,9 +453,18 @@ class Producers(BatchedProducts):
         jd = v.op.jit
         shapes = [self.vars[j].shape for j in v.inputs]
         ins = [self.arr(j) for j in v.inputs]
+        # operands of mixed float dtypes (a float32 matrix, a float64 right side) in their
+        # common one, as NumPy promotes them: numba's np.linalg wants one dtype (the rows' own
+        # numba code, oplib's, takes pivots of another dtype as they are)
+        call = jd["call"]
+        dts = [self.vars[j].dtype for j in v.inputs]
+        common = np.result_type(*[d for d in dts if d.kind in "fc"] or [v.dtype])
+        cast = [call.startswith("np.linalg.") and d.kind in "fc" and d != common for d in dts]
+        if any(cast):
+            call = call.format(*[f"{{{k}}}.astype(np.{common.name})" if c else f"{{{k}}}"
+                                 for k, c in enumerate(cast)])
         va = jd.get("vector_arg")
         vec = va is not None and len(shapes[va]) == 1
-        call = jd["call"]
         core = 1 if vec else jd["core"]
         bshape = v.shape[:len(v.shape) - core]
         if not bshape:

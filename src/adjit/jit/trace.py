@@ -124,6 +124,24 @@ def _dtype_of(value):
     return np.asarray(value).dtype
 
 
+def held_value(a, trace, where):
+    """The value inside f that a wrapper of a lower level stands for: a Tensor that does not
+    require grad (made inside f by ad.ones / ad.zeros_like / ad.tensor, or closed over: a
+    constant frozen at trace time, as closed-over arrays are) holds an array, or a tracer of
+    this trace after `y[i] = x`. Eagerly such a Tensor's ops only read its data too."""
+    c = a._constant() if a._level < trace.level else None
+    if type(c) is Tracer and c._trace is trace:
+        return c
+    if c is None or isinstance(c, Traced):
+        what = f"a {type(a).__name__}" + (
+            (" that requires grad" if a._what == "tensor" else " that carries a derivative")
+            if a._carries_derivative() else " of an outer transform")
+        raise Fallback(f"{where} {what}, on which ad.jit records no graph: pass it as an "
+                       "argument of the jitted function (ad.jit(ad.grad(f)) for its gradient) "
+                       "or use its value (t.detach())")
+    return c
+
+
 class Tracer(Traced):
     """A value inside a function being traced by `ad.jit`."""
     __slots__ = ("_trace", "_id", "_val", "_level")
@@ -156,6 +174,7 @@ class Tracer(Traced):
                     trace = p._trace
                     break
         vals, ins = [], []
+        holder = None   # a Tensor made in f: eagerly the op gives a Tensor, so it does here
         for a in args:
             if type(a) is Tracer:
                 if a._level != level:
@@ -163,8 +182,14 @@ class Tracer(Traced):
                 vals.append(a._val)
                 ins.append(a._id)
             elif isinstance(a, Traced):
-                raise Fallback(f"op '{op.name}' mixes a traced value with a {type(a).__name__} "
-                               "created outside the jitted function")
+                c = held_value(a, trace, f"op '{op.name}' mixes a traced value with")
+                holder = a
+                if type(c) is Tracer:
+                    vals.append(c._val)
+                    ins.append(c._id)
+                else:
+                    vals.append(c)
+                    ins.append(trace.const(c))
             else:
                 vals.append(a)
                 ins.append(trace.const(a))
@@ -185,7 +210,8 @@ class Tracer(Traced):
             params = {k: v for k, v in params.items() if k not in tparams}
         else:
             out = op(*vals)
-        return trace.record(op, tuple(ins), params, tparams, out)
+        res = trace.record(op, tuple(ins), params, tparams, out)
+        return res if holder is None else holder._holding(res)
 
     # -- attributes --------------------------------------------------------------------------
     @property

@@ -105,3 +105,4 @@ shift = Op("fftshift", _shift_np,
 for _op in (resize, c2c, rfft, irfft, shift):
     _op.complex = True
     _op.lower = "fft"   # ad.jit: NumPy's FFT called from the kernel (jit/fftlower.py)
+    _op.vmap = "leading"   # ad.vmap: the axes are negative, a leading batch axis is left alone

@@ -139,6 +139,7 @@ expm_op = defop("expm", _expm_primal, lambda g, y, x: (frechet(mT(x), g),),
                         Sample((1, 1)), Sample((4, 4), values=(-0.05, 0.05)),   # low degree
                         Sample((4, 4), values=(-3.0, 3.0))])                    # squarings
 expm_op.numba = expm_matrix   # ad.jit: one compiled call per matrix (jit/oplib.py)
+expm_op.vmap = "leading"      # ad.vmap: the primal maps over leading axes
 
 
 @expm_op.public

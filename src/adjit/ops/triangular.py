@@ -369,6 +369,8 @@ lu_unswap = defop("lu_unswap", _unswap_primal,
                                f"{_digest(lu_unswap_matrix)}", "core": 2},
                   domain=_swap_samples())
 lu_unswap.numba = lu_unswap_matrix
+# ad.vmap: b's and the pivots' leading axes broadcast against each other (as the primals do)
+lu_swap.vmap = lu_unswap.vmap = "broadcast"
 
 
 def _lu_call(op, a, b, **p):

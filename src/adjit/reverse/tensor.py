@@ -374,6 +374,12 @@ class Tensor(Traced):
     def _carries_derivative(self):
         return self._rg
 
+    def _constant(self):
+        return None if self._rg else self._data
+
+    def _holding(self, value):
+        return Tensor._make(value, self._level)
+
     def __array__(self, dtype=None, copy=None):
         if self._rg:  # as PyTorch's .numpy(): converting would silently drop the gradient
             raise TypeError(

@@ -59,9 +59,14 @@ def dtype_of(v):
 
 
 def cast(v, dtype):
-    """v in dtype (a derivative handed back in its argument's dtype, as JAX and PyTorch do);
-    wrappers of outer levels are left alone (their own transform casts at its boundary)."""
-    if isinstance(v, Traced) or np.asarray(v).dtype == dtype:
+    """v in dtype (a derivative handed back in its argument's dtype, as JAX and PyTorch do).
+    A wrapper of an outer level (ad.jit's tracer, ad.vmap's batch, an outer Tensor or dual) is
+    cast by one more op between float dtypes, so compiled and batched derivatives keep the
+    dtype the eager one has (no transform casts at those boundaries)."""
+    if isinstance(v, Traced):
+        vd, dt = np.dtype(v.dtype), np.dtype(dtype)
+        return ops.astype(v, dt) if vd != dt and vd.kind == dt.kind == "f" else v
+    if np.asarray(v).dtype == dtype:
         return v
     return np.asarray(v).astype(dtype)[()] if np.ndim(v) == 0 else np.asarray(v).astype(dtype)
 

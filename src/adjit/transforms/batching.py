@@ -12,6 +12,8 @@ How a row batches follows from what the row already says:
   softmax, log_softmax and cumsum (one axis), broadcast_to, index_update, and the linear algebra
   rows (last two axes are the matrix; vectors of matmul and solve become one-column matrices;
   the decompositions with several outputs pack them on a last axis);
+- rows that name their rule with `Op.vmap` ("leading": expm and the FFTs; "broadcast": the
+  pivots' permutations lu_swap and lu_unswap);
 - any other row (ops registered with ad.custom_op, for instance) runs once per batch element
   and the results are stacked: slower, always right, and it still differentiates.
 """
@@ -251,11 +253,18 @@ _RULES.update(dict.fromkeys(("argsort_last", "argmax_last", "argmin_last", "gath
                              "scatter_last", "cumprod_last"), _last_rows))
 
 
+# rows that name their rule (`Op.vmap`): matrix functions (expm), the pivots' permutations
+# (lu_swap, lu_unswap: their operands' batch axes broadcast), the FFTs (negative axes)
+_BY_ROW = {"leading": _leading, "broadcast": _pointwise}
+
+
 def _rule(op):
     if isinstance(op, MultiOp):   # slogdet, eigh, svd, qr: per matrix, outputs packed last
         return _leading
     if op.lower == "pw":
         return _pointwise
+    if op.vmap is not None:
+        return _BY_ROW[op.vmap]
     if op.linear and op.batched is not None:
         return _linear
     return _RULES.get(op.name, _loop)
