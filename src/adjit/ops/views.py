@@ -54,9 +54,9 @@ def note_view(base, view, idx):
         view._view_of = (weakref.ref(base), idx)
     except (AttributeError, TypeError):
         return   # not a wrapper (getitem gave a plain value)
-    try:
-        views = base._views
-    except AttributeError:
+    view._views = None   # set on both sides: `linked` is one attribute test
+    views = getattr(base, "_views", None)
+    if views is None:
         views = base._views = []
     n = len(views)
     if n >= 8 and not n & (n - 1):
@@ -72,9 +72,9 @@ def _note_opaque(base, out):
         out._view_of = (weakref.ref(base), None)
     except (AttributeError, TypeError):
         return
-    try:
-        views = base._views
-    except AttributeError:
+    out._views = None
+    views = getattr(base, "_views", None)
+    if views is None:
         views = base._views = []
     views.append((weakref.ref(out), None))
 
@@ -91,8 +91,15 @@ def _opaque_error(what):
         "ad.reshape(a, s) * 1), or write into the source through an index (a[:, 0] = v).")
 
 
+def linked(value):
+    """Whether value is a view or has had views taken (else a write needs no work here)."""
+    return hasattr(value, "_views")
+
+
 def check_write(value, idx=None):
     """Raise before a write into `value` that NumPy would show through an opaque view."""
+    if not hasattr(value, "_views"):
+        return
     base, bidx = base_of(value)
     if base is not None:
         if bidx is None:
@@ -106,7 +113,7 @@ def check_write(value, idx=None):
 
 def _check_down(value, idx, skip):
     shape = None
-    for ref, vidx in getattr(value, "_views", ()):
+    for ref, vidx in getattr(value, "_views", None) or ():
         v = ref()
         if v is None or v is skip:
             continue
@@ -130,7 +137,9 @@ def base_of(value):
 def written(value, idx=None, _skip=None):
     """`value` was changed in place (at `idx`, a normalised index, or everywhere): refresh its
     views and write it back into its base."""
-    if getattr(value, "_views", None):
+    if not hasattr(value, "_views"):
+        return
+    if value._views:
         _refresh(value, idx, _skip)
     base, bidx = base_of(value)
     if base is not None and bidx is not None:

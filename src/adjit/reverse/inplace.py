@@ -12,6 +12,8 @@ def write(Tensor, self, fn, args, idx=None):
     """A user's in-place operation: self becomes fn(self, *args), and what NumPy would see
     through views follows (ops/views.py): views of self are recomputed, and a view writes itself
     back into its base. A view of a leaf that requires grad cannot be written (PyTorch)."""
+    if not views.linked(self):
+        return apply_inplace(Tensor, self, fn, *args)
     base, _ = views.base_of(self)
     while base is not None:
         if isinstance(base, Tensor) and base._grad_fn is None and base._rg and \

@@ -414,8 +414,7 @@ class Tensor(Traced):
 
     def zero_(self):
         d = self._data
-        if type(d) is np.ndarray and self._base is None and not hasattr(self, "_views") and \
-                not hasattr(self, "_view_of") and (
+        if type(d) is np.ndarray and self._base is None and not hasattr(self, "_views") and (
                 self._grad_fn is None and not self._rg or not grad_mode.state.enabled):
             self._data = np.zeros(d.shape, d.dtype)  # .grad.zero_(): nothing to record
             self._box[0] += 1
