@@ -274,7 +274,7 @@ class JitState:
         s.path = path
         s.entry = entry.make_entry(prog, kernel, ospec, oleaves, len(kparams), extra)
         if trace.tensor_outputs:
-            s.entry = _rewrapped(s.entry, ospec, trace.tensor_outputs)
+            s.entry = entry.rewrapped(s.entry, ospec, trace.tensor_outputs)
         return s
 
     def generate(self, leaves, spec, parts, kparams, parallel=False):
@@ -333,17 +333,6 @@ class JitState:
                 return self.generate(big, spec, parts, kparams, parallel)[0]
         except Exception:   # noqa: BLE001 - f may not run at other sizes: no shared kernel
             return None
-
-
-def _rewrapped(run, ospec, wrap):
-    """The entry of a kernel whose function returned Tensors it made (constants, or holding
-    traced values after y[i] = x): the kernel's arrays come back as such Tensors, as eagerly."""
-    def tensor_entry(*a):
-        leaves = tree_flatten(run(*a))[0]
-        for k, cls in wrap:
-            leaves[k] = cls(leaves[k])
-        return tree_unflatten(ospec, leaves)
-    return tensor_entry
 
 
 class _Unsupported(Exception):

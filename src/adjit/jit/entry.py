@@ -2,6 +2,8 @@
 arrays, calls the kernel and rebuilds the output pytree (skipped when it would do nothing)."""
 import numpy as np
 
+from ..transforms.pytree import tree_flatten, tree_unflatten
+
 
 def make_entry(prog, kernel, ospec, oleaves, nparams, extra=()):
     """A small Python function (generated) that allocates the output arrays, calls the kernel
@@ -68,3 +70,14 @@ def build(spec, it, ns):
     if hasattr(kind, "_fields"):   # a namedtuple takes its fields as arguments
         return f"{ns_key}({', '.join(inner)})"
     return f"{ns_key}([{', '.join(inner)}])"
+
+
+def rewrapped(run, ospec, wrap):
+    """The entry of a kernel whose function returned Tensors it made (constants, or holding
+    traced values after y[i] = x): the kernel's arrays come back as such Tensors, as eagerly."""
+    def tensor_entry(*a):
+        leaves = tree_flatten(run(*a))[0]
+        for k, cls in wrap:
+            leaves[k] = cls(leaves[k])
+        return tree_unflatten(ospec, leaves)
+    return tensor_entry
