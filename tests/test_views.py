@@ -174,3 +174,19 @@ def test_many_views_do_not_accumulate():
     for _ in range(1000):
         y[1:]
     assert len(y._views) < 16
+
+
+def test_copies_and_pickles_carry_no_view_links():
+    import copy
+    import pickle
+    y = ad.tensor(np.arange(4.0), requires_grad=True)
+    v = y[1:]
+    r = pickle.loads(pickle.dumps(y))      # weak references do not pickle
+    np.testing.assert_array_equal(r.detach().numpy(), np.arange(4.0))
+    w = copy.copy(v)                        # a copy of a view is a new array (NumPy)
+    with ad.no_grad():
+        w[0] = 7.0
+    np.testing.assert_array_equal(y.detach().numpy(), np.arange(4.0))
+    np.testing.assert_array_equal(v.detach().numpy(), [1.0, 2.0, 3.0])
+    d = ad.dual(np.arange(3.0), np.ones(3))
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(d[1:])).primal, [1.0, 2.0])

@@ -55,6 +55,16 @@ class Traced:
 
     _what = "value"  # the noun error messages use
 
+    def __getstate__(self):
+        # copies and pickles carry the value, not its NumPy view links (weak references, which
+        # do not pickle; a copy of a view is a new array, as in NumPy)
+        slots = {}
+        for cls in type(self).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                if name not in ("_views", "_view_of", "__weakref__") and hasattr(self, name):
+                    slots[name] = getattr(self, name)
+        return None, slots
+
     @staticmethod
     def _apply(op, args, params, level):  # pragma: no cover - overridden
         raise NotImplementedError
