@@ -7,8 +7,7 @@ import numpy as np
 
 from .. import ops
 from ..core.registry import USER_DUAL_LEVEL, Traced, primal_of
-from ..ops import views
-from ..ops.methods import attach, norm_index
+from ..ops.methods import attach, attach_inplace
 
 
 def _shape(v):
@@ -116,15 +115,8 @@ class Dual(Traced):
     def __repr__(self):
         return f"Dual(primal={self._p!r}, tangent={self.tangent!r})"
 
-    def __setitem__(self, idx, value):
-        """d[idx] = v: d becomes index_update(d, v, idx), primal and tangent (as item
-        assignment on a Tensor in reverse mode); its NumPy views follow (ops/views.py)."""
-        idx = norm_index(idx)
-        views.check_write(self, idx)
-        self._become(lambda d, v: ops.index_update(d, v, idx=idx), value)
-        views.written(self, idx)
-
     def _become(self, fn, *args):
+        # the in-place primitive of d[idx] = v and d += v (ops/methods.attach_inplace)
         res = fn(self, *args)
         if not (isinstance(res, Dual) and res._level == self._level):
             raise TypeError(
@@ -228,4 +220,4 @@ def dual(primal, tangent):
 
 
 attach(Dual)
-views.inplace_operators(Dual)
+attach_inplace(Dual)

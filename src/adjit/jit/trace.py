@@ -17,8 +17,7 @@ import numpy as np
 
 from .. import ops
 from ..core.registry import Traced
-from ..ops import views
-from ..ops.methods import attach, norm_index
+from ..ops.methods import attach, attach_inplace
 
 
 class GuardFailure(Exception):
@@ -269,15 +268,9 @@ class Tracer(Traced):
         raise Fallback(".numpy() of a traced value")
 
     # -- item assignment ---------------------------------------------------------------------
-    def __setitem__(self, idx, value):
-        """t[idx] = v: this tracer now stands for index_update(t, v, idx), recorded like any
-        op (the compiled kernel writes into a copy; the caller's array is never changed)."""
-        idx = norm_index(idx)
-        views.check_write(self, idx)
-        self._become(lambda t, v: ops.index_update(t, v, idx=idx), value)
-        views.written(self, idx)   # its NumPy views follow (ops/views.py)
-
     def _become(self, fn, *args):
+        # the in-place primitive of t[idx] = v and t += v (ops/methods.attach_inplace): this
+        # tracer now stands for the op's result
         res = fn(self, *args)
         if type(res) is not Tracer or res._trace is not self._trace:
             raise Fallback(f"a {type(args[-1]).__name__} was written into a traced array")
@@ -286,7 +279,7 @@ class Tracer(Traced):
 
 
 attach(Tracer)
-views.inplace_operators(Tracer)
+attach_inplace(Tracer)
 Tracer.any = lambda self: ops.max(ops.not_equal(self, 0))
 Tracer.all = lambda self: ops.min(ops.not_equal(self, 0))
 

@@ -41,6 +41,24 @@ def _getitem(self, idx):
     return out
 
 
+def _setitem(self, idx, value):
+    """a[idx] = v: a becomes index_update(a, v, idx), recorded like any op (inside ad.jit the
+    kernel writes into a copy: the caller's array is never changed); its NumPy views follow
+    (ops/views.py)."""
+    idx = norm_index(idx)
+    views.check_write(self, idx)
+    self._become(lambda a, v: ops.index_update(a, v, idx=idx), value)
+    views.written(self, idx)
+
+
+def attach_inplace(cls):
+    """`a[idx] = v`, `a += b` ... change `a` itself and its views, as NumPy's, for a wrapper
+    class with `_become` (dual numbers, ad.jit's tracers, ad.vmap's values; Tensor records its
+    own in reverse/inplace.py)."""
+    cls.__setitem__ = _setitem
+    views.inplace_operators(cls)
+
+
 def _transpose(self, *dims, dim0=None, dim1=None):
     # PyTorch: t.transpose(d0, d1) swaps two dims (NumPy's t.transpose(1, 0) would permute)
     if dim0 is not None:

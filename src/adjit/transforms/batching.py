@@ -22,8 +22,7 @@ import numpy as np
 from .. import ops
 from ..core.registry import OPS, Traced
 from ..ops.axes import neg_axes
-from ..ops import views
-from ..ops.methods import attach, norm_index
+from ..ops.methods import attach, attach_inplace
 from ..ops.multi import MultiOp
 
 
@@ -84,13 +83,8 @@ class Batched(Traced):
     def __repr__(self):
         return f"Batched(shape={self.shape}, batch={_shape(self._v)[0]}, value={self._v!r})"
 
-    def __setitem__(self, idx, value):
-        idx = norm_index(idx)
-        views.check_write(self, idx)
-        self._become(lambda b, v: ops.index_update(b, v, idx=idx), value)
-        views.written(self, idx)   # its NumPy views follow (ops/views.py)
-
     def _become(self, fn, *args):
+        # the in-place primitive of x[idx] = v and x += v (ops/methods.attach_inplace)
         res = fn(self, *args)
         if not (isinstance(res, Batched) and res._level == self._level):
             raise TypeError("adjit.vmap: cannot assign a value of an inner transform into a "
@@ -116,7 +110,7 @@ class Batched(Traced):
 
 
 attach(Batched)
-views.inplace_operators(Batched)
+attach_inplace(Batched)
 
 
 def _rank(v, batched):
