@@ -110,6 +110,20 @@ def test_integer_index_is_a_scalar_copy():
     np.testing.assert_allclose(ad.jit(f)(X), f(X.copy()), rtol=1e-12)
 
 
+def test_zero_dim_view_is_changed_in_place():
+    # y[..., 0] of a 1-D array is a 0-d view in NumPy: `s += 10` changes y
+    def f(x):
+        y = x * 1.0
+        s = y[..., 0]
+        s += 10.0
+        return (y * y).sum()
+    want, gwant = f(X.copy()), numeric_grad(f, X)
+    np.testing.assert_allclose(ad.grad(f)(X), gwant, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ad.jacfwd(f)(X), gwant, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ad.jit(f)(X), want, rtol=1e-12)
+    np.testing.assert_allclose(ad.vmap(f)(np.stack([X, 2 * X])), [want, f(2 * X)], rtol=1e-12)
+
+
 def test_advanced_index_is_a_copy():
     def f(x):
         y = x * 1.0

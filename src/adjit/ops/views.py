@@ -206,8 +206,10 @@ def overlaps(shape, a, b):
 
 def _iop(op):
     def method(self, other):
-        if self.ndim == 0:
-            return NotImplemented   # a scalar: `s += v` makes a new one, as for NumPy's scalars
+        if self.ndim == 0 and not hasattr(self, "_views"):
+            # a scalar: `s += v` makes a new one, as for NumPy's scalars (a 0-d view, y[..., 0],
+            # is an array in NumPy: changed in place like the others)
+            return NotImplemented
         check_write(self)
         self._become(lambda s, o: _kept(s, op(s, o)), other)
         written(self)
