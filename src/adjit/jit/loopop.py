@@ -201,12 +201,21 @@ def trace_body(fn, n, start, step, reverse, c0, x0s, ks, xrows=None):
         t = tr.arg(np.asarray(v), None)
         tr.sources[t._id] = k
         tks.append(t)
+    args = [ti, tc] + txs + tks
+    ids = [t._id for t in args]
     try:
         c1, ys = fn(ti, tc, txs, tks)
     except NotLoopable:
         raise
     except Exception as e:  # noqa: BLE001 - the Python loop will report a genuine error
         raise NotLoopable(f"{type(e).__name__}: {e}") from None
+    # A write into what the loop reads (a scanned row, a closed-over array, a slice of one)
+    # changes it for the steps after, and for the code after the loop, as NumPy's views do;
+    # the loop op reads its inputs once, so such a body runs as the Python loop it is.
+    if [t._id for t in args] != ids or any(
+            tr.hoists[h[:3]]._id != h[3] for h in tr.hoisted):
+        raise NotLoopable("the body writes into an array the loop reads (a scanned row, an "
+                          "array it closes over, or a slice of one)")
     outs = []
     for o in [c1] + list(ys):
         if type(o) is Tracer and o._trace is tr:

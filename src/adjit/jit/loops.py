@@ -158,6 +158,20 @@ def _closure_values(fn):
     return out
 
 
+_EMPTY = object()
+
+
+def _cell_contents(fn):
+    """[(cell, value)] of every cell fn closes over (an empty cell: _EMPTY)."""
+    out = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            out.append((cell, cell.cell_contents))
+        except ValueError:
+            out.append((cell, _EMPTY))
+    return out
+
+
 def _float_leaf(v):
     p = primal_of(v)
     if isinstance(p, float) or (isinstance(p, (np.ndarray, np.generic)) and p.dtype == np.float64):
@@ -240,14 +254,22 @@ def _compiled(step_fn, n, start, step, reverse, init, xs, fn):
             off += m
         x = tree_unflatten(xspec, rows) if xs is not None else None
         saved, it = [], iter(ks)
+        before = _cell_contents(fn)
         try:
             for (cell, v), sp, lv in zip(cells, kspecs, kleaves):
                 saved.append((cell, v))
                 cell.cell_contents = tree_unflatten(sp, [next(it) for _ in lv])
+            put = _cell_contents(fn)
             c1, y = step_fn(i, tree_unflatten(cspec, carry), x)
+            # `nonlocal s; s = s + c` carries s across steps and out of the loop, which the
+            # loop op (carrying only what the body returns) would drop
+            if any(a is not b for (_, a), (_, b) in zip(_cell_contents(fn), put)):
+                raise NotLoopable("the body assigns a variable of the enclosing function "
+                                  "(nonlocal); carry it instead")
         finally:
-            for cell, v in saved:
-                cell.cell_contents = v
+            for cell, v in before:
+                if v is not _EMPTY:
+                    cell.cell_contents = v
         c1l, c1spec = tree_flatten(c1)
         if c1spec != cspec or len(c1l) != len(cl):
             raise NotLoopable("the body returns a carry of another structure")
