@@ -107,17 +107,40 @@ class Traced:
             raise TypeError(f"iteration over a 0-d {self._what}")
         return (self[i] for i in range(self.shape[0]))
 
+    def _drops_derivative(self):
+        """True where a Python number made of this value would lose a derivative being taken
+        (a dual number, a Tensor inside ad.grad): float(), .item() and .tolist() refuse it."""
+        return False
+
+    def _check_number(self, what):
+        if self._drops_derivative():
+            raise TypeError(
+                f"adjit: {what} of a value being differentiated (inside ad.grad, ad.jacfwd, "
+                "ad.hessian, ...) is a Python number without its derivative, so the result "
+                "would be silently wrong. Use NumPy's or adjit's functions on the value instead "
+                "of math's (np.exp(x), not math.exp(x)); for a constant, compute it from data "
+                "that is not differentiated.")
+
+    def _item(self):
+        # the number, derivative or not: int() and indices (piecewise constant, derivative 0)
+        return self.item()
+
     def __float__(self):
-        return float(self.item())
+        self._check_number("float()")
+        return float(self._item())
+
+    def __complex__(self):
+        self._check_number("complex()")
+        return complex(self._item())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._item())
 
     def __index__(self):
         if self.dtype.kind not in "iub":
             raise TypeError(f"only integer {self._what}s of a single element can be used as an "
                             "index")
-        return int(self.item())
+        return int(self._item())
 
     def __hash__(self):
         return id(self)

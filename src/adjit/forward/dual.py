@@ -100,9 +100,22 @@ class Dual(Traced):
         return bool(np.asarray(primal_of(self._p)))
 
     def item(self):
+        self._check_number(".item()")
+        return self._item()
+
+    def _item(self):
         if isinstance(self._p, Traced):
-            return self._p.item()
+            return self._p._item()
         return np.asarray(primal_of(self._p)).item()
+
+    def tolist(self):
+        self._check_number(".tolist()")
+        return np.asarray(primal_of(self._p)).tolist()
+
+    def _drops_derivative(self):
+        # a dual of a transform (ad.jvp, ad.jacfwd ...), as JAX's tracers; a dual the user
+        # made with ad.dual converts, as a Tensor of the Tensor API does
+        return self._level != USER_DUAL_LEVEL
 
     def _carries_derivative(self):
         return True

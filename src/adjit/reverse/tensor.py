@@ -353,16 +353,26 @@ class Tensor(Traced):
             return ops.mul(self, 1.0)
         return Tensor._make(np.array(self._data, copy=True), self._level)
 
+    def _drops_derivative(self):
+        # a Tensor of a transform (ad.grad ...), as JAX's tracers; the Tensor API's own
+        # tensors convert as PyTorch's do (loss.item() detaches)
+        return self._rg and self._level != EAGER_LEVEL
+
     def item(self):
+        self._check_number(".item()")
+        return self._item()
+
+    def _item(self):
         d = _inner(self._data)
         if np.size(d) != 1:
             raise ValueError(f"a Tensor with {np.size(d)} elements cannot be converted to "
                              "Scalar; index it or reduce it first (e.g. .sum())")
         if isinstance(self._data, Traced):
-            return self._data.item()  # a traced value underneath (ad.jit) records the read
+            return self._data._item()  # a traced value underneath (ad.jit) records the read
         return np.asarray(d).item()
 
     def tolist(self):
+        self._check_number(".tolist()")
         return np.asarray(_value(self._data)).tolist()
 
     def numpy(self):
