@@ -24,6 +24,7 @@ from ..core.registry import Traced, primal_of
 from ..reverse.tensor import Tensor
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from . import loopkernel  # noqa: F401  (registers the loop op's compiled primal)
+from . import loopvmap  # noqa: F401  (registers the loop op's ad.vmap rule: one batched loop)
 from .loopad import loop
 from .loopop import NotLoopable, hoist_source, pruned, trace_body
 

@@ -267,3 +267,14 @@ def _rule(op):
 def loop_rows():
     """Names of the registered rows that batch by the per-element loop."""
     return sorted(n for n, op in OPS.items() if _rule(op) is _loop)
+
+
+def register_rule(name, rule):
+    """Name a rule defined outside this module (set `Op.vmap = name` on the row): the loop
+    op's (jit/loopvmap.py), which imports this module. rule(op, vals, flags, params, bparams,
+    size) returns the batched value, or None where it cannot batch: the per-element loop then
+    (always right)."""
+    def run(op, vals, flags, params, bparams, size):
+        out = rule(op, vals, flags, params, bparams, size)
+        return _loop(op, vals, flags, params, bparams, size) if out is None else out
+    _BY_ROW[name] = run
