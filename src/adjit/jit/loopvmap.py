@@ -63,6 +63,10 @@ def _batched(body, vals, flags, B):
     if traced is None:   # the body made the carry depend on the batch: carry it batched
         traced = _trace(body, c0, xs, xf, ks, kf, B, True)
     nb, hoisted, keep, cb, bblocks = traced
+    # the blocks as the loop had them (rows of several steps may add into one), batched ones
+    # with the batch axis after the rows
+    nb = nb.replace(yspec=body.yspec, blocks=[(r, (B,) + tuple(s) if k in bblocks else s)
+                                              for k, (r, s) in enumerate(body.blocks)])
     nc = body.nc
     if cb:
         cin = _flat(c0 if flags[0] else ops.broadcast_to(c0, (B, nc)))
