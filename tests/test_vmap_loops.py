@@ -217,3 +217,17 @@ def test_jit_of_vmap_of_grad_compiles_for_a_large_batch(f, threads, no_loop):
     np.testing.assert_allclose(got[-5:], loop(ad.grad(f), X[-5:]), rtol=1e-10, atol=1e-12)
     loops, eager = n_loops(jitted)
     assert eager == 0 and 1 <= loops <= 3
+
+
+def test_eager_batched_loop_runs_numpy_ops_not_python_scalar_loops(monkeypatch, no_loop):
+    """A batched body's ops work on whole batches: eagerly (and while ad.jit traces) the loop
+    runs them as NumPy calls (jit/loopkernel.py), not the generated scalar loops as Python
+    (for a batch of 1,000 RNN gradients that took 13 s instead of 0.14 s)."""
+    from adjit.jit import loopkernel
+
+    def python_loops(*a, **k):
+        raise AssertionError("a batched loop ran its generated scalar loops as Python")
+    monkeypatch.setattr(loopkernel, "_python_kernel", python_loops)
+    X = batch(rnn, 300, seed=3)
+    got = ad.vmap(ad.grad(rnn))(X)
+    np.testing.assert_allclose(got[::50], loop(ad.grad(rnn), X[::50]), rtol=1e-10, atol=1e-12)
