@@ -37,8 +37,29 @@ def test_number_of_differentiated_value_raises(name, t):
 
 
 def test_math_exp_message_says_what_to_do():
-    with pytest.raises(TypeError, match=r"np\.exp\(x\), not math\.exp\(x\)"):
+    with pytest.raises(TypeError, match=r"np\.exp\(x\), not math\.exp\(x\).*stop_gradient"):
         ad.grad(lambda x: math.exp(x[0]) * x[1])(X.copy())
+
+
+def test_stop_gradient_is_a_constant_in_every_mode():
+    # float(ad.stop_gradient(v)): the explicit constant; d/dx of x * c is c
+    def f(x):
+        return (x * float(ad.stop_gradient(ad.tanh(x[0])))).sum()
+    c = np.tanh(X[0])
+    for t in (ad.grad, ad.jacfwd, ad.jacrev, lambda f: ad.jit(ad.grad(f)),
+              lambda f: ad.jit(ad.jacfwd(f))):
+        np.testing.assert_allclose(t(f)(X.copy()), np.full(3, c), rtol=1e-15)
+    np.testing.assert_allclose(ad.hessian(f)(X.copy()), np.zeros((3, 3)), atol=0)
+
+    def g(x):    # without float(): an array constant, batched under vmap
+        return (x * ad.stop_gradient(ad.tanh(x))).sum()
+    xs = np.linspace(0.1, 1.2, 6).reshape(2, 3)
+    np.testing.assert_allclose(ad.vmap(ad.grad(g))(xs), np.tanh(xs), rtol=1e-15)
+    np.testing.assert_allclose(ad.jit(ad.vmap(ad.grad(g)))(xs), np.tanh(xs), rtol=1e-14)
+    t = ad.tensor(X.copy(), requires_grad=True)
+    (ad.stop_gradient(t) * t).sum().backward()
+    np.testing.assert_allclose(t.grad, X)
+    assert not ad.stop_gradient(t).requires_grad
 
 
 def test_int_and_branches_still_work_and_are_right():

@@ -118,8 +118,8 @@ class Traced:
                 f"adjit: {what} of a value being differentiated (inside ad.grad, ad.jacfwd, "
                 "ad.hessian, ...) is a Python number without its derivative, so the result "
                 "would be silently wrong. Use NumPy's or adjit's functions on the value instead "
-                "of math's (np.exp(x), not math.exp(x)); for a constant, compute it from data "
-                "that is not differentiated.")
+                "of math's (np.exp(x), not math.exp(x)); for a value meant as a constant of the "
+                "derivative, take ad.stop_gradient(x) first.")
 
     def _item(self):
         # the number, derivative or not: int() and indices (piecewise constant, derivative 0)
