@@ -178,6 +178,23 @@ def test_fallback_runs_once_per_element(monkeypatch):
                                atol=1e-12)
 
 
+def test_fallback_under_jit_says_why(monkeypatch):
+    """When the per-element loops grow the trace past its limit, the warning says why."""
+    from adjit.jit import trace as jit_trace
+
+    def cannot(*a, **k):
+        raise NotLoopable("a reason")
+    monkeypatch.setattr(loopvmap, "trace_body", cannot)
+    monkeypatch.setattr(jit_trace, "MAX_TRACE", 200)
+    X = batch(power, 100)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        got = ad.jit(ad.vmap(power), threads=1)(X)
+    msgs = [str(m.message) for m in w if issubclass(m.category, RuntimeWarning)]
+    assert len(msgs) == 1 and "once per batch element" in msgs[0] and "a reason" in msgs[0]
+    np.testing.assert_allclose(got, loop(power, X), rtol=1e-12)
+
+
 # ---------------------------------------------------------------------------------------------
 # ad.jit(ad.vmap(ad.grad(f))): one compiled loop nest, whatever the batch size
 

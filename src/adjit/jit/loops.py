@@ -42,6 +42,9 @@ def reasons():
     return r
 
 
+loopvmap.FALLBACK.append(lambda why: reasons().append(why))
+
+
 def fori_loop(lower, upper, body, init):
     """val = body(i, val) for i in range(lower, upper); returns val (JAX's fori_loop).
 

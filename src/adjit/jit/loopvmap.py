@@ -37,13 +37,21 @@ def _flat(v):
     return ops.reshape(v, (-1,))
 
 
+# where the reason for running a loop once per element goes (loops.py adds its `reasons`,
+# which ad.jit's trace-limit message quotes)
+FALLBACK = []
+
+
 def batch_loop(op, vals, flags, params, bparams, size):
     """The rule (transforms/batching.py's signature): the batched flat output (size,
     out_size), or None to run the loop once per element."""
     body = params["body"]
     try:
         return _batched(body, vals, flags, size)
-    except NotLoopable:
+    except NotLoopable as e:
+        for note in FALLBACK:
+            note(f"ad.vmap ran it once per batch element (its batched body is not one loop: "
+                 f"{e})")
         return None
 
 
