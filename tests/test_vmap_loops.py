@@ -100,8 +100,28 @@ def nested(x):
     return ad.sum(c * c) + ad.sum(ys)
 
 
-PROGRAMS = [rnn, decay, power, spring_fori, spring_scan, shared_xs, nested]
-DIM = {rnn: 12, decay: 5, power: 4, spring_fori: 6, spring_scan: 6, shared_xs: 4, nested: 6}
+def no_xs(x):
+    """scan with xs=None and a length; ys batched."""
+    c, ys = ad.scan(lambda c, _: (c * 0.5 + ad.sin(c), c[0]), x, None, length=4)
+    return ad.sum(c) + ad.sum(ys ** 2)
+
+
+def row_prefix(x):
+    """hoisted A[1, i + 1] and A[0, i] reads of a batched 2-D array."""
+    A = ad.reshape(x, (2, 4))
+    return ad.fori_loop(0, 3, lambda i, E: E + (A[1, i + 1] - A[0, i]) ** 2, 0.0)
+
+
+def const_y(x):
+    """a y that is a constant (an unbatched block, repeated for every element)."""
+    c, ys = ad.scan(lambda c, r: (c * r, 1.0), x[0], x)
+    return c + ad.sum(ys * x[1])
+
+
+PROGRAMS = [rnn, decay, power, spring_fori, spring_scan, shared_xs, nested, no_xs, row_prefix,
+            const_y]
+DIM = {rnn: 12, decay: 5, power: 4, spring_fori: 6, spring_scan: 6, shared_xs: 4, nested: 6,
+       no_xs: 3, row_prefix: 8, const_y: 3}
 
 
 def batch(f, b=3, seed=0):
@@ -248,3 +268,12 @@ def test_eager_batched_loop_runs_numpy_ops_not_python_scalar_loops(monkeypatch, 
     X = batch(rnn, 300, seed=3)
     got = ad.vmap(ad.grad(rnn))(X)
     np.testing.assert_allclose(got[::50], loop(ad.grad(rnn), X[::50]), rtol=1e-10, atol=1e-12)
+
+
+def test_scan_without_xs_is_one_loop_under_jit():
+    """ad.scan(f, init, None, length=n) under ad.jit: one loop (it ran as a Python loop traced
+    step by step: the body was given the rows of no xs as a pytree and stopped)."""
+    x = batch(no_xs)[0]
+    jitted = ad.jit(no_xs)
+    np.testing.assert_allclose(jitted(x), no_xs(x), rtol=1e-12)
+    assert n_loops(jitted) == (1, 0)

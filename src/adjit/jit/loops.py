@@ -93,7 +93,7 @@ def scan(f, init, xs=None, length=None, reverse=False):
     if n and _in_jit(init, xl, f):
         try:
             return _compiled(lambda i, c, x: f(c, x), n, 0, 1, reverse, init,
-                             (xl, xspec), f)
+                             (xl, xspec) if xs is not None else None, f)
         except NotLoopable as e:
             reasons().append(str(e))
     carry, ys = init, [None] * n
