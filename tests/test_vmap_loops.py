@@ -118,10 +118,29 @@ def const_y(x):
     return c + ad.sum(ys * x[1])
 
 
+def ode(p):
+    """RK4 steps of a damped oscillator whose right-hand side, a helper function, closes over
+    the parameters (the body reads them through the helper's cells)."""
+    k, c = p[0] ** 2, p[1] ** 2
+
+    def rhs(y):
+        return ad.stack([y[1], -k * y[0] - c * y[1]])
+
+    def step(i, y):
+        h = 0.05
+        k1 = rhs(y)
+        k2 = rhs(y + h / 2 * k1)
+        k3 = rhs(y + h / 2 * k2)
+        k4 = rhs(y + h * k3)
+        return y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    y = ad.fori_loop(0, 20, step, ad.stack([p[2], 0.0 * p[2]]))
+    return y[0] ** 2 + y[1]
+
+
 PROGRAMS = [rnn, decay, power, spring_fori, spring_scan, shared_xs, nested, no_xs, row_prefix,
-            const_y]
+            const_y, ode]
 DIM = {rnn: 12, decay: 5, power: 4, spring_fori: 6, spring_scan: 6, shared_xs: 4, nested: 6,
-       no_xs: 3, row_prefix: 8, const_y: 3}
+       no_xs: 3, row_prefix: 8, const_y: 3, ode: 3}
 
 
 def batch(f, b=3, seed=0):
@@ -240,8 +259,8 @@ def spring_plain(x):
 DIM[spring_plain] = 6
 
 
-@pytest.mark.parametrize("f,threads", [(rnn, None), (spring_plain, 1)],
-                         ids=["rnn", "spring_plain"])
+@pytest.mark.parametrize("f,threads", [(rnn, None), (spring_plain, 1), (ode, 1)],
+                         ids=["rnn", "spring_plain", "ode"])
 def test_jit_of_vmap_of_grad_compiles_for_a_large_batch(f, threads, no_loop):
     """A batch of 2,000 (before: 2,000 loops traced, past the trace limit, eager): the forward
     loop, the carries' history and the reverse loop, each over the whole batch."""

@@ -16,6 +16,7 @@ it, integer carries, an op the compiler lacks), the loop runs as Python and is t
 step, as a plain Python loop would be.
 """
 import threading
+import types
 
 import numpy as np
 
@@ -144,11 +145,35 @@ def _in_jit(init, xl, fn):
     return any(_symbolic(v) for v in leaves)
 
 
+def _cells(fn):
+    """The cells fn closes over, and those of the functions it closes over, recursively: the
+    right-hand side f(y) of an ODE integrator's step reads the parameters through its own
+    cells (without them the body read Tensors of ad.grad's level and ran as a Python loop)."""
+    out, seen, done, todo = [], set(), set(), [fn]
+    while todo:
+        f = todo.pop(0)
+        if id(f) in done:
+            continue
+        done.add(id(f))
+        for cell in getattr(f, "__closure__", None) or ():
+            if id(cell) in seen:
+                continue
+            seen.add(id(cell))
+            out.append(cell)
+            try:
+                v = cell.cell_contents
+            except ValueError:   # an empty cell
+                continue
+            if isinstance(v, types.FunctionType):
+                todo.append(v)
+    return out
+
+
 def _closure_values(fn):
     """(cell, leaf position, value) of the traced values fn closes over: cells holding a
     Traced value or a tuple / list / dict of them."""
     out = []
-    for cell in getattr(fn, "__closure__", None) or ():
+    for cell in _cells(fn):
         try:
             v = cell.cell_contents
         except ValueError:   # an empty cell
@@ -168,7 +193,7 @@ _EMPTY = object()
 def _cell_contents(fn):
     """[(cell, value)] of every cell fn closes over (an empty cell: _EMPTY)."""
     out = []
-    for cell in getattr(fn, "__closure__", None) or ():
+    for cell in _cells(fn):
         try:
             out.append((cell, cell.cell_contents))
         except ValueError:
