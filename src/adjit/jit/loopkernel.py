@@ -24,13 +24,15 @@ def compile_loop(body, args):
     it should not cost a numba compilation (about a second each, and a loop's gradient needs
     three): the generated source runs as Python first (a few microseconds per step, no
     compiling); a long loop, or one whose Python run trips on an edge value (math.log(0)
-    raises where numba returns -inf), compiles it with numba, cached on disk."""
+    raises where numba returns -inf), compiles it with numba, cached on disk. A body whose ops
+    work on whole arrays (ad.vmap's batched bodies) runs its ops as NumPy calls instead."""
     args = [_contiguous(a) for a in args]
     key = tuple((a.shape, a.dtype.str) for a in args)
     hit = body.compiled
     if hit is not None and hit[0] == key:
         return hit[1]
-    if _vectorised(body):
+    wide = _wide(body)
+    if wide and body.n * wide <= VEC_MAX_CALLS:
         def interpreted(*a):
             with np.errstate(all="ignore"):
                 return loopop.interpret(body, a[0], a[1:])
@@ -47,7 +49,7 @@ def compile_loop(body, args):
         return None
     n = body.out_size
     steps = body.n * max(prog.source.count("\n"), 1)
-    py = _python_kernel(prog) if steps <= PY_MAX_STEPS else None
+    py = _python_kernel(prog) if steps <= PY_MAX_STEPS and not wide else None
     compiled = []
 
     def numba_kernel():
@@ -81,15 +83,15 @@ def compile_loop(body, args):
 # a body whose ops work on this many elements each on average (ad.vmap's batched bodies,
 # jit/loopvmap.py) is interpreted with NumPy, one call per op and step: the Python run of the
 # generated scalar loops costs ~0.1 us per element (per-example gradients of a 50-step RNN, a
-# batch of 1,000: 13 s, interpreted 0.14 s); up to this many op calls (a longer loop compiles)
+# batch of 1,000: 13 s, interpreted 0.14 s); past this many op calls it compiles (numba)
 VEC_MIN_ELEMS = 64
 VEC_MAX_CALLS = 200_000
 
 
-def _vectorised(body):
+def _wide(body):
+    """The number of ops of a body whose ops work on many elements each, else 0."""
     sizes = [v.size for v in body.vars if v.kind == "op"]
-    return bool(sizes) and sum(sizes) >= VEC_MIN_ELEMS * len(sizes) and \
-        body.n * len(sizes) <= VEC_MAX_CALLS
+    return len(sizes) if sizes and sum(sizes) >= VEC_MIN_ELEMS * len(sizes) else 0
 
 
 def _contiguous(a):
