@@ -71,6 +71,8 @@ def _batched(body, vals, flags, B):
     if traced is None:   # the body made the carry depend on the batch: carry it batched
         traced = _trace(body, c0, xs, xf, ks, kf, B, True)
     nb, hoisted, keep, cb, bblocks = traced
+    if any(kf[k] for k, _, _ in hoisted):   # rows of a batched value are its elements
+        raise NotLoopable("a row of a batched value was hoisted")
     # the blocks as the loop had them (rows of several steps may add into one), batched ones
     # with the batch axis after the rows
     nb = nb.replace(yspec=body.yspec, blocks=[(r, (B,) + tuple(s) if k in bblocks else s)
