@@ -11,9 +11,9 @@ traced once on fresh tracers into a `loop` op (loopop.py) that the code generato
 numba loop, whatever the number of steps; its derivatives are loops too. What the body reads
 without receiving it as an argument (closed-over arrays, differentiable or not, also through
 the functions it calls) becomes an input of the op; `x[i + c]` on such an array, with i the
-loop index, is read as a row of a slice scanned with the loop. When the body cannot be a loop (Python control flow on values computed in
-it, integer carries, an op the compiler lacks), the loop runs as Python and is traced step by
-step, as a plain Python loop would be.
+loop index, is read as a row of a slice scanned with the loop. When the body cannot be a loop
+(Python control flow on values computed in it, integer carries, an op the compiler lacks), the
+loop runs as Python and is traced step by step, as a plain Python loop would be.
 """
 import threading
 import types
