@@ -92,3 +92,22 @@ def test_jit_alone_reads_numbers():
     f = ad.jit(lambda x: x * float(x[0]))
     np.testing.assert_allclose(f(X.copy()), X * 1.0)
     np.testing.assert_allclose(f(2 * X), 2 * X * 2.0)
+
+
+def test_format_of_a_scalar_prints_its_number():
+    # f"{loss:.4f}" (PyTorch formats 0-d tensors): eagerly and inside every transform it is
+    # display only, so it does not raise as float() does (it raised for any Tensor before)
+    seen = []
+
+    def f(x):
+        seen.append(f"{ad.sum(x * x):.2f}")
+        return ad.sum(x * x)
+    x = np.array([1.0, 2.0])
+    for t in (ad.grad, ad.jacfwd, ad.jit, lambda f: ad.jit(ad.grad(f))):
+        del seen[:]
+        t(f)(x)
+        # ad.jit may trace more than once on a first compile (at other sizes: template.py)
+        assert seen[0] == "5.00"
+    assert f"{ad.tensor(2.0, requires_grad=True):.3f}" == "2.000"
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{ad.tensor([1.0, 2.0]):.2f}"

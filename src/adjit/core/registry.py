@@ -142,6 +142,13 @@ class Traced:
                             "index")
         return int(self._item())
 
+    def __format__(self, spec):
+        # f"{loss:.4f}" of a 0-d value formats its number, as PyTorch's: a string for display
+        # (read without a derivative check or a jit guard; under ad.jit, the traced value)
+        if spec and not self.shape:
+            return format(np.asarray(primal_of(self)).item(), spec)
+        return object.__format__(self, spec)
+
     def __hash__(self):
         return id(self)
 
