@@ -14,6 +14,8 @@ How a row batches follows from what the row already says:
   the decompositions with several outputs pack them on a last axis);
 - rows that name their rule with `Op.vmap` ("leading": expm and the FFTs; "broadcast": the
   pivots' permutations lu_swap and lu_unswap);
+- the `loop` op (ad.fori_loop, ad.scan): one loop whose body is the batched body
+  (jit/loopvmap.py, which registers its rule with `register_rule`);
 - any other row (ops registered with ad.custom_op, for instance) runs once per batch element
   and the results are stacked: slower, always right, and it still differentiates.
 """
