@@ -69,3 +69,42 @@ def test_setitem_repeated_index_gradient_follows_last_write(f):
     for mode, got in every_reverse_mode(f, x).items():
         np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-8, err_msg=mode)
     np.testing.assert_allclose(ad.jacrev(f)(x), fd_jac(f, x), atol=1e-8)
+
+
+# ---------------------------------------------------------------------------------------------
+# copies: x.astype(x.dtype) returned x itself (NumPy's astype copies), so a write into the
+# "copy" changed x; x.copy() and np.copy(x) were missing on duals, ad.jit's tracers and
+# ad.vmap's values (AttributeError / not differentiable); the copy was a reshape linked as a
+# view, so writing into it raised.
+
+def _astype_then_write(a):
+    a = a * 1.0
+    b = a.astype(np.float64)
+    b[0] = 3.0
+    return b * a
+
+
+def _copy_then_write(a):
+    b = a.copy()
+    b[0] = 3.0
+    return b * a
+
+
+def _np_copy_then_write(a):
+    b = np.copy(a)
+    b[1] += a[2]
+    return b * a
+
+
+@pytest.mark.parametrize("f", [_astype_then_write, _copy_then_write, _np_copy_then_write])
+def test_copies_are_new_values_in_every_mode(f):
+    x = np.array([0.7, 1.3, 1.9])
+    y, J = f(x.copy()), fd_jac(f, x)
+    t = ad.tensor(x.copy(), requires_grad=True)
+    np.testing.assert_allclose(f(t).detach().numpy(), y)
+    np.testing.assert_allclose(ad.jit(f)(x.copy()), y)
+    np.testing.assert_allclose(ad.vmap(f)(np.stack([x, x])), np.stack([y, y]))
+    np.testing.assert_allclose(ad.jacfwd(f)(x.copy()), J, atol=1e-8)
+    np.testing.assert_allclose(ad.jit(ad.jacfwd(f))(x.copy()), J, atol=1e-8)
+    for mode, got in every_reverse_mode(f, x).items():
+        np.testing.assert_allclose(got, J.sum(0), atol=1e-8, err_msg=mode)

@@ -133,11 +133,12 @@ _METHODS.update({
 })
 
 
-def _astype(self, dtype):
+def _astype(self, dtype, copy=True):
     """A cast, as NumPy's astype / PyTorch's .to(dtype): between float dtypes it is
     differentiable (the cotangent is cast back); to an integer or bool dtype the result carries
-    no derivative, as integer tensors cannot."""
-    return ops.astype(self, dtype, copy=False)   # ops/casts.py
+    no derivative, as integer tensors cannot. As NumPy's, a new value unless copy=False (a
+    write into x.astype(x.dtype) must not change x)."""
+    return ops.astype(self, dtype, copy=copy)   # ops/casts.py
 
 
 def _t(self):
@@ -150,8 +151,8 @@ def _t(self):
 
 _METHODS.update({
     "astype": _astype,
-    "float": lambda self: _astype(self, np.float32),
-    "double": lambda self: _astype(self, np.float64),
+    "float": lambda self: _astype(self, np.float32, copy=False),
+    "double": lambda self: _astype(self, np.float64, copy=False),
     "t": _t,
     "numel": lambda self: int(np.prod(self.shape)) if self.shape else 1,
 })

@@ -32,8 +32,10 @@ def norm_axes(axis, nd, fname):
 
 
 def same(x):
-    """A copy of x as a new value (NumPy returns a copy where nothing moves)."""
-    return reshape(x, shape(x))
+    """A copy of x as a new value (NumPy returns a copy where nothing moves). The getitem row
+    itself, not x[...]: a reshape or an indexing method would link the copy as a view of x, so
+    a write into it would raise or show in x (ops/views.py)."""
+    return getitem(x, idx=(Ellipsis,))
 
 
 def _arr(x):
