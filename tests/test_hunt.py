@@ -108,3 +108,22 @@ def test_copies_are_new_values_in_every_mode(f):
     np.testing.assert_allclose(ad.jit(ad.jacfwd(f))(x.copy()), J, atol=1e-8)
     for mode, got in every_reverse_mode(f, x).items():
         np.testing.assert_allclose(got, J.sum(0), atol=1e-8, err_msg=mode)
+
+
+# ---------------------------------------------------------------------------------------------
+# ad.vmap: a mask made from a batched value, or a NumPy function without a row, raised an
+# AttributeError on an internal name ('Batched' object has no attribute 'index_value').
+
+def test_vmap_batched_mask_and_numpy_function_without_row_raise_clearly():
+    xs = np.array([[0.5, 1.5, 1.2], [1.1, 0.2, 0.9]])
+
+    def masked(a):
+        b = a * 1.0
+        b[a > 1.0] = 0.0
+        return b
+    with pytest.raises(TypeError, match="adjit.vmap: an index.*ad.where"):
+        ad.vmap(masked)(xs)
+    with pytest.raises(TypeError, match="adjit.vmap: np.add.at is a NumPy function without"):
+        ad.vmap(lambda a: np.add.at(a, [0, 0], 1.0))(xs)
+    np.testing.assert_allclose(ad.vmap(lambda a: ad.where(a > 1.0, 0.0, a))(xs),
+                               np.where(xs > 1.0, 0.0, xs))
