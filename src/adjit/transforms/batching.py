@@ -86,9 +86,10 @@ class Batched(Traced):
 
     def _no_numpy_row(self, name):
         # core/numpy_protocol.py: a NumPy function without a row on a batched value
-        raise TypeError(f"adjit.vmap: {name} is a NumPy function without an adjit row, so it "
-                        "cannot map over a batch; use the adjit ops (ad.*) that compute it, or "
-                        "loop over the batch in Python instead of ad.vmap.")
+        raise TypeError(f"adjit.vmap: {name} (or these arguments of it: where=, dtype= ...) "
+                        "has no adjit row, so it cannot map over a batch; use the adjit ops "
+                        "(ad.*) that compute it, or loop over the batch in Python instead of "
+                        "ad.vmap.")
 
     def __repr__(self):
         return f"Batched(shape={self.shape}, batch={_shape(self._v)[0]}, value={self._v!r})"
