@@ -127,3 +127,17 @@ def test_vmap_batched_mask_and_numpy_function_without_row_raise_clearly():
         ad.vmap(lambda a: np.add.at(a, [0, 0], 1.0))(xs)
     np.testing.assert_allclose(ad.vmap(lambda a: ad.where(a > 1.0, 0.0, a))(xs),
                                np.where(xs > 1.0, 0.0, xs))
+
+
+def test_numpy_function_without_row_that_fails_on_vmap_stand_ins_raises_clearly():
+    # np.linalg.eigvals has no row: adjit called it on ad.vmap's NaN stand-ins to see whether
+    # its result carries a derivative, and NumPy's LinAlgError ("must not contain infs or
+    # NaNs") came out
+    xs = np.random.default_rng(0).uniform(0.3, 1.7, (3, 4))
+
+    def f(a):
+        return ad.sum(np.linalg.eigvals(a.reshape(2, 2) + np.diag([0, 3.0])).real)
+    with pytest.raises(TypeError, match="adjit.vmap: np.linalg.eigvals"):
+        ad.vmap(ad.grad(f))(xs)
+    with pytest.raises(TypeError, match="np.linalg.eigvals is not differentiable"):
+        ad.grad(f)(xs[0])
