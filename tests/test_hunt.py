@@ -141,3 +141,14 @@ def test_numpy_function_without_row_that_fails_on_vmap_stand_ins_raises_clearly(
         ad.vmap(ad.grad(f))(xs)
     with pytest.raises(TypeError, match="np.linalg.eigvals is not differentiable"):
         ad.grad(f)(xs[0])
+
+
+def test_floor_division_operator_on_wrappers():
+    # x // y raised "unsupported operand type(s) for //: 'Tracer' and 'int'" (np.floor_divide
+    # worked): now the operator is np.floor_divide, in every mode
+    ints = np.array([4, 5, -7])
+    np.testing.assert_array_equal(ad.jit(lambda v: v * 2 // 3)(ints), ints * 2 // 3)
+    np.testing.assert_array_equal(np.asarray(ad.tensor(ints) // 2), ints // 2)
+    np.testing.assert_array_equal(np.asarray(7 // ad.tensor(ints)), 7 // ints)
+    with pytest.raises(TypeError, match="np.floor_divide is not differentiable"):
+        ad.grad(lambda v: ad.sum(v - v // 0.5 * 0.5))(np.array([0.7, 1.3]))

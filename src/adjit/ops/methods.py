@@ -130,6 +130,10 @@ _METHODS.update({
     "clamp": lambda self, min=None, max=None: ops.clip(self, min, max),
     "squeeze": _squeeze,
     "unsqueeze": lambda self, dim: ops.expand_dims(self, dim),
+    # no row: NumPy's own function, which computes on constants and raises adjit's clear error
+    # on a differentiated value (a bare TypeError "unsupported operand type(s) for //" before)
+    "__floordiv__": lambda self, other: np.floor_divide(self, other),
+    "__rfloordiv__": lambda self, other: np.floor_divide(other, self),
 })
 
 
