@@ -34,6 +34,20 @@ def norm_index(idx):
     return tuple(out)
 
 
+def stored(target, value):
+    """value as `target[idx] = value` stores it: in target's dtype (NumPy casts unsafely: a
+    float into an integer array truncates, carrying no derivative; float64 into float32 stays
+    float32 and differentiates). Complex values and non-numeric targets are left to the
+    index_update row."""
+    dt = np.dtype(target.dtype)
+    vdt = value.dtype if isinstance(value, Traced) else np.asarray(value).dtype
+    if vdt == dt or dt.kind not in "biuf" or np.dtype(vdt).kind not in "biuf":
+        return value
+    if isinstance(value, Traced):
+        return ops.astype(value, dt)
+    return np.asarray(value).astype(dt)
+
+
 def _getitem(self, idx):
     idx = norm_index(idx)
     out = ops.getitem(self, idx=idx)
@@ -47,7 +61,7 @@ def _setitem(self, idx, value):
     (ops/views.py)."""
     idx = norm_index(idx)
     views.check_write(self, idx)
-    self._become(lambda a, v: ops.index_update(a, v, idx=idx), value)
+    self._become(lambda a, v: ops.index_update(a, v, idx=idx), stored(self, value))
     views.written(self, idx)
 
 

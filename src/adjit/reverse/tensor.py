@@ -16,7 +16,7 @@ from ..core.registry import EAGER_LEVEL, OPS, Traced
 from ..core.registry import primal_of as _inner
 from ..ops.axes import cond_of as _value
 from ..ops.complex_rows import real_cotangents
-from ..ops.methods import attach, norm_index
+from ..ops.methods import attach, norm_index, stored
 from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
 from .convert import is_scalar, kept_unread, numeric_array, placeholder, shape_of, sum_to
@@ -450,7 +450,7 @@ class Tensor(Traced):
 
     def __setitem__(self, idx, value):
         idx = norm_index(idx)
-        write(Tensor, self, lambda t, v: index_update(t, v, idx=idx), (value,), idx)
+        write(Tensor, self, lambda t, v: index_update(t, v, idx=idx), (stored(self, value),), idx)
 
 
 attach(Tensor)
