@@ -190,3 +190,20 @@ def test_setitem_casts_to_the_arrays_dtype():
         np.testing.assert_array_equal(got, y32)
     np.testing.assert_allclose(ad.jacfwd(_float32_buffer)(x), [[0, 0, 0], [0, 0, 1], [0, 0, 0]])
     np.testing.assert_allclose(ad.grad(lambda v: ad.sum(_float32_buffer(v)))(x), [0, 0, 1])
+
+
+def test_tensor_inplace_operator_keeps_the_dtype():
+    # b += a with a float32 b and a float64 a: NumPy (and duals, tracers) keep float32; a
+    # Tensor became float64
+    def g(a):
+        b = (a * 1.0).astype(np.float32)
+        b += a
+        b *= a
+        assert b.dtype == np.float32
+        return b
+    x = np.array([1.5, 0.7, 0.9])
+    y = g(x)
+    got = g(ad.tensor(x, requires_grad=True))
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got.detach().numpy(), y)
+    np.testing.assert_allclose(ad.grad(lambda v: ad.sum(g(v)))(x), 4 * x, rtol=1e-6)
