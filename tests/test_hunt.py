@@ -207,3 +207,40 @@ def test_tensor_inplace_operator_keeps_the_dtype():
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got.detach().numpy(), y)
     np.testing.assert_allclose(ad.grad(lambda v: ad.sum(g(v)))(x), 4 * x, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# A view of a temporary view: b[1:][::2][0] = v writes into b in NumPy. The view held its base
+# by a weak reference, so the temporary b[1:] was gone and the write was lost (b unchanged, in
+# every mode); through a temporary reshape (b.reshape(2, 3)[0][1] = v) it was lost too, where
+# a write into the reshape itself raises adjit's clear error.
+
+def _chained_view_write(a):
+    b = a * 1.0
+    b[1:][::2][0] = 7.0 * a[0]
+    b[::-1][1:4][::2][1] *= a[1]
+    return b
+
+
+def test_write_through_a_view_of_a_temporary_view_reaches_the_base():
+    x = np.random.default_rng(0).uniform(0.3, 1.7, 6)
+    y, J = _chained_view_write(x.copy()), fd_jac(_chained_view_write, x)
+    t = ad.tensor(x.copy(), requires_grad=True)
+    np.testing.assert_allclose(_chained_view_write(t).detach().numpy(), y)
+    np.testing.assert_allclose(ad.jit(_chained_view_write)(x.copy()), y)
+    np.testing.assert_allclose(ad.vmap(_chained_view_write)(x[None])[0], y)
+    np.testing.assert_allclose(ad.jacfwd(_chained_view_write)(x.copy()), J, atol=1e-8)
+    for mode, got in every_reverse_mode(_chained_view_write, x).items():
+        np.testing.assert_allclose(got, J.sum(0), atol=1e-8, err_msg=mode)
+
+
+def test_write_through_a_view_of_a_temporary_reshape_raises():
+    def f(a):
+        b = a * 1.0
+        b.reshape(2, 3)[0][1] = 5.0
+        return b
+    x = np.arange(6.0)
+    for run in (lambda: f(ad.tensor(x, requires_grad=True)), lambda: ad.jit(f)(x),
+                lambda: ad.jacfwd(f)(x), lambda: ad.grad(lambda v: ad.sum(f(v)))(x)):
+        with pytest.raises(ValueError, match="reshape/transpose"):
+            run()
