@@ -1,6 +1,8 @@
 """Regression tests for silently wrong numbers found by sweeping small NumPy programs through
 every mode (grad, jacfwd, jacrev, hessian, Tensor.backward, jit, vmap) against NumPy and
 central differences: one test per defect, asserting the reference value or the clear error."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -244,3 +246,19 @@ def test_write_through_a_view_of_a_temporary_reshape_raises():
                 lambda: ad.jacfwd(f)(x), lambda: ad.grad(lambda v: ad.sum(f(v)))(x)):
         with pytest.raises(ValueError, match="reshape/transpose"):
             run()
+
+
+def test_tensor_argmax_under_jit_grad():
+    # t.argmax(axis=1) of a Tensor over an ad.jit tracer raised "adjit.tensor: cannot make a
+    # tensor from a dual number or traced value" (ad.grad alone worked)
+    def f(a):
+        m = a.reshape(2, 3)
+        return ad.sum(m[np.arange(2), m.argmax(axis=1)] * m[:, 0])
+    x = np.array([0.5, 1.2, 0.3, 0.9, 1.5, 0.2])
+    ref = fd_jac(f, x)
+    np.testing.assert_allclose(ad.grad(f)(x), ref, atol=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # a traced index: runs eagerly
+        np.testing.assert_allclose(ad.jit(ad.grad(f))(x), ref, atol=1e-8)
+        np.testing.assert_allclose(ad.jit(ad.grad(f))(x[::-1].copy()), fd_jac(f, x[::-1].copy()),
+                                   atol=1e-8)

@@ -493,8 +493,12 @@ for _name, _op in (("iadd", ops.add), ("isub", ops.sub), ("imul", ops.mul), ("it
 
 def _index_of(npf):
     # no derivative: the indices of the innermost values (PyTorch's argmax/argmin, dim= or axis=)
-    return lambda self, dim=None, keepdim=False, *, axis=None: Tensor(npf(
-        _value(self._data), axis=dim if axis is None else axis, keepdims=keepdim))
+    def method(self, dim=None, keepdim=False, *, axis=None):
+        r = npf(_value(self._data), axis=dim if axis is None else axis, keepdims=keepdim)
+        # under ad.jit the innermost value is a tracer: its indices are one too (computed by
+        # the kernel), not a Tensor's data
+        return r if isinstance(r, Traced) else Tensor(r)
+    return method
 
 
 Tensor.argmax, Tensor.argmin = _index_of(np.argmax), _index_of(np.argmin)
