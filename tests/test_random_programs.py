@@ -119,10 +119,11 @@ KINKED_BINARY = {
     "clip_hi": lambda a, b: ad.clip(a, None, b + 0.5),
     "clip_both": lambda a, b: ad.clip(a, b - 0.3, 0.8),
 }
-# steps that read a value into Python (no derivative through the read)
+# steps that read a value into Python (no derivative through the read: float() of a value
+# being differentiated raises, ad.stop_gradient says the read is meant as a constant)
 READS = {
-    "float_tanh": lambda x: x * float(ad.tanh(ad.sum(x))),
-    "float_first": lambda x: x * float(ad.tanh(ad.reshape(x, (-1,))[0])),
+    "float_tanh": lambda x: x * float(ad.stop_gradient(ad.tanh(ad.sum(x)))),
+    "float_first": lambda x: x * float(ad.stop_gradient(ad.tanh(ad.reshape(x, (-1,))[0]))),
 }
 
 REDUCE = {

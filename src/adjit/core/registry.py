@@ -118,8 +118,8 @@ class Traced:
                 f"adjit: {what} of a value being differentiated (inside ad.grad, ad.jacfwd, "
                 "ad.hessian, ...) is a Python number without its derivative, so the result "
                 "would be silently wrong. Use NumPy's or adjit's functions on the value instead "
-                "of math's (np.exp(x), not math.exp(x)); for a constant, compute it from data "
-                "that is not differentiated.")
+                "of math's (np.exp(x), not math.exp(x)); for a value meant as a constant of the "
+                "derivative, take ad.stop_gradient(x) first.")
 
     def _item(self):
         # the number, derivative or not: int() and indices (piecewise constant, derivative 0)
@@ -141,6 +141,13 @@ class Traced:
             raise TypeError(f"only integer {self._what}s of a single element can be used as an "
                             "index")
         return int(self._item())
+
+    def __format__(self, spec):
+        # f"{loss:.4f}" of a 0-d value formats its number, as PyTorch's: a string for display
+        # (read without a derivative check or a jit guard; under ad.jit, the traced value)
+        if spec and not self.shape:
+            return format(np.asarray(primal_of(self)).item(), spec)
+        return object.__format__(self, spec)
 
     def __hash__(self):
         return id(self)

@@ -209,12 +209,14 @@ class JitState:
             # the fast path calls the entry with the positional arguments as they are; numba
             # would convert a scalar of another type (2.5 -> 2, float64 -> float32), so it
             # checks the type of every non-array argument first
-            flat_args = key[0][2][0] == (tuple, None, (None,) * len(args))
-            if not kw and flat_args and all(kind != _STATIC for kind, _ in key[1]):
+            aspec = key[0][2][0]
+            if kw or not all(kind != _STATIC for kind, _ in key[1]):
+                self.fast = None
+            elif aspec == (tuple, None, (None,) * len(args)):
                 self.fast = (s.entry, len(args), tuple((k, type(a)) for k, a in enumerate(args)
                                                        if type(a) is not np.ndarray))
-            else:
-                self.fast = None
+            else:   # containers among the arguments: a generated entry checks them
+                self.fast = (entry.flat_entry(s.entry, aspec, args), len(args), ())
 
     def half(self, args, kw, leaves, spec):
         """float16 arguments: numba has no float16 on the CPU, so the kernel of the float32

@@ -14,8 +14,8 @@ What runs on threads is JAX's split, inside one numba kernel:
   the gemm on one thread. Larger products keep BLAS (its threads are then the ones to use).
 Reductions over an example's own axes are pure maps too (one accumulator per output element,
 or the batch axis kept in the general accumulation loop: producers.py): their loops over the
-batch are pranges, except a pairwise sum of more than one block (its scratch stack is shared).
-Scans and library calls stay serial.
+batch are pranges (a pairwise sum of more than one block takes scratch of its own per
+iteration: pairwise.py). Scans and library calls stay serial.
 """
 import numpy as np
 

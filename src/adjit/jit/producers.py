@@ -4,11 +4,12 @@ the code generator (`codegen.Gen`)."""
 import numpy as np
 
 from .batchmm import BatchedProducts
+from .pairwise import PairwiseSums
 from .exprs import (bmap, getitem_map, getitem_map_adv, iadd, same_order, unravel)
 from .lowering import Unsupported, is_basic, lit, prod_of
 
 
-class Producers(BatchedProducts):
+class Producers(BatchedProducts, PairwiseSums):
     def p_red(self, i, v, nm):
         j = v.op.jit   # the row's init value, accumulation and finishing step
         x = v.inputs[0]
@@ -53,11 +54,16 @@ class Producers(BatchedProducts):
             regs = pairwise and self.pairwise_in_registers(count, lambda q: self.val(
                 x, tuple("0" for _ in outer) + unravel(q, ishape)))
 
+            # one accumulator per output element: a pure map; a pairwise sum of more than one
+            # block (or of a long body) there takes scratch of its own per iteration
+            par = self.par_map(xv.size)
+            local = par and pairwise and not regs
+
             def obody(oidx):
                 if pairwise:
                     self.pairwise_sum(a, count, lambda q: self.val(
                         x, tuple(oidx) + unravel(q, ishape)), square=j["pairwise"] == "square",
-                        in_registers=regs or None)
+                        in_registers=regs or None, local=local)
                 else:
                     self.emit(f"{a} = {init}")
 
@@ -73,9 +79,6 @@ class Producers(BatchedProducts):
                     else:
                         oi = tuple(oidx)
                     self.emit(f"{nm}[{', '.join(oi)}] = {post(a)}")
-            # one accumulator per output element: a pure map (a pairwise sum of more than one
-            # block, or of a long body, uses the kernel's shared scratch: those stay serial)
-            par = (not pairwise or regs) and self.par_map(xv.size)
             self.loop_nest(tuple(xs[d] for d in outer), obody)
             self.end_par_map(par)
             return
@@ -100,112 +103,6 @@ class Producers(BatchedProducts):
                 ref = f"{nm}[{', '.join(oidx)}]"
                 self.emit(f"{ref} = {post(ref)}")
             self.loop_nest(v.shape, pbody)
-
-    def elem_size(self, elem):
-        """Lines of code of one element elem(j) (emitted and taken back)."""
-        mark, saved = len(self.lines), self.scope()
-        elem(self.new_index())
-        size = len(self.lines) - mark
-        del self.lines[mark:]
-        self.memo = saved
-        return size
-
-    def pairwise_in_registers(self, n, elem):
-        """Whether pairwise_sum(n, elem) is one block with register accumulators: no scratch
-        arrays, so the sums of a parallel loop's iterations are independent."""
-        return n <= 128 and self.elem_size(elem) <= 24
-
-    def pairwise_sum(self, res, n, elem, square=False, in_registers=None):
-        """res = the sum of elem(j), j < n, added in NumPy's order (pairwise: blocks of at
-        most 128 summed with 8 interleaved accumulators, blocks combined as a binary tree), so
-        compiled sums equal eager ones bit for bit, and the 8 chains pipeline. `in_registers`:
-        one block (n <= 128) kept in registers whatever its body's size (pairwise_in_registers
-        decided so for a parallel loop)."""
-        plan = []
-
-        def walk(s, m):
-            if m <= 128:
-                plan.append((s, m))
-                return
-            m2 = m // 2
-            m2 -= m2 % 8
-            walk(s, m2)
-            walk(s + m2, m - m2)
-            plan.append((0, 0))    # combine the top two partial sums
-        walk(0, n)
-
-        def sq(t):
-            return f"{t} * {t}" if square else t
-        if len(plan) == 1:
-            # one block (n <= 128): summed in place, no plan table, no stack of partial sums
-            # (its bounds are plain literals, which a shape-generic template can take)
-            L8 = n - n % 8
-            self.block_sum(res, "0", str(L8), str(n), elem, sq, registers=in_registers)
-            return
-        self._pw_used = True
-        table = self.index_const(np.array(plan, dtype=np.int64))
-        q, sp, st, ln, L8 = (self.new_index() for _ in range(5))
-        self.emit(f"{sp} = 0")
-        self.emit(f"for {q} in range({len(plan)}):")
-        self.ind += 1
-        self.emit(f"{st} = {table}[{q}, 0]")
-        self.emit(f"{ln} = {table}[{q}, 1]")
-        self.emit(f"if {ln} == 0:")
-        self.emit(f"    {sp} -= 1")
-        self.emit(f"    _pws[{sp} - 1] = _pws[{sp} - 1] + _pws[{sp}]")
-        self.emit("else:")
-        self.ind += 1
-        self.emit(f"{L8} = {st} + {ln} - {ln} % 8")
-        self.block_sum(res, st, L8, f"{st} + {ln}", elem, sq)
-        self.emit(f"_pws[{sp}] = {res}")
-        self.emit(f"{sp} += 1")
-        self.ind -= 2
-        self.emit(f"{res} = _pws[0]")
-
-    def block_sum(self, res, st, L8, end, elem, sq, registers=None):
-        """res = NumPy's sum of one block elem(st) ... elem(end - 1): 8 interleaved
-        accumulators up to L8, then the rest one by one; in registers for small bodies (or
-        when `registers`: a parallel loop's iterations must not share the _pwr scratch)."""
-        j = self.new_index()
-        # size of one element's code: small bodies are unrolled 8 times (register accumulators)
-        mark, saved = len(self.lines), self.scope()
-        elem(j)
-        size = len(self.lines) - mark
-        del self.lines[mark:]
-        self.memo = saved
-        if size <= 24 or registers:
-            r = [f"{res}_{k}" for k in range(8)]
-            for k in range(8):
-                self.emit(f"{r[k]} = 0.0")
-            self.emit(f"for {j} in range({st}, {L8}, 8):")
-            self.ind += 1
-            for k in range(8):
-                saved = self.scope()
-                t = elem(iadd(j, k))
-                self.emit(f"{r[k]} += {sq(t)}")
-                self.memo = saved
-            self.ind -= 1
-            self.emit(f"{res} = (({r[0]} + {r[1]}) + ({r[2]} + {r[3]})) + "
-                      f"(({r[4]} + {r[5]}) + ({r[6]} + {r[7]}))")
-        else:
-            self._pw_used = True
-            self.emit("_pwr[:] = 0.0")
-            saved = self.scope()
-            self.emit(f"for {j} in range({st}, {L8}):")
-            self.ind += 1
-            t = elem(j)
-            self.emit(f"_pwr[({j} - {st}) & 7] += {sq(t)}")
-            self.ind -= 1
-            self.memo = saved
-            self.emit(f"{res} = ((_pwr[0] + _pwr[1]) + (_pwr[2] + _pwr[3])) + "
-                      "((_pwr[4] + _pwr[5]) + (_pwr[6] + _pwr[7]))")
-        saved = self.scope()
-        self.emit(f"for {j} in range({L8}, {end}):")
-        self.ind += 1
-        t = elem(j)
-        self.emit(f"{res} += {sq(t)}")
-        self.ind -= 1
-        self.memo = saved
 
     def blas_ref(self, j):
         """An array expression blas.dot takes for var j (contiguous, possibly a

@@ -22,6 +22,36 @@ cast = defop("cast", lambda x, dtype: np.asarray(x).astype(dtype), nondiff=True,
              lower="pw", jit={"pw": _cast_src})
 
 
+# JAX's lax.stop_gradient: the value, as a constant of every derivative being taken (float()
+# of a differentiated value raises, core/registry.py; float(ad.stop_gradient(x)) is the
+# explicit spelling of a value read into Python as a constant). A copy, as JAX's.
+stop_gradient = defop("stop_gradient", lambda x: np.array(x, copy=True), nondiff=True,
+                      lower="pw", jit={"pw": lambda a, p, idx: a[0]})
+stop_gradient.__doc__ = """The value of ``x`` as a constant of every derivative being taken
+(``jax.lax.stop_gradient``; ``x.detach()`` on a Tensor): derivatives do not flow through it.
+
+``float()`` / ``.item()`` of a value a transform differentiates raise, because the Python
+number would silently lose its derivative; ``float(ad.stop_gradient(x))`` is the explicit
+spelling of a value read into Python as a constant.
+
+Parameters
+----------
+x : array_like, Tensor or dual number
+
+Returns
+-------
+array or Tensor
+    A copy of ``x``'s value that carries no derivative.
+
+Examples
+--------
+>>> ad.grad(lambda x: x * ad.stop_gradient(x))(3.0)
+np.float64(3.0)
+>>> bool(ad.grad(lambda x: x * float(ad.stop_gradient(ad.tanh(x))))(0.5) == np.tanh(0.5))
+True
+"""
+
+
 def _dtype_of(x):
     return x.dtype if isinstance(x, Traced) else np.asarray(x).dtype
 
