@@ -252,7 +252,7 @@ def test_tensor_argmax_under_jit_grad():
     # t.argmax(axis=1) of a Tensor over an ad.jit tracer raised "adjit.tensor: cannot make a
     # tensor from a dual number or traced value" (ad.grad alone worked)
     def f(a):
-        m = a.reshape(2, 3)
+        m = a.reshape(2, 3) * 1.0
         return ad.sum(m[np.arange(2), m.argmax(axis=1)] * m[:, 0])
     x = np.array([0.5, 1.2, 0.3, 0.9, 1.5, 0.2])
     ref = fd_jac(f, x)
@@ -277,3 +277,22 @@ def test_custom_op_gradient_under_vmap():
                                               for x in xs]), rtol=1e-6)
     with pytest.raises(NotImplementedError, match="cannot itself be differentiated"):
         ad.hessian(lambda v: ad.sum(op(v)))(xs[0])
+
+
+def test_reshape_flatten_order_and_view_methods():
+    # x.reshape(s, order="F") raised "_reshape() got an unexpected keyword argument 'order'",
+    # x.flatten(order="F") "<lambda>() got ..."; x.view() "cannot reshape array of size 6
+    # into shape ()"
+    def f(a):
+        m = a.reshape(2, 3) * 1.0
+        v = m.view()
+        v[0, 0] = 2.0 * a[5]   # a view: shows in m
+        return m.reshape((3, 2), order="F") * np.arange(6.0).reshape(3, 2) + \
+            m.flatten(order="F").reshape(3, 2) + m.ravel(order="F").reshape(3, 2, order="F")
+    x = np.random.default_rng(0).uniform(0.3, 1.7, 6)
+    y, J = f(x.copy()), fd_jac(f, x)
+    np.testing.assert_allclose(f(ad.tensor(x, requires_grad=True)).detach().numpy(), y)
+    np.testing.assert_allclose(ad.jit(f)(x), y)
+    np.testing.assert_allclose(ad.jacfwd(f)(x), J, atol=1e-8)
+    np.testing.assert_allclose(ad.jacrev(f)(x), J, atol=1e-8)
+    np.testing.assert_allclose(ad.vmap(f)(x[None])[0], y)

@@ -105,10 +105,22 @@ def _permute(self, *dims):
     return ops.transpose(self, *dims)
 
 
-def _reshape(self, *shape):
+def _reshape(self, *shape, order="C"):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    if order == "F":   # NumPy's column-major order: reverse the axes around a C reshape
+        shape = tuple(int(s) for s in shape)[::-1]
+        return ops.transpose(ops.reshape(ops.transpose(self), shape=shape))
+    if order not in ("C", "A"):   # a wrapper's values are laid out in C order ('A' is 'C')
+        raise ValueError(f"adjit: reshape order must be 'C', 'F' or 'A', not {order!r}")
     return ops.reshape(self, shape=shape)
+
+
+def _view(self, *shape):
+    # no shape: NumPy's x.view(), a view of all of x (writes go both ways); a shape: PyTorch's
+    if not shape:
+        return _getitem(self, Ellipsis)
+    return _reshape(self, *shape)
 
 
 def _numpy_kw(k):
@@ -139,8 +151,8 @@ _METHODS.update({
     "transpose": _transpose,
     "permute": _permute,
     "reshape": _reshape,
-    "view": lambda self, *shape: _reshape(self, *shape),
-    "flatten": lambda self: ops.reshape(self, shape=(-1,)),
+    "view": _view,
+    "flatten": lambda self, order="C": _reshape(self, -1, order=order),
     "clamp": lambda self, min=None, max=None: ops.clip(self, min, max),
     "squeeze": _squeeze,
     "unsqueeze": lambda self, dim: ops.expand_dims(self, dim),
