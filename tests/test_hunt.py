@@ -296,3 +296,18 @@ def test_reshape_flatten_order_and_view_methods():
     np.testing.assert_allclose(ad.jacfwd(f)(x), J, atol=1e-8)
     np.testing.assert_allclose(ad.jacrev(f)(x), J, atol=1e-8)
     np.testing.assert_allclose(ad.vmap(f)(x[None])[0], y)
+
+
+def test_expand_dims_with_a_tuple_of_axes():
+    # np.expand_dims(t, (0, 2)) raised "int() argument must be ... not 'tuple'"
+    x = np.arange(1.0, 7.0)
+    for axis in ((0, 2), (-1, 0), 1, -1):
+        y = np.expand_dims(x, axis)
+        np.testing.assert_array_equal(np.expand_dims(ad.tensor(x), axis).numpy(), y)
+        np.testing.assert_array_equal(ad.jit(lambda v, a=axis: np.expand_dims(v, a) * 1.0)(x), y)
+        np.testing.assert_allclose(ad.grad(lambda v, a=axis: ad.sum(np.expand_dims(v, a) ** 2))(x),
+                                   2 * x)
+    with pytest.raises(np.exceptions.AxisError):
+        np.expand_dims(ad.tensor(x), (0, 3))
+    with pytest.raises(ValueError, match="repeated axis"):
+        np.expand_dims(ad.tensor(x), (0, 0))
