@@ -339,3 +339,27 @@ def test_complex_det_gradient_under_vmap_and_at_ill_conditioned_matrices():
         return ad.imag(ad.det(S + a[0] * np.diag([0.0, 1.0, 0.0]) + a[1] * np.diag([0, 0, 1.0])))
     x = np.array([0.3, 0.7])
     np.testing.assert_allclose(ad.grad(f)(x), fd_jac(f, x), rtol=1e-5)
+
+
+def test_scalar_bool_and_empty_list_indices():
+    # ad.jit(lambda a: a[True] * 1.0) gave [[a[1], a[1], a[1]]] for NumPy's [a] (True read as
+    # the integer 1); a[[]] raised "arrays used as indices must be of integer type"
+    x = np.array([0.5, 1.5, 2.0])
+    fs = [lambda a: a[True] * 2.0, lambda a: a[np.True_] * a, lambda a: a[False] * 1.0,
+          lambda a: a[[]] * 1.0, lambda a: a.reshape(1, 3)[0, True] * a]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # ad.jit may run them eagerly
+        for f in fs:
+            y = f(x.copy())
+            np.testing.assert_array_equal(ad.jit(f)(x), y)
+            np.testing.assert_array_equal(f(ad.tensor(x)).numpy(), y)
+            np.testing.assert_allclose(ad.jacrev(f)(x), fd_jac(f, x), atol=1e-8)
+            np.testing.assert_allclose(ad.jacfwd(f)(x), fd_jac(f, x), atol=1e-8)
+
+    def g(a):
+        b = a * 1.0
+        b[[]] = 5.0
+        b[True] = b * 2.0
+        return b
+    np.testing.assert_allclose(ad.jit(g)(x), 2 * x)
+    np.testing.assert_allclose(ad.grad(lambda v: ad.sum(g(v)))(x), [2.0, 2.0, 2.0])

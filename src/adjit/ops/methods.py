@@ -27,7 +27,13 @@ def norm_index(idx):
             # an ad.jit tracer cannot become a concrete index: it says why (trace.py)
             i = v.index_value() if isinstance(v, Traced) else np.asarray(v)
         elif isinstance(i, list):
-            i = np.asarray([cond_of(v) if isinstance(v, Traced) else v for v in i])
+            # NumPy reads an empty list as an empty integer index (np.asarray([]) is float)
+            i = np.asarray([cond_of(v) if isinstance(v, Traced) else v for v in i],
+                           dtype=None if i else np.intp)
+        elif isinstance(i, (bool, np.bool_)):
+            # a scalar bool is NumPy's 0-d mask (a new axis of length 1 or 0), not the integer
+            # 1 or 0 that a bool also is (ad.jit's kernel read a[True] as a[1])
+            i = np.asarray(i)
         if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
             i = int(i)
         out.append(i)
