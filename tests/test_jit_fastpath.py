@@ -88,3 +88,20 @@ def test_vmap_threads_with_params_tuple():
                                    atol=1e-14)
         np.testing.assert_allclose(got[1], np.stack([r[1] for r in want]), rtol=1e-9,
                                    atol=1e-14)
+
+
+def test_ndarray_subclass_after_the_fast_path_is_not_read_as_an_ndarray():
+    # a masked array after plain arrays: numba took it as its data (12.0, the masked entry
+    # counted); the fast path checks every argument's type, so it runs as eagerly (10.0)
+    import numpy.ma as ma
+    x = np.arange(4.0)
+    m = ma.masked_array(x, mask=[0, 1, 0, 0])
+    want = float((m * 2).sum())
+    f = ad.jit(lambda x: (x * 2).sum())
+    g = ad.jit(lambda p: (p[0] * 2).sum())
+    for _ in range(2):
+        assert float(f(x)) == 12.0 and float(g((x,))) == 12.0
+    with pytest.warns(RuntimeWarning):
+        assert float(f(m)) == want == 10.0
+    with pytest.warns(RuntimeWarning):
+        assert float(g((m,))) == want

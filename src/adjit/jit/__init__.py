@@ -207,14 +207,13 @@ class JitState:
             if specs and specs[0] is not s and s in specs:
                 self.cache[key] = (s,) + tuple(o for o in specs if o is not s)
             # the fast path calls the entry with the positional arguments as they are; numba
-            # would convert a scalar of another type (2.5 -> 2, float64 -> float32), so it
-            # checks the type of every non-array argument first
+            # would convert a scalar of another type (2.5 -> 2, float64 -> float32) and take an
+            # ndarray subclass (a masked array) as a plain array, so it checks every type first
             aspec = key[0][2][0]
             if kw or not all(kind != _STATIC for kind, _ in key[1]):
                 self.fast = None
             elif aspec == (tuple, None, (None,) * len(args)):
-                self.fast = (s.entry, len(args), tuple((k, type(a)) for k, a in enumerate(args)
-                                                       if type(a) is not np.ndarray))
+                self.fast = (s.entry, len(args), tuple((k, type(a)) for k, a in enumerate(args)))
             else:   # containers among the arguments: a generated entry checks them
                 self.fast = (entry.flat_entry(s.entry, aspec, args), len(args), ())
 

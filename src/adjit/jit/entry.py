@@ -90,8 +90,9 @@ class _Miss(Exception):
 def flat_entry(run, aspec, args):
     """run(*leaves of args) as a generated function of the arguments themselves, for the fast
     path of `Jitted.__call__`: it checks the container types and lengths of aspec (the
-    arguments' pytree spec) and the type of each non-array leaf (numba would convert a scalar
-    of another type), raising _Miss on a mismatch; numba checks the arrays' dtypes and layouts.
+    arguments' pytree spec) and the type of each leaf (numba would convert a scalar of another
+    type, and take an ndarray subclass as an ndarray), raising _Miss on a mismatch; numba
+    checks the arrays' dtypes and layouts.
     `ad.jit(ad.grad(loss))(params, x, y)` with params a tuple skips tree_flatten and the
     signature lookup (~30 us a call of a kernel of a few us)."""
     ns = {"_run": run, "_Miss": _Miss}
@@ -99,9 +100,8 @@ def flat_entry(run, aspec, args):
 
     def walk(spec, expr, val):
         if spec is None:
-            if type(val) is not np.ndarray:
-                ns[f"_t{len(ns)}"] = type(val)
-                checks.append(f"type({expr}) is not _t{len(ns) - 1}")
+            ns[f"_t{len(ns)}"] = type(val)
+            checks.append(f"type({expr}) is not _t{len(ns) - 1}")
             leaves.append(expr)
             return
         kind, keys, children = spec
