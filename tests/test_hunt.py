@@ -363,3 +363,27 @@ def test_scalar_bool_and_empty_list_indices():
         return b
     np.testing.assert_allclose(ad.jit(g)(x), 2 * x)
     np.testing.assert_allclose(ad.grad(lambda v: ad.sum(g(v)))(x), [2.0, 2.0, 2.0])
+
+
+def test_pinv_and_lstsq_gradients_under_vmap_at_repeated_singular_values():
+    # under ad.vmap every element took the SVD path, whose derivative is NaN at repeated
+    # singular values (the identity, 2 I, a rotation): NaN where a loop over the batch gives
+    # the QR path's finite gradient; now each element takes its own rank's path
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(3, 3)), rng.normal(size=3)
+    th = 0.3
+    R = np.array([[np.cos(th), -np.sin(th), 0], [np.sin(th), np.cos(th), 0], [0, 0, 1.0]])
+    A = np.stack([np.eye(3), 2 * np.eye(3), R, rng.normal(size=(3, 3)),
+                  np.diag([1.0, 1e-20, 2.0])])     # the last one rank-deficient
+
+    def f(a):
+        return ad.sum(np.linalg.pinv(a) * W)
+
+    def g(a):
+        return ad.sum(np.linalg.lstsq(a, b, rcond=None)[0] ** 2)
+    for fn in (f, g):
+        loop = np.stack([ad.grad(fn)(a) for a in A])
+        assert np.isfinite(loop).all()
+        for t in (ad.vmap(ad.grad(fn)), ad.jit(ad.vmap(ad.grad(fn))), ad.vmap(ad.jacfwd(fn))):
+            np.testing.assert_allclose(t(A), loop, rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(ad.vmap(fn)(A), [fn(a) for a in A], rtol=1e-12)
