@@ -91,7 +91,8 @@ def test_float_casts_differentiate_and_keep_dtype():
     assert g.dtype == np.float32
     np.testing.assert_allclose(g, 2 * x)
     t = ad.tensor(x, requires_grad=True)
-    assert t.astype(np.float32) is t and ad.astype(t, np.float32, copy=False) is t
+    assert t.astype(np.float32, copy=False) is t and ad.astype(t, np.float32, copy=False) is t
+    assert t.astype(np.float32) is not t and t.float() is t   # NumPy's astype copies
     c = ad.astype(t, np.float32)   # copy=True: a new value, as NumPy
     assert c is not t and c.requires_grad
     assert np.astype(np.array([1.5]), np.int64).dtype == np.int64

@@ -74,12 +74,12 @@ def custom_op(name, primal, vjp, jvp=None):
         return stored(cp(*[np.asarray(x, dtype=comp) for x in xs]), store)
 
     def vj(g, out, *xs):
-        if any(isinstance(v, Traced) for v in (out,) + xs):
-            raise not_twice(name)
-        if isinstance(g, Traced):
-            # a wrapped cotangent alone (jacrev's batched rows ride as a dual number's
-            # tangent): the VJP is linear in g, so it is applied to g through ops that push
-            # the tangent one row at a time
+        if any(isinstance(v, Traced) and v._carries_derivative() for v in (out,) + xs):
+            raise not_twice(name)   # ad.hessian, create_graph=True
+        if isinstance(g, Traced) or any(isinstance(v, Traced) for v in (out,) + xs):
+            # wrapped values: the VJP as ops of (g, out, *xs), linear in g. jacrev's batched
+            # rows ride as a dual cotangent's tangent (pushed one row at a time); ad.vmap's
+            # batched values run one element at a time (ad.vmap(ad.grad(f)))
             return tuple(cotangent_op(i)(g, out, *xs) for i in range(len(xs)))
         return vjp_plain(g, out, *xs)
 

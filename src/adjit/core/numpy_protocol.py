@@ -134,7 +134,13 @@ def _without_row(name, call, args, kwargs):
         if traced:
             traced[0]._no_numpy_row(_shown(name))
         return call(*_walk(args, _plain), **_walk(kwargs, _plain))
-    res = call(*_walk(args, _probe), **_walk(kwargs, _probe))
+    try:
+        res = call(*_walk(args, _probe), **_walk(kwargs, _probe))
+    except Exception as e:  # noqa: BLE001 - e.g. ad.vmap's NaN stand-ins in np.linalg.eigvals
+        traced = _symbolic((args, kwargs))
+        if traced:
+            traced[0]._no_numpy_row(_shown(name))
+        raise not_differentiable(name) from e
     if not _no_derivative(res):
         raise not_differentiable(name)
     traced = _symbolic((args, kwargs))

@@ -165,3 +165,18 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 if hasattr(np, "astype"):
     implements(np.astype)(astype)
+
+
+@composite(methods=("copy",), numpy=(np.copy,), domain=[Sample((2, 3)), Sample(())])
+def copy(a, order="K", subok=False):
+    """A copy of `a` (``np.copy``, ``x.copy()``): a new value, so writing into it leaves `a`
+    as it was; differentiable in every mode (the Tensor API's ``t.copy()`` is ``t.clone()``).
+
+    Examples
+    --------
+    >>> ad.copy(np.array([1.0, 2.0]))
+    array([1., 2.])
+    """
+    if not isinstance(a, Traced):
+        return np.array(a, order=order, subok=subok, copy=True)
+    return same(a)

@@ -160,8 +160,10 @@ def _det_svd(x):
 
 
 def _cofactor_primal(x):
+    # det(x) inv(x)^T = sign conj(U) diag(prod_others(s)) conj(Vh) (conj: complex x, whose
+    # cofactor matrix is the transpose of Vh^H ... U^H)
     sign, U, s, Vh = _det_svd(x)
-    return sign * ((U * prod_others(s, -1)[..., None, :]) @ Vh)
+    return sign * ((U.conj() * prod_others(s, -1)[..., None, :]) @ Vh.conj())
 
 
 def _det_hessian_primal(t, x):
@@ -172,10 +174,10 @@ def _det_hessian_primal(t, x):
     n = s.shape[-1]
     eye = np.eye(n, dtype=bool)
     Q = np.where(eye, 0.0, prod_others(np.where(eye, 1.0, s[..., None, :]), -1))
-    E = np.swapaxes(U, -1, -2) @ t @ np.swapaxes(Vh, -1, -2)
+    E = np.swapaxes(U.conj(), -1, -2) @ t @ np.swapaxes(Vh.conj(), -1, -2)
     d = np.sum(Q * np.diagonal(E, axis1=-2, axis2=-1)[..., None, :], axis=-1)
     I = np.eye(n, dtype=d.dtype)   # noqa: E741 - float32 stays float32
-    return sign * (U @ (d[..., None] * I - np.swapaxes(E, -1, -2) * Q) @ Vh)
+    return sign * (U.conj() @ (d[..., None] * I - np.swapaxes(E, -1, -2) * Q) @ Vh.conj())
 
 
 def _det_third():

@@ -27,11 +27,31 @@ def norm_index(idx):
             # an ad.jit tracer cannot become a concrete index: it says why (trace.py)
             i = v.index_value() if isinstance(v, Traced) else np.asarray(v)
         elif isinstance(i, list):
-            i = np.asarray([cond_of(v) if isinstance(v, Traced) else v for v in i])
+            # NumPy reads an empty list as an empty integer index (np.asarray([]) is float)
+            i = np.asarray([cond_of(v) if isinstance(v, Traced) else v for v in i],
+                           dtype=None if i else np.intp)
+        elif isinstance(i, (bool, np.bool_)):
+            # a scalar bool is NumPy's 0-d mask (a new axis of length 1 or 0), not the integer
+            # 1 or 0 that a bool also is (ad.jit's kernel read a[True] as a[1])
+            i = np.asarray(i)
         if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
             i = int(i)
         out.append(i)
     return tuple(out)
+
+
+def stored(target, value):
+    """value as `target[idx] = value` stores it: in target's dtype (NumPy casts unsafely: a
+    float into an integer array truncates, carrying no derivative; float64 into float32 stays
+    float32 and differentiates). Complex values and non-numeric targets are left to the
+    index_update row."""
+    dt = np.dtype(target.dtype)
+    vdt = value.dtype if isinstance(value, Traced) else np.asarray(value).dtype
+    if vdt == dt or dt.kind not in "biuf" or np.dtype(vdt).kind not in "biuf":
+        return value
+    if isinstance(value, Traced):
+        return ops.astype(value, dt)
+    return np.asarray(value).astype(dt)
 
 
 def _getitem(self, idx):
@@ -47,7 +67,7 @@ def _setitem(self, idx, value):
     (ops/views.py)."""
     idx = norm_index(idx)
     views.check_write(self, idx)
-    self._become(lambda a, v: ops.index_update(a, v, idx=idx), value)
+    self._become(lambda a, v: ops.index_update(a, v, idx=idx), stored(self, value))
     views.written(self, idx)
 
 
@@ -91,10 +111,22 @@ def _permute(self, *dims):
     return ops.transpose(self, *dims)
 
 
-def _reshape(self, *shape):
+def _reshape(self, *shape, order="C"):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    if order == "F":   # NumPy's column-major order: reverse the axes around a C reshape
+        shape = tuple(int(s) for s in shape)[::-1]
+        return ops.transpose(ops.reshape(ops.transpose(self), shape=shape))
+    if order not in ("C", "A"):   # a wrapper's values are laid out in C order ('A' is 'C')
+        raise ValueError(f"adjit: reshape order must be 'C', 'F' or 'A', not {order!r}")
     return ops.reshape(self, shape=shape)
+
+
+def _view(self, *shape):
+    # no shape: NumPy's x.view(), a view of all of x (writes go both ways); a shape: PyTorch's
+    if not shape:
+        return _getitem(self, Ellipsis)
+    return _reshape(self, *shape)
 
 
 def _numpy_kw(k):
@@ -125,19 +157,24 @@ _METHODS.update({
     "transpose": _transpose,
     "permute": _permute,
     "reshape": _reshape,
-    "view": lambda self, *shape: _reshape(self, *shape),
-    "flatten": lambda self: ops.reshape(self, shape=(-1,)),
+    "view": _view,
+    "flatten": lambda self, order="C": _reshape(self, -1, order=order),
     "clamp": lambda self, min=None, max=None: ops.clip(self, min, max),
     "squeeze": _squeeze,
     "unsqueeze": lambda self, dim: ops.expand_dims(self, dim),
+    # no row: NumPy's own function, which computes on constants and raises adjit's clear error
+    # on a differentiated value (a bare TypeError "unsupported operand type(s) for //" before)
+    "__floordiv__": lambda self, other: np.floor_divide(self, other),
+    "__rfloordiv__": lambda self, other: np.floor_divide(other, self),
 })
 
 
-def _astype(self, dtype):
+def _astype(self, dtype, copy=True):
     """A cast, as NumPy's astype / PyTorch's .to(dtype): between float dtypes it is
     differentiable (the cotangent is cast back); to an integer or bool dtype the result carries
-    no derivative, as integer tensors cannot."""
-    return ops.astype(self, dtype, copy=False)   # ops/casts.py
+    no derivative, as integer tensors cannot. As NumPy's, a new value unless copy=False (a
+    write into x.astype(x.dtype) must not change x)."""
+    return ops.astype(self, dtype, copy=copy)   # ops/casts.py
 
 
 def _t(self):
@@ -150,8 +187,8 @@ def _t(self):
 
 _METHODS.update({
     "astype": _astype,
-    "float": lambda self: _astype(self, np.float32),
-    "double": lambda self: _astype(self, np.float64),
+    "float": lambda self: _astype(self, np.float32, copy=False),
+    "double": lambda self: _astype(self, np.float64, copy=False),
     "t": _t,
     "numel": lambda self: int(np.prod(self.shape)) if self.shape else 1,
 })

@@ -32,8 +32,10 @@ def norm_axes(axis, nd, fname):
 
 
 def same(x):
-    """A copy of x as a new value (NumPy returns a copy where nothing moves)."""
-    return reshape(x, shape(x))
+    """A copy of x as a new value (NumPy returns a copy where nothing moves). The getitem row
+    itself, not x[...]: a reshape or an indexing method would link the copy as a view of x, so
+    a write into it would raise or show in x (ops/views.py)."""
+    return getitem(x, idx=(Ellipsis,))
 
 
 def _arr(x):
@@ -329,12 +331,12 @@ def ravel(a, order="C"):
 @composite
 @implements(np.expand_dims)
 def expand_dims(x, axis):
-    s = list(shape(x))
-    a = int(axis)
-    if not -len(s) - 1 <= a <= len(s):
-        raise np.exceptions.AxisError(a, len(s) + 1, "adjit.expand_dims")
-    s.insert(a % (len(s) + 1), 1)
-    return reshape(x, tuple(s))
+    """NumPy's expand_dims: an axis or a tuple of axes of the result."""
+    s = shape(x)
+    n = len(s) + (1 if np.ndim(axis) == 0 else len(axis))
+    new = norm_axes(axis, n, "expand_dims")
+    it = iter(s)
+    return reshape(x, tuple(1 if i in new else next(it) for i in range(n)))
 
 
 @composite

@@ -217,10 +217,26 @@ def _index_update_primal(x, v, idx):
     return z
 
 
+def _last_writes(xshape, idx):
+    """Where x[idx] = v writes an entry twice (a repeated integer index), NumPy keeps the last
+    write: a bool mask over x[idx]'s shape marking the writes that stay; None without repeats."""
+    if _is_basic(idx):
+        return None
+    order = np.full(xshape, -1, dtype=np.intp)
+    ids = np.arange(order.size).reshape(xshape)[idx]
+    order[idx] = np.arange(ids.size).reshape(ids.shape)
+    win = order.ravel()[ids] == np.arange(ids.size).reshape(ids.shape)
+    return None if win.all() else win
+
+
 def _index_update_vjp(g, y, x, v, idx):
     keep = np.ones(np.shape(primal_of(x)), dtype=bool)   # a bool mask keeps g's dtype
     keep[idx] = False
-    return g * keep, unbroadcast(getitem(g, idx=idx), shape_of_raw(v))
+    gv = getitem(g, idx=idx)
+    win = _last_writes(keep.shape, idx)
+    if win is not None:   # an overwritten entry of v does not reach y
+        gv = gv * win
+    return g * keep, unbroadcast(gv, shape_of_raw(v))
 
 
 def _index_update_jvp(ts, y, x, v, idx):

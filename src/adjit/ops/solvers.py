@@ -98,7 +98,25 @@ def pinv_tol(a, rel, atol=0.0):
         return mT(a)   # empty, as NumPy's
     if _full_rank(a, rel, atol):
         return _pinv_full(a)
+    ac = cond_of(a)
+    if isinstance(ac, Traced) and not ac._branches:   # ad.vmap: each element its own rank
+        return _pinv_each(a, rel, atol)
     return _pinv_svd(a, rel, atol)
+
+
+def _pinv_each(a, rel, atol):
+    """Inside ad.vmap (no branch on values): the QR pseudo-inverse where an element has full
+    rank, the truncated SVD's where not. Each path runs on a stand-in at the other's elements
+    (the identity for QR; distinct singular values for the SVD), so neither path's derivative
+    where it does not serve (a singular r; the SVD's at repeated singular values, e.g. at the
+    identity: NaN) reaches the result (the double-where rule)."""
+    m, n = shape(a)[-2:]
+    big = _large(svdvals(cond_of(a)), rel, atol)
+    full = getitem(min_red(where(big, 1.0, 0.0), axis=-1) > 0.5, idx=(Ellipsis, None, None))
+    one = np.eye(m, n, dtype=a.dtype)
+    spread = one * np.arange(1, n + 1, dtype=one.real.dtype)
+    return where(full, _pinv_full(where(full, a, one)),
+                 _pinv_svd(where(full, spread, a), rel, atol))
 
 
 def _rank_deficient(a):

@@ -38,6 +38,17 @@ def _is_basic(idx):
     return True
 
 
+class _Held:
+    """A strong link called like a weak reference (base_of calls link[0]())."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self):
+        return self.value
+
+
 def note_view(base, view, idx):
     """`view = base[idx]` (idx normalised to a tuple): remember it when NumPy would return a
     view. (On every basic index of the eager path: kept to a few attribute operations.)"""
@@ -51,7 +62,10 @@ def note_view(base, view, idx):
     if scalar and len(idx) >= base.ndim:
         return   # every axis by an integer: NumPy returns a scalar (a copy)
     try:
-        view._view_of = (weakref.ref(base), idx)
+        # the view holds its base, as NumPy's .base: a write into a view of a temporary view
+        # (b[1:][::2][0] = v, b.reshape(2, 3)[0][1] = v) must reach b (or raise), not vanish
+        # with the temporary
+        view._view_of = (_Held(base), idx)
     except (AttributeError, TypeError):
         return   # not a wrapper (getitem gave a plain value)
     view._views = None   # set on both sides: `linked` is one attribute test

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..core import grad_mode
 from ..core.registry import EAGER_LEVEL, Op, Traced, primal_of
+from .. import ops
 from ..ops import views
 
 
@@ -74,6 +75,8 @@ def apply_inplace(Tensor, self, fn, *args):
         if not isinstance(res, Tensor):
             raise written_into(res)
         check_inplace(self, res._data)
+        if res.dtype != self.dtype:   # as NumPy's: a float32 array stays float32 under += f64
+            res = ops.astype(res, self.dtype)
         self._data, self._grad_fn, self._rg, self._level = \
             res._data, res._grad_fn, res._rg, res._level
     self._box[0] += 1

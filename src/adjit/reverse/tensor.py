@@ -16,7 +16,7 @@ from ..core.registry import EAGER_LEVEL, OPS, Traced
 from ..core.registry import primal_of as _inner
 from ..ops.axes import cond_of as _value
 from ..ops.complex_rows import real_cotangents
-from ..ops.methods import attach, norm_index
+from ..ops.methods import attach, norm_index, stored
 from ..ops.shape import index_update
 from ..ops.shape import unbroadcast as _unbroadcast
 from .convert import is_scalar, kept_unread, numeric_array, placeholder, shape_of, sum_to
@@ -450,7 +450,7 @@ class Tensor(Traced):
 
     def __setitem__(self, idx, value):
         idx = norm_index(idx)
-        write(Tensor, self, lambda t, v: index_update(t, v, idx=idx), (value,), idx)
+        write(Tensor, self, lambda t, v: index_update(t, v, idx=idx), (stored(self, value),), idx)
 
 
 attach(Tensor)
@@ -493,8 +493,12 @@ for _name, _op in (("iadd", ops.add), ("isub", ops.sub), ("imul", ops.mul), ("it
 
 def _index_of(npf):
     # no derivative: the indices of the innermost values (PyTorch's argmax/argmin, dim= or axis=)
-    return lambda self, dim=None, keepdim=False, *, axis=None: Tensor(npf(
-        _value(self._data), axis=dim if axis is None else axis, keepdims=keepdim))
+    def method(self, dim=None, keepdim=False, *, axis=None):
+        r = npf(_value(self._data), axis=dim if axis is None else axis, keepdims=keepdim)
+        # under ad.jit the innermost value is a tracer: its indices are one too (computed by
+        # the kernel), not a Tensor's data
+        return r if isinstance(r, Traced) else Tensor(r)
+    return method
 
 
 Tensor.argmax, Tensor.argmin = _index_of(np.argmax), _index_of(np.argmin)

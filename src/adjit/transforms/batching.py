@@ -82,6 +82,17 @@ class Batched(Traced):
     def __array__(self, dtype=None, copy=None):
         self._no_value("a NumPy array (np.asarray)")
 
+    def index_value(self):
+        # x[mask] with a batched mask: each element would select a different number of entries
+        self._no_value("an index (x[mask], x[i]) made")
+
+    def _no_numpy_row(self, name):
+        # core/numpy_protocol.py: a NumPy function without a row on a batched value
+        raise TypeError(f"adjit.vmap: {name} (or these arguments of it: where=, dtype= ...) "
+                        "has no adjit row, so it cannot map over a batch; use the adjit ops "
+                        "(ad.*) that compute it, or loop over the batch in Python instead of "
+                        "ad.vmap.")
+
     def __repr__(self):
         return f"Batched(shape={self.shape}, batch={_shape(self._v)[0]}, value={self._v!r})"
 
