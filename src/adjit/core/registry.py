@@ -183,7 +183,8 @@ class Op:
     - vmap: how ad.vmap batches it where transforms/batching.py's table does not say:
       "leading" (the row maps over leading axes itself: matrix rows, FFTs on negative axes) or
       "broadcast" (its operands' leading axes broadcast as elementwise ones do); None: one call
-      per batch element.
+      per batch element, unless a rule is registered by the op's name
+      (`transforms.batching.register_rule`: the loop op's, jit/loopvmap.py).
     """
     complex = False
     vmap = None
