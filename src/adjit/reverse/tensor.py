@@ -436,24 +436,16 @@ class Tensor(Traced):
         # value (as PyTorch's FillBackward), and no 0 * inf = NaN
         return self._inplace(lambda t: ops.where(np.True_, np.asarray(value, dtype=t.dtype), t))
 
-    def add_(self, other):
-        return self.__iadd__(other)
-
-    def sub_(self, other):
-        return self.__isub__(other)
-
-    def mul_(self, other):
-        return self.__imul__(other)
-
-    def div_(self, other):
-        return self.__itruediv__(other)
-
     def __setitem__(self, idx, value):
         idx = norm_index(idx)
         write(Tensor, self, lambda t, v: index_update(t, v, idx=idx), (stored(self, value),), idx)
 
 
 attach(Tensor)
+# t.add_(v) ... as PyTorch: the in-place operators
+for _name, _op in (("add_", "__iadd__"), ("sub_", "__isub__"), ("mul_", "__imul__"),
+                   ("div_", "__itruediv__")):
+    setattr(Tensor, _name, lambda self, other, _op=_op: getattr(self, _op)(other))
 
 
 def _operator(op, reflected):
