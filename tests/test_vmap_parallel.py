@@ -90,9 +90,10 @@ def test_small_batches_and_plain_jit_stay_serial():
 
 def test_thread_count():
     import os
-    policy = os.environ.get("OMP_WAIT_POLICY")
+    policy = os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT")
     assert parallel.thread_count(None) == numba.get_num_threads()
-    assert os.environ.get("OMP_WAIT_POLICY") == policy   # set only while the pool starts
+    # set only while the pool starts
+    assert (os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT")) == policy
     assert parallel.thread_count(1) == 1
     assert parallel.thread_count(10 ** 6) == numba.config.NUMBA_NUM_THREADS
     with pytest.raises(ValueError, match="threads=0"):
