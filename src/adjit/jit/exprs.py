@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from .lowering import is_basic, lit, prod_of
+from .lowering import Unsupported, is_basic, lit, prod_of
 
 # ---------------------------------------------------------------------------------------------
 # index expressions (strings)
@@ -92,6 +92,8 @@ def _norm_bool(idx):
     out = []
     for c in idx:
         if isinstance(c, np.ndarray) and c.dtype == bool:
+            if c.ndim == 0:   # a[True]: NumPy's new axis of length 1 (or 0), not compiled
+                raise Unsupported("a 0-d boolean index (a[True])")
             out.extend(np.nonzero(c))
         else:
             out.append(c)
