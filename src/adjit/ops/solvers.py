@@ -60,12 +60,9 @@ def _large(s, rel, atol=0.0):
 
 
 def _full_rank(a, rel, atol):
-    """Whether every matrix of a keeps all its singular values (a guard under ad.jit; False
-    inside ad.vmap, where each element may differ: the SVD path serves every rank)."""
-    ac = cond_of(a)
-    if isinstance(ac, Traced) and not ac._branches:
-        return False
-    big = _large(svdvals(ac), rel, atol)
+    """Whether every matrix of a keeps all its singular values (a guard under ad.jit; not
+    asked inside ad.vmap, where each element may differ: pinv_tol's _pinv_each)."""
+    big = _large(svdvals(cond_of(a)), rel, atol)
     if isinstance(big, Traced):
         return bool(min_red(where(big, 1.0, 0.0)) > 0.5)
     return bool(np.all(big))
@@ -96,11 +93,11 @@ def pinv_tol(a, rel, atol=0.0):
     m, n = shape(a)[-2:]
     if m == 0 or n == 0:
         return mT(a)   # empty, as NumPy's
-    if _full_rank(a, rel, atol):
-        return _pinv_full(a)
     ac = cond_of(a)
     if isinstance(ac, Traced) and not ac._branches:   # ad.vmap: each element its own rank
         return _pinv_each(a, rel, atol)
+    if _full_rank(a, rel, atol):
+        return _pinv_full(a)
     return _pinv_svd(a, rel, atol)
 
 
